@@ -1,0 +1,25 @@
+'use strict';
+
+// leakguard's public API. Capture lives in JS (only V8's JS API can take a snapshot); parsing
+// and analysis run in Rust on the libuv thread pool (lib/snapshot.js -> src/ -> crates/).
+
+const { codes, LeakguardError } = require('./lib/errors');
+const capture = require('./lib/capture');
+const { HeapSnapshot, loadSnapshot, loadSnapshotSync } = require('./lib/snapshot');
+
+require('./lib/relay').installMainRelay();
+
+module.exports = {
+  // capture (node-heapdump compatible)
+  writeSnapshot: capture.writeSnapshot,
+  dumpOnSignal: capture.dumpOnSignal,
+  dumpNearHeapLimit: capture.dumpNearHeapLimit,
+  configure: capture.configure,
+  // snapshots in Rust memory
+  loadSnapshot,
+  loadSnapshotSync,
+  HeapSnapshot,
+  // errors
+  LeakguardError,
+  codes,
+};

@@ -1,0 +1,149 @@
+'use strict';
+
+// Snapshots held in Rust memory. Heavy work runs on the libuv thread pool; this file only
+// validates arguments, wires AbortSignal and progress, and maps errors to stable codes.
+
+const native = require('./native');
+const { fromNative, invalidArg, aborted } = require('./errors');
+
+const kNative = Symbol('leakguard.native');
+
+/** A parsed heap snapshot kept in Rust memory. Obtain one from loadSnapshot(). */
+class HeapSnapshot {
+  constructor(handle) {
+    if (!(handle instanceof native.NativeSnapshot)) {
+      throw invalidArg('HeapSnapshot cannot be constructed directly; use loadSnapshot()');
+    }
+    this[kNative] = handle;
+  }
+  /** Number of nodes (heap objects, including synthetic roots). */
+  get nodeCount() {
+    return this[kNative].nodeCount;
+  }
+  /** Number of edges (references). */
+  get edgeCount() {
+    return this[kNative].edgeCount;
+  }
+  /** Sum of all nodes' self sizes, in bytes. */
+  get totalSize() {
+    return this[kNative].totalSize;
+  }
+  /** Approximate bytes of native memory held by this snapshot. */
+  get memoryBytes() {
+    return this[kNative].memoryBytes;
+  }
+  /** Whether dispose() was called. */
+  get disposed() {
+    return this[kNative].disposed;
+  }
+  /** Frees the Rust memory now; further analysis calls reject with ERR_LEAKGUARD_INVALID_ARG. */
+  dispose() {
+    this[kNative].dispose();
+  }
+}
+if (typeof Symbol.dispose === 'symbol') {
+  HeapSnapshot.prototype[Symbol.dispose] = HeapSnapshot.prototype.dispose;
+}
+
+function checkSignal(signal, fnName) {
+  if (signal === undefined) return;
+  if (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+    throw invalidArg(`${fnName}({ signal }): signal must be an AbortSignal`);
+  }
+}
+
+/**
+ * Runs `start(job)` (which returns the native promise) with cancellation and progress.
+ * An abort rejects at once; the native work stops at its next check and its result, if any
+ * arrives, is dropped.
+ */
+function runJob(start, { signal, onProgress } = {}, fnName, onLateResult) {
+  checkSignal(signal, fnName);
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw invalidArg(`${fnName}({ onProgress }): onProgress must be a function`);
+  }
+  if (signal && signal.aborted) return Promise.reject(aborted(signal.reason));
+  const job = new native.Job();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let lastProgress = -1;
+    const poll = () => {
+      const p = job.progress;
+      if (p > lastProgress) {
+        lastProgress = p;
+        try {
+          onProgress(p);
+        } catch {
+          /* a throwing progress callback must not break the load */
+        }
+      }
+    };
+    const timer = onProgress ? setInterval(poll, 50) : null;
+    const finish = () => {
+      settled = true;
+      if (timer) clearInterval(timer);
+      if (signal) signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      job.cancel();
+      if (!settled) {
+        finish();
+        reject(aborted(signal.reason));
+      }
+    };
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    start(job).then(
+      (value) => {
+        if (settled) return onLateResult && onLateResult(value);
+        finish();
+        if (onProgress && lastProgress < 1) {
+          lastProgress = 1;
+          try {
+            onProgress(1);
+          } catch {
+            /* ignore */
+          }
+        }
+        resolve(value);
+      },
+      (err) => {
+        if (settled) return;
+        finish();
+        reject(fromNative(err));
+      },
+    );
+  });
+}
+
+function checkPath(p, fnName) {
+  if (typeof p !== 'string' || p === '') throw invalidArg(`${fnName}(path): path must be a non-empty string`);
+  if (p.includes('\0')) throw invalidArg(`${fnName}(path): path contains a NUL byte`);
+}
+
+/** Parses a .heapsnapshot file on a worker thread into a HeapSnapshot. */
+function loadSnapshot(path, options = {}) {
+  try {
+    checkPath(path, 'loadSnapshot');
+    if (options === null || typeof options !== 'object') throw invalidArg('loadSnapshot(path, options): options must be an object');
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return runJob(
+    (job) => native.loadSnapshot(require('path').resolve(path), job),
+    options,
+    'loadSnapshot',
+    (late) => late.dispose(),
+  ).then((handle) => new HeapSnapshot(handle));
+}
+
+/** Same as loadSnapshot, but blocks the calling thread (for scripts and the CLI). */
+function loadSnapshotSync(path) {
+  checkPath(path, 'loadSnapshotSync');
+  try {
+    return new HeapSnapshot(native.loadSnapshotSync(require('path').resolve(path)));
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+module.exports = { HeapSnapshot, loadSnapshot, loadSnapshotSync, runJob, kNative };
