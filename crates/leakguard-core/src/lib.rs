@@ -1,1 +1,13 @@
-//! leakguard-core: parsing and analysis of V8 heap snapshots, with no Node-API types.
+//!
+//! The core is kept free of napi so that it can be tested with plain `cargo test` and reused by a
+//! command-line tool; the binding in the workspace root only converts values and errors.
+
+pub mod error;
+pub use error::{Error, Result};
+
+pub mod graph;
+pub use graph::{EdgeName, EdgeType, HeapGraph, NodeType};
+
+pub mod parse;
+pub use parse::{parse_bytes, parse_file, LoadOptions};
+
