@@ -88,7 +88,7 @@ export interface DumpNearHeapLimitOptions {
   directory?: string;
   /** At most this many dumps. Default 1. */
   maxCount?: number;
-  /** Dump when used heap ≥ threshold × heap limit after a major GC. Default 0.8. */
+  /** Dump when the old generation’s use reaches threshold × its limit (checked after each major GC). Default 0.8. */
   threshold?: number;
   /** Also arm V8's in-allocation near-limit hook (Node's own file names, written to cwd or --diagnostic-dir). */
   native?: boolean;

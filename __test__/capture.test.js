@@ -92,11 +92,14 @@ test('writeSnapshot: a full disk (1 MiB tmpfs) gives ERR_LEAKGUARD_IO and no par
   const dir = tempDir(t);
   const mnt = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
   if (mnt.status !== 0) return t.skip(`mount failed: ${mnt.stderr}`);
-  t.after(() => spawnSync('umount', [dir]));
-  const r = spawnSync(process.execPath, ['-e', writeOne, path.join(dir, 'full.heapsnapshot')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { code: 'ERR_LEAKGUARD_IO', errno: 'ENOSPC' });
-  assert.deepEqual(fs.readdirSync(dir), []);
+  try {
+    const r = spawnSync(process.execPath, ['-e', writeOne, path.join(dir, 'full.heapsnapshot')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { code: 'ERR_LEAKGUARD_IO', errno: 'ENOSPC' });
+    assert.deepEqual(fs.readdirSync(dir), []);
+  } finally {
+    spawnSync('umount', [dir]); // before tempDir's cleanup, which cannot remove a mount point
+  }
 });
 
 const signalApp = (opts, extra = '') => `
@@ -194,7 +197,11 @@ test('node -r leakguard/register dumps on the signal named in the environment', 
   assert.equal(first.length, 1, `${first}`);
   await sleep(50);
   app.child.kill('SIGUSR1');
-  for (let i = 0; i < 100 && fs.readdirSync(dir)[0] === first[0]; i++) await sleep(100);
+  const rotated = () => {
+    const names = fs.readdirSync(dir);
+    return names.length === 1 && names[0] !== first[0];
+  };
+  for (let i = 0; i < 100 && !rotated(); i++) await sleep(100);
   const second = fs.readdirSync(dir);
   assert.equal(second.length, 1, 'LEAKGUARD_MAX_FILES=1 keeps one');
   assert.notEqual(second[0], first[0]);

@@ -322,11 +322,49 @@ function dumpOnSignal(options) {
   };
 }
 
+const MiB = 1024 * 1024;
+
+function flagValue(names) {
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)];
+  let found;
+  for (const a of args) {
+    const m = /^--([a-z_-]+)=(\d+)$/.exec(a);
+    if (m && names.includes(m[1].replace(/_/g, '-'))) found = Number(m[2]);
+  }
+  return found;
+}
+
+/**
+ * The old generation's limit: the heap dies when the old generation fills, while
+ * heap_size_limit also counts the young generation's reserve (3 semi-spaces, 48 MiB on 64-bit
+ * Node by default), which would make a small heap look half empty when it is about to die.
+ */
+function oldGenerationLimit() {
+  const { resourceLimits } = require('worker_threads');
+  if (!isMainThread && resourceLimits && resourceLimits.maxOldGenerationSizeMb > 0) {
+    return resourceLimits.maxOldGenerationSizeMb * MiB;
+  }
+  const explicit = flagValue(['max-old-space-size']);
+  if (explicit) return explicit * MiB;
+  const semi = (flagValue(['max-semi-space-size']) || 16) * MiB;
+  const total = v8.getHeapStatistics().heap_size_limit;
+  return Math.max(total / 2, total - 3 * semi);
+}
+
+/** Bytes used outside the young generation (whose garbage a scavenge frees anyway). */
+function oldGenerationUsed() {
+  let used = 0;
+  for (const s of v8.getHeapSpaceStatistics()) {
+    if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space') used += s.space_used_size;
+  }
+  return used;
+}
+
 /**
  * Writes a snapshot when the heap nears its limit (what --heapsnapshot-near-heap-limit and
  * node-oom-heapdump do), into `directory`, at most `maxCount` times. The check runs after
- * every major GC reported to a PerformanceObserver, comparing V8's used heap with its limit
- * at `threshold`. With `native: true` it also arms V8's in-allocation hook
+ * every major GC reported to a PerformanceObserver, comparing the old generation's use with
+ * `threshold` times its limit. With `native: true` it also arms V8's in-allocation hook
  * (v8.setHeapSnapshotNearHeapLimit) as a backstop for leaks that never yield to the event
  * loop; Node writes those into the working directory under its own names.
  */
@@ -345,12 +383,11 @@ function dumpNearHeapLimit(options) {
     v8.setHeapSnapshotNearHeapLimit(maxCount);
   }
   const { PerformanceObserver, constants } = require('perf_hooks');
+  const limit = oldGenerationLimit();
   let count = 0;
   let active = true;
   const check = () => {
-    if (!active || count >= maxCount) return;
-    const s = v8.getHeapStatistics();
-    if (s.used_heap_size < threshold * s.heap_size_limit) return;
+    if (!active || count >= maxCount || oldGenerationUsed() < threshold * limit) return;
     count++;
     try {
       const file = writeAtomic(path.join(base.directory, defaultName()));

@@ -58,9 +58,13 @@ function checkSignal(signal, fnName) {
  * arrives, is dropped.
  */
 function runJob(start, { signal, onProgress } = {}, fnName, onLateResult) {
-  checkSignal(signal, fnName);
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw invalidArg(`${fnName}({ onProgress }): onProgress must be a function`);
+  try {
+    checkSignal(signal, fnName);
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw invalidArg(`${fnName}({ onProgress }): onProgress must be a function`);
+    }
+  } catch (err) {
+    return Promise.reject(err);
   }
   if (signal && signal.aborted) return Promise.reject(aborted(signal.reason));
   const job = new native.Job();
