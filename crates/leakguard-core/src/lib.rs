@@ -1,3 +1,4 @@
+//! leakguard-core: parsing and analysis of V8 heap snapshots, with no Node-API types.
 //!
 //! The core is kept free of napi so that it can be tested with plain `cargo test` and reused by a
 //! command-line tool; the binding in the workspace root only converts values and errors.
@@ -11,3 +12,5 @@ pub use graph::{EdgeName, EdgeType, HeapGraph, NodeType};
 pub mod parse;
 pub use parse::{parse_bytes, parse_file, LoadOptions};
 
+pub mod analysis;
+pub use analysis::{Analysis, ClassRow, ObjectRow, ObjectSort, PathKind, RetainerPath, SizeMode};

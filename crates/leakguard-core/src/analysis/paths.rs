@@ -1,0 +1,279 @@
+//! Retainer paths (spec §3.7): DevTools' greedy auto-expanded chain and a true shortest path.
+
+use super::classes::display_name;
+use super::passes::NO_EDGE;
+use super::view::{cmp_js, parse_int_js, View, EK};
+use super::Analysis;
+use crate::graph::HeapGraph;
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+/// How many edges a path may have unless the caller says otherwise (DevTools expands 20
+/// levels).
+pub const DEFAULT_MAX_STEPS: usize = 20;
+
+/// Which retainer path to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PathKind {
+    /// What DevTools' Retainers panel auto-expands: from the object, repeatedly the retainer
+    /// with the smallest distance (ties: edge name, then retainer ordinal) until a user root.
+    #[default]
+    DevTools,
+    /// A shortest path from a user root (or, for system-only objects, from a child of the
+    /// root), following the distance BFS tree.
+    Shortest,
+}
+
+/// One node on a retainer path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathStep {
+    /// Node ordinal.
+    pub ordinal: u32,
+    /// V8 object id.
+    pub id: u32,
+    /// Class name.
+    pub class_name: String,
+    /// Display name.
+    pub name: String,
+    /// Type of the edge from the previous step into this node (`"property"`, `"context"`, …);
+    /// `""` on the first step.
+    pub edge_type: String,
+    /// Name or index of that edge; `""` on the first step.
+    pub edge_name: String,
+}
+
+/// A chain of references keeping an object alive, root side first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetainerPath {
+    /// From the top retainer (e.g. the global object) down to the object itself (last).
+    pub steps: Vec<PathStep>,
+    /// One-line rendering, e.g. `global → ->requests (Map) → {table} (system) → [7] → Req`.
+    pub text: String,
+    /// The algorithm used.
+    pub kind: PathKind,
+    /// Whether the top step is a user root (distance 1) or a direct child of the root; false
+    /// when `max_steps` cut the path short or it ran into unreachable garbage or a cycle.
+    pub complete: bool,
+}
+
+/// DevTools' edge notation (`JSHeapSnapshotEdge.toString`).
+pub(crate) fn edge_notation(kind: EK, name: &str) -> String {
+    let prop = |name: &str| {
+        if name.contains(' ') {
+            format!("[\"{name}\"]")
+        } else {
+            format!(".{name}")
+        }
+    };
+    match kind {
+        EK::Context => format!("->{name}"),
+        EK::Element => format!("[{name}]"),
+        EK::Weak => format!("[[{name}]]"),
+        EK::Property => prop(name),
+        EK::Shortcut => match parse_int_js(name) {
+            Some(i) => format!("[{i}]"),
+            None => prop(name),
+        },
+        EK::Internal | EK::Hidden | EK::Invisible => format!("{{{name}}}"),
+        EK::Other => format!("?{name}?"),
+    }
+}
+
+/// Sort key of a retainer's distance in DevTools' Retainers view: unreachable nodes get
+/// `baseUnreachableDistance` (200 000 000) and so sort after every reachable one.
+fn retainer_distance_key(d: i32) -> i64 {
+    if d == super::NO_DISTANCE {
+        200_000_000
+    } else {
+        i64::from(d)
+    }
+}
+
+impl Analysis {
+    /// Picks the retainer DevTools lists first for `x` (default sort of the Retainers view:
+    /// retainer distance ascending, then the retainer's display name, then DevTools' retainer
+    /// index — its retainer lists run in descending edge order). Skips weak and invisible edges
+    /// and edges from the root. Returns the edge and source, and whether the root retains `x`.
+    fn first_retainer(&self, v: &View<'_>, x: u32) -> (Option<(usize, u32)>, bool) {
+        let renamed = self.detached_renamed.as_ref();
+        let mut best: Option<(usize, u32, i64)> = None;
+        let mut best_name: Option<String> = None;
+        let mut root_retains = false;
+        for ri in v.retainers(x) {
+            let e = v.retaining_edge[ri] as usize;
+            let s = v.retaining_node[ri];
+            if matches!(v.ek(e), EK::Weak | EK::Invisible) {
+                continue;
+            }
+            if s == v.root {
+                root_retains = true;
+                continue;
+            }
+            let dk = retainer_distance_key(self.distance(s));
+            let take = match best {
+                None => true,
+                Some((_, _, bdk)) if dk < bdk => true,
+                Some((_, _, bdk)) if dk > bdk => false,
+                Some((be, bs, _)) => {
+                    let bn = best_name.get_or_insert_with(|| display_name(v, renamed, bs));
+                    let sn = display_name(v, renamed, s);
+                    match cmp_js(&sn, bn) {
+                        Ordering::Less => {
+                            best_name = Some(sn);
+                            best = Some((e, s, dk));
+                            continue;
+                        }
+                        Ordering::Greater => false,
+                        Ordering::Equal => e > be,
+                    }
+                }
+            };
+            if take {
+                best = Some((e, s, dk));
+                best_name = None;
+            }
+        }
+        (best.map(|(e, s, _)| (e, s)), root_retains)
+    }
+    /// The retainer path of node `n` (at most `max_steps` edges), or `None` for an
+    /// out-of-range ordinal or a graph that is not the analysed one.
+    pub fn retainer_path(
+        &self,
+        graph: &HeapGraph,
+        n: u32,
+        kind: PathKind,
+        max_steps: usize,
+    ) -> Option<RetainerPath> {
+        let v = self.view(graph)?;
+        if n as usize >= v.n {
+            return None;
+        }
+        // (node, edge into the node below it), built upward from the object.
+        let mut chain: Vec<(u32, Option<usize>)> = vec![(n, None)];
+        let mut complete = false;
+        match kind {
+            PathKind::DevTools => {
+                let mut cur = n;
+                let mut on_path: HashSet<u32> = HashSet::from([n]);
+                loop {
+                    if self.distance(cur) == 1 || cur == v.root {
+                        complete = true;
+                        break;
+                    }
+                    if chain.len() > max_steps {
+                        break;
+                    }
+                    let (best, root_retains) = self.first_retainer(&v, cur);
+                    let Some((e, s)) = best else {
+                        // Only the root (e.g. for `(GC roots)`) or nothing retains it.
+                        complete = root_retains;
+                        break;
+                    };
+                    if !on_path.insert(s) {
+                        break; // a cycle (unreachable garbage, or system nodes)
+                    }
+                    if let Some(last) = chain.last_mut() {
+                        last.1 = Some(e);
+                    }
+                    chain.push((s, None));
+                    if self.distance(s) < 1 {
+                        break; // DevTools stops expanding at unreachable retainers too
+                    }
+                    cur = s;
+                }
+            }
+            PathKind::Shortest => {
+                let mut cur = n;
+                loop {
+                    let e = self
+                        .bfs_parent_edge
+                        .get(cur as usize)
+                        .copied()
+                        .unwrap_or(NO_EDGE);
+                    if e == NO_EDGE {
+                        complete = self.distance(cur) == 1 || cur == v.root;
+                        break;
+                    }
+                    let e = e as usize;
+                    // The source of edge e: the node whose edge range contains it.
+                    let s = (v.first_edge.partition_point(|&f| f as usize <= e) - 1) as u32;
+                    if s == v.root {
+                        complete = true;
+                        break;
+                    }
+                    if chain.len() > max_steps {
+                        break;
+                    }
+                    if let Some(last) = chain.last_mut() {
+                        last.1 = Some(e);
+                    }
+                    chain.push((s, None));
+                    cur = s;
+                }
+            }
+        }
+        chain.reverse();
+        // Each entry carries the edge from the entry before it into it (`None` on top).
+        let mut steps = Vec::with_capacity(chain.len());
+        for &(x, incoming) in &chain {
+            let (edge_type, edge_name) = match incoming {
+                Some(e) => {
+                    let t = match v.ek(e) {
+                        EK::Invisible => "invisible".to_owned(),
+                        _ => graph.edge_type_name(e).to_owned(),
+                    };
+                    (t, v.edge_label(e).into_owned())
+                }
+                None => (String::new(), String::new()),
+            };
+            steps.push(PathStep {
+                ordinal: x,
+                id: graph.node_id(x),
+                class_name: self.class_name(graph, x).to_owned(),
+                name: display_name(&v, self.detached_renamed.as_ref(), x),
+                edge_type,
+                edge_name,
+            });
+        }
+        let text = render(&v, &chain, &steps);
+        Some(RetainerPath {
+            steps,
+            text,
+            kind,
+            complete,
+        })
+    }
+}
+
+/// `Top → .edge (Class) → … → [i] → ObjectClass`: each intermediate step is its incoming edge
+/// in DevTools notation followed by its class in parentheses (unless the class equals the edge
+/// name or is already parenthesised like `(system)`); the object itself ends the line.
+fn render(v: &View<'_>, chain: &[(u32, Option<usize>)], steps: &[PathStep]) -> String {
+    let mut text = String::new();
+    let last = steps.len().saturating_sub(1);
+    for (i, step) in steps.iter().enumerate() {
+        if i == 0 {
+            text.push_str(&step.class_name);
+            continue;
+        }
+        let e = chain.get(i).and_then(|c| c.1);
+        let notation = match e {
+            Some(e) => edge_notation(v.ek(e), &step.edge_name),
+            None => String::from("?"),
+        };
+        text.push_str(" → ");
+        text.push_str(&notation);
+        if i == last {
+            text.push_str(" → ");
+            text.push_str(&step.class_name);
+        } else if step.class_name.starts_with('(') {
+            text.push(' ');
+            text.push_str(&step.class_name);
+        } else if step.class_name != step.edge_name {
+            text.push_str(" (");
+            text.push_str(&step.class_name);
+            text.push(')');
+        }
+    }
+    text
+}
