@@ -40,6 +40,72 @@ class HeapSnapshot {
   dispose() {
     this[kNative].dispose();
   }
+
+  /**
+   * Per-class rows { className, count, shallowSize, retainedSize, distance }, biggest
+   * retained size first. The first analysis call computes dominators and retained sizes on a
+   * worker thread and caches them; later calls are cheap.
+   */
+  summary(options = {}) {
+    return this.#query('summary', options, (o) => [sizesOf(o), count(o.top, 'top', U32_MAX)]);
+  }
+
+  /** Objects of one class: { id, className, name, shallowSize, retainedSize, distance }. */
+  objects(className, options = {}) {
+    return this.#query('objects', options, (o) => {
+      if (typeof className !== 'string') throw invalidArg('objects(className): className must be a string');
+      const sortBy = o.sortBy === undefined ? 'retained' : o.sortBy;
+      if (typeof sortBy !== 'string') throw invalidArg('objects({ sortBy }): sortBy must be a string');
+      return [className, sizesOf(o), sortBy, count(o.limit, 'limit', 100)];
+    });
+  }
+
+  /** The n objects with the biggest retained size (same rows as objects()). */
+  largestObjects(n = 20, options = {}) {
+    return this.#query('largestObjects', options, (o) => [count(n, 'n', 20), sizesOf(o)]);
+  }
+
+  /**
+   * Why is this object alive: { steps: [{ id, className, name, edge: { type, name } | null }],
+   * text, kind, complete } from a user root (usually the global object) down to the object.
+   * kind 'devtools' (default) is the chain DevTools' Retainers view auto-expands (each step
+   * takes the retainer closest to a root); 'shortest' is a true shortest path from a root.
+   * Resolves null for an object nothing retains.
+   */
+  retainerPath(id, options = {}) {
+    return this.#query('retainerPath', options, (o) => {
+      if (!Number.isInteger(id) || id < 0 || id > U32_MAX) throw invalidArg('retainerPath(id): id must be a V8 object id (a whole number)');
+      const kind = o.kind === undefined ? 'devtools' : o.kind;
+      if (kind !== 'devtools' && kind !== 'shortest') throw invalidArg("retainerPath({ kind }): kind must be 'devtools' or 'shortest'");
+      return [id, kind, count(o.maxSteps, 'maxSteps', 20)];
+    });
+  }
+
+  #query(method, options, args) {
+    let list;
+    try {
+      if (options === null || typeof options !== 'object') throw invalidArg(`${method}(options): options must be an object`);
+      list = args(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const handle = this[kNative];
+    return runJob((job) => handle[method](job, ...list), options, method).then((text) => JSON.parse(text));
+  }
+}
+
+const U32_MAX = 4294967295;
+
+function sizesOf(o) {
+  const sizes = o.sizes === undefined ? 'devtools' : o.sizes;
+  if (sizes !== 'devtools' && sizes !== 'raw') throw invalidArg("sizes must be 'devtools' or 'raw'");
+  return sizes;
+}
+
+function count(v, name, dflt) {
+  if (v === undefined || v === Infinity) return v === Infinity ? U32_MAX : dflt;
+  if (!Number.isInteger(v) || v < 0) throw invalidArg(`${name} must be a whole number >= 0`);
+  return Math.min(v, U32_MAX);
 }
 if (typeof Symbol.dispose === 'symbol') {
   HeapSnapshot.prototype[Symbol.dispose] = HeapSnapshot.prototype.dispose;
@@ -96,7 +162,14 @@ function runJob(start, { signal, onProgress } = {}, fnName, onLateResult) {
       }
     };
     if (signal) signal.addEventListener('abort', onAbort, { once: true });
-    start(job).then(
+    let pending;
+    try {
+      pending = start(job);
+    } catch (err) {
+      finish();
+      return reject(fromNative(err));
+    }
+    pending.then(
       (value) => {
         if (settled) return onLateResult && onLateResult(value);
         finish();

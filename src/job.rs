@@ -10,45 +10,45 @@ use napi_derive::napi;
 /// keeps the event loop alive.
 #[derive(Default)]
 pub(crate) struct JobState {
-  pub(crate) cancel: AtomicBool,
-  /// Progress fraction scaled to millionths, so it fits an atomic integer.
-  progress: AtomicU32,
+    pub(crate) cancel: AtomicBool,
+    /// Progress fraction scaled to millionths, so it fits an atomic integer.
+    progress: AtomicU32,
 }
 
 impl JobState {
-  /// Records progress; called from worker threads.
-  pub(crate) fn report(&self, fraction: f64) {
-    let v = (fraction.clamp(0.0, 1.0) * 1e6) as u32;
-    self.progress.fetch_max(v, Ordering::Relaxed);
-  }
+    /// Records progress; called from worker threads.
+    pub(crate) fn report(&self, fraction: f64) {
+        let v = (fraction.clamp(0.0, 1.0) * 1e6) as u32;
+        self.progress.fetch_max(v, Ordering::Relaxed);
+    }
 }
 
 /// A handle on one background job: cancel it, read its progress.
 #[napi]
 pub struct Job {
-  pub(crate) state: Arc<JobState>,
+    pub(crate) state: Arc<JobState>,
 }
 
 #[napi]
 impl Job {
-  /// Creates a job handle to pass to one async call.
-  #[napi(constructor)]
-  #[allow(clippy::new_without_default)]
-  pub fn new() -> Self {
-    Job {
-      state: Arc::new(JobState::default()),
+    /// Creates a job handle to pass to one async call.
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Job {
+            state: Arc::new(JobState::default()),
+        }
     }
-  }
 
-  /// Asks the job to stop; it rejects with `ERR_LEAKGUARD_ABORTED` at its next check.
-  #[napi]
-  pub fn cancel(&self) {
-    self.state.cancel.store(true, Ordering::Relaxed);
-  }
+    /// Asks the job to stop; it rejects with `ERR_LEAKGUARD_ABORTED` at its next check.
+    #[napi]
+    pub fn cancel(&self) {
+        self.state.cancel.store(true, Ordering::Relaxed);
+    }
 
-  /// Progress fraction in [0, 1].
-  #[napi(getter)]
-  pub fn progress(&self) -> f64 {
-    f64::from(self.state.progress.load(Ordering::Relaxed)) / 1e6
-  }
+    /// Progress fraction in [0, 1].
+    #[napi(getter)]
+    pub fn progress(&self) -> f64 {
+        f64::from(self.state.progress.load(Ordering::Relaxed)) / 1e6
+    }
 }

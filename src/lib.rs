@@ -9,6 +9,7 @@
 
 #![deny(clippy::all)]
 
+mod analysis;
 mod job;
 mod snapshot;
 
@@ -20,25 +21,25 @@ use napi::{Error, Status};
 
 /// Converts a core error into a napi error carrying the stable code as message prefix.
 pub(crate) fn to_napi(err: CoreError) -> Error {
-  Error::new(Status::GenericFailure, format!("{}: {}", err.code(), err))
+    Error::new(Status::GenericFailure, format!("{}: {}", err.code(), err))
 }
 
 /// Runs `f`, turning a panic (a bug, never expected) into an `ERR_LEAKGUARD_INTERNAL` error
 /// instead of unwinding into Node.
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, CoreError>) -> napi::Result<T> {
-  match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-    Ok(Ok(v)) => Ok(v),
-    Ok(Err(e)) => Err(to_napi(e)),
-    Err(payload) => {
-      let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-      Err(Error::new(
-        Status::GenericFailure,
-        format!("ERR_LEAKGUARD_INTERNAL: internal error (please report): {what}"),
-      ))
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_napi(e)),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(Error::new(
+                Status::GenericFailure,
+                format!("ERR_LEAKGUARD_INTERNAL: internal error (please report): {what}"),
+            ))
+        }
     }
-  }
 }

@@ -3,20 +3,45 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use leakguard_core::{parse_file, HeapGraph, LoadOptions};
+use leakguard_core::analysis::Analysis;
+use leakguard_core::{parse_file, Error as CoreError, HeapGraph, LoadOptions};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
+use crate::analysis::{object_sort, path_kind, run_sync, size_mode, AnalysisTask, Query};
 use crate::job::{Job, JobState};
 use crate::{guard, to_napi};
 
-/// A parsed snapshot. The graph sits behind a lock so `dispose()` can free it at once while
-/// tasks that already hold an `Arc` of it finish undisturbed.
+/// What a snapshot's tasks share: the graph and its cached analysis. Both sit behind locks so
+/// `dispose()` can free them at once while tasks that already hold an `Arc` finish undisturbed.
+#[derive(Default)]
+pub(crate) struct Shared {
+    graph: RwLock<Option<Arc<HeapGraph>>>,
+    pub(crate) analysis: RwLock<Option<Arc<Analysis>>>,
+    /// Held while the analysis is computed, so concurrent first queries compute it once.
+    pub(crate) compute_lock: Mutex<()>,
+}
+
+impl Shared {
+    /// The graph, or `InvalidArg` after dispose().
+    pub(crate) fn graph(&self) -> Result<Arc<HeapGraph>, CoreError> {
+        self.graph
+            .read()
+            .clone()
+            .ok_or_else(|| CoreError::InvalidArg("this snapshot was disposed".into()))
+    }
+
+    pub(crate) fn is_disposed(&self) -> bool {
+        self.graph.read().is_none()
+    }
+}
+
+/// A parsed snapshot held in Rust memory.
 #[napi]
 pub struct NativeSnapshot {
-    graph: Arc<RwLock<Option<Arc<HeapGraph>>>>,
+    shared: Arc<Shared>,
     // Cached so the getters keep answering after dispose().
     node_count: u32,
     edge_count: u32,
@@ -26,22 +51,22 @@ pub struct NativeSnapshot {
 
 impl NativeSnapshot {
     fn new(graph: HeapGraph) -> Self {
-        NativeSnapshot {
+        let snap = NativeSnapshot {
             node_count: saturate(graph.node_count()),
             edge_count: saturate(graph.edge_count()),
             total_size: graph.total_size() as f64,
             heap_bytes: graph.heap_bytes() as f64,
-            graph: Arc::new(RwLock::new(Some(Arc::new(graph)))),
-        }
+            shared: Arc::default(),
+        };
+        *snap.shared.graph.write() = Some(Arc::new(graph));
+        snap
     }
 
-    /// The graph, or `ERR_LEAKGUARD_INVALID_ARG` after dispose().
-    #[allow(dead_code)] // used by the analysis tasks that build on this type
-    pub(crate) fn graph(&self) -> napi::Result<Arc<HeapGraph>> {
-        self.graph.read().clone().ok_or_else(|| {
-            to_napi(leakguard_core::Error::InvalidArg(
-                "this snapshot was disposed".into(),
-            ))
+    fn task(&self, job: &Job, query: Query) -> AsyncTask<AnalysisTask> {
+        AsyncTask::new(AnalysisTask {
+            shared: self.shared.clone(),
+            state: job.state.clone(),
+            query,
         })
     }
 }
@@ -79,13 +104,127 @@ impl NativeSnapshot {
     /// Whether `dispose()` was called.
     #[napi(getter)]
     pub fn disposed(&self) -> bool {
-        self.graph.read().is_none()
+        self.shared.is_disposed()
     }
 
-    /// Frees the graph now instead of at garbage collection.
+    /// Frees the graph and its analysis now instead of at garbage collection.
     #[napi]
     pub fn dispose(&self) {
-        self.graph.write().take();
+        self.shared.graph.write().take();
+        self.shared.analysis.write().take();
+    }
+
+    /// Class summary rows, biggest retained size first (`top` rows at most).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn summary(
+        &self,
+        job: &Job,
+        sizes: String,
+        top: u32,
+    ) -> napi::Result<AsyncTask<AnalysisTask>> {
+        let mode = size_mode(&sizes)?;
+        Ok(self.task(
+            job,
+            Query::Summary {
+                mode,
+                top: top as usize,
+            },
+        ))
+    }
+
+    /// Objects of one class.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn objects(
+        &self,
+        job: &Job,
+        class_name: String,
+        sizes: String,
+        sort_by: String,
+        limit: u32,
+    ) -> napi::Result<AsyncTask<AnalysisTask>> {
+        let query = Query::Objects {
+            class_name,
+            mode: size_mode(&sizes)?,
+            sort: object_sort(&sort_by)?,
+            limit: limit as usize,
+        };
+        Ok(self.task(job, query))
+    }
+
+    /// The `n` objects with the biggest retained size.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn largest_objects(
+        &self,
+        job: &Job,
+        n: u32,
+        sizes: String,
+    ) -> napi::Result<AsyncTask<AnalysisTask>> {
+        let mode = size_mode(&sizes)?;
+        Ok(self.task(
+            job,
+            Query::Largest {
+                mode,
+                n: n as usize,
+            },
+        ))
+    }
+
+    /// The chain of references from a user root to the object with V8 id `id`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn retainer_path(
+        &self,
+        job: &Job,
+        id: u32,
+        kind: String,
+        max_steps: u32,
+    ) -> napi::Result<AsyncTask<AnalysisTask>> {
+        let query = Query::Path {
+            id,
+            kind: path_kind(&kind)?,
+            max_steps: max_steps as usize,
+        };
+        Ok(self.task(job, query))
+    }
+
+    /// Blocking twin of the queries above, for the CLI: `query` is one of `summary`,
+    /// `objects`, `largestObjects`, `retainerPath` with the same arguments in `args`.
+    #[napi]
+    pub fn query_sync(&self, query: String, args: Vec<String>) -> napi::Result<String> {
+        let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+        let num = |i: usize| {
+            arg(i).parse::<u32>().map_err(|_| {
+                to_napi(CoreError::InvalidArg(format!(
+                    "argument {i} of {query} must be a whole number"
+                )))
+            })
+        };
+        let q = match query.as_str() {
+            "summary" => Query::Summary {
+                mode: size_mode(arg(0))?,
+                top: num(1)? as usize,
+            },
+            "objects" => Query::Objects {
+                class_name: arg(0).to_string(),
+                mode: size_mode(arg(1))?,
+                sort: object_sort(arg(2))?,
+                limit: num(3)? as usize,
+            },
+            "largestObjects" => Query::Largest {
+                n: num(0)? as usize,
+                mode: size_mode(arg(1))?,
+            },
+            "retainerPath" => Query::Path {
+                id: num(0)?,
+                kind: path_kind(arg(1))?,
+                max_steps: num(2)? as usize,
+            },
+            _ => {
+                return Err(to_napi(CoreError::InvalidArg(format!(
+                    "unknown query {query}"
+                ))))
+            }
+        };
+        run_sync(&self.shared, &q)
     }
 }
 

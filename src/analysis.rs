@@ -1,0 +1,209 @@
+//! Analysis queries on a loaded snapshot: one task type runs every query on the thread pool.
+//!
+//! The first query computes the full [`Analysis`] (distances, dominators, retained sizes, class
+//! names) and caches it on the snapshot; later and concurrent queries reuse it. Results cross
+//! into JS as one JSON text (top-N rows, one path) that the wrapper parses: a single string
+//! is the cheapest thing to hand over, and never one JS object per heap node.
+
+use std::sync::Arc;
+
+use leakguard_core::analysis::{Analysis, ObjectRow, ObjectSort, PathKind, SizeMode};
+use leakguard_core::{Error as CoreError, HeapGraph};
+use napi::{Env, Task};
+use serde_json::{json, Value};
+
+use crate::guard;
+use crate::job::JobState;
+use crate::snapshot::Shared;
+
+/// One query against a snapshot.
+pub(crate) enum Query {
+    Summary {
+        mode: SizeMode,
+        top: usize,
+    },
+    Objects {
+        class_name: String,
+        mode: SizeMode,
+        sort: ObjectSort,
+        limit: usize,
+    },
+    Largest {
+        mode: SizeMode,
+        n: usize,
+    },
+    Path {
+        id: u32,
+        kind: PathKind,
+        max_steps: usize,
+    },
+}
+
+/// Parses the size mode names the JS API uses.
+pub(crate) fn size_mode(s: &str) -> napi::Result<SizeMode> {
+    match s {
+        "devtools" => Ok(SizeMode::DevTools),
+        "raw" => Ok(SizeMode::Raw),
+        _ => Err(invalid(format!(
+            "sizes must be 'devtools' or 'raw', got '{s}'"
+        ))),
+    }
+}
+
+/// Parses the sort names of `objects()`.
+pub(crate) fn object_sort(s: &str) -> napi::Result<ObjectSort> {
+    match s {
+        "retained" | "retainedSize" => Ok(ObjectSort::Retained),
+        "shallow" | "shallowSize" => Ok(ObjectSort::Shallow),
+        "distance" => Ok(ObjectSort::Distance),
+        "id" => Ok(ObjectSort::Id),
+        _ => Err(invalid(format!(
+            "sortBy must be 'retained', 'shallow', 'distance' or 'id', got '{s}'"
+        ))),
+    }
+}
+
+/// Parses the path kinds of `retainerPath()`.
+pub(crate) fn path_kind(s: &str) -> napi::Result<PathKind> {
+    match s {
+        "devtools" => Ok(PathKind::DevTools),
+        "shortest" => Ok(PathKind::Shortest),
+        _ => Err(invalid(format!(
+            "kind must be 'devtools' or 'shortest', got '{s}'"
+        ))),
+    }
+}
+
+fn invalid(msg: String) -> napi::Error {
+    crate::to_napi(CoreError::InvalidArg(msg))
+}
+
+/// The cached analysis of `shared`, computing it (once, even under concurrent calls) if needed.
+pub(crate) fn analysis_of(
+    shared: &Shared,
+    state: &JobState,
+) -> Result<(Arc<HeapGraph>, Arc<Analysis>), CoreError> {
+    let graph = shared.graph()?;
+    if let Some(a) = shared.analysis.read().clone() {
+        return Ok((graph, a));
+    }
+    // Concurrent first queries queue here instead of each computing the same analysis.
+    let _computing = shared.compute_lock.lock();
+    if let Some(a) = shared.analysis.read().clone() {
+        return Ok((graph, a));
+    }
+    let progress = |f: f64| state.report(f);
+    let a = Arc::new(Analysis::compute(
+        &graph,
+        Some(&state.cancel),
+        Some(&progress),
+    )?);
+    // A dispose() that raced with us must not be undone by caching the result.
+    if !shared.is_disposed() {
+        *shared.analysis.write() = Some(a.clone());
+    }
+    Ok((graph, a))
+}
+
+fn object_json(r: &ObjectRow) -> Value {
+    json!({
+        "id": r.id,
+        "className": r.class_name,
+        "name": r.name,
+        "shallowSize": r.shallow_size,
+        "retainedSize": r.retained_size,
+        "distance": r.distance,
+    })
+}
+
+fn run(shared: &Shared, state: &JobState, query: &Query) -> Result<Value, CoreError> {
+    let (graph, a) = analysis_of(shared, state)?;
+    let out = match query {
+        Query::Summary { mode, top } => {
+            let rows = a.summary(&graph, *mode);
+            Value::Array(
+                rows.iter()
+                    .take(*top)
+                    .map(|r| {
+                        json!({
+                            "className": r.class_name,
+                            "count": r.count,
+                            "shallowSize": r.shallow_size,
+                            "retainedSize": r.retained_size,
+                            "distance": r.distance,
+                        })
+                    })
+                    .collect(),
+            )
+        }
+        Query::Objects {
+            class_name,
+            mode,
+            sort,
+            limit,
+        } => Value::Array(
+            a.objects(&graph, class_name, *mode, *sort, *limit)
+                .iter()
+                .map(object_json)
+                .collect(),
+        ),
+        Query::Largest { mode, n } => Value::Array(
+            a.largest_objects(&graph, *mode, *n)
+                .iter()
+                .map(object_json)
+                .collect(),
+        ),
+        Query::Path {
+            id,
+            kind,
+            max_steps,
+        } => {
+            let n = a.node_by_id(*id).ok_or_else(|| {
+                CoreError::InvalidArg(format!("no object with id {id} in this snapshot"))
+            })?;
+            match a.retainer_path(&graph, n, *kind, *max_steps) {
+                None => Value::Null,
+                Some(p) => json!({
+                    "kind": match p.kind { PathKind::DevTools => "devtools", PathKind::Shortest => "shortest" },
+                    "complete": p.complete,
+                    "text": p.text,
+                    "steps": p.steps.iter().map(|s| json!({
+                        "id": s.id,
+                        "className": s.class_name,
+                        "name": s.name,
+                        "edge": if s.edge_type.is_empty() { Value::Null } else {
+                            json!({ "type": s.edge_type, "name": s.edge_name })
+                        },
+                    })).collect::<Vec<_>>(),
+                }),
+            }
+        }
+    };
+    state.report(1.0);
+    Ok(out)
+}
+
+/// Runs one [`Query`] on the thread pool.
+pub struct AnalysisTask {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) state: Arc<JobState>,
+    pub(crate) query: Query,
+}
+
+impl Task for AnalysisTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guard(|| run(&self.shared, &self.state, &self.query).map(|v| v.to_string()))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// Runs one query on the calling thread (the `…Sync` twin for the CLI).
+pub(crate) fn run_sync(shared: &Shared, query: &Query) -> napi::Result<String> {
+    guard(|| run(shared, &JobState::default(), query).map(|v| v.to_string()))
+}
