@@ -122,8 +122,97 @@ export declare class HeapSnapshot {
   readonly memoryBytes: number;
   /** Whether dispose() was called. */
   readonly disposed: boolean;
+  /** For snapshots from takeSnapshot(): `"<pid>:<threadId>"` of the heap shown; null for files. */
+  readonly origin: string | null;
   /** Frees the native memory now (the garbage collector frees it otherwise). */
   dispose(): void;
+
+  /**
+   * Per-class rows, biggest retained size first. The first analysis call computes distances,
+   * dominators and retained sizes on a worker thread and caches them.
+   */
+  summary(options?: SummaryOptions): Promise<ClassRow[]>;
+  /** Objects of one class (default: 100, biggest retained size first). */
+  objects(className: string, options?: ObjectsOptions): Promise<ObjectRow[]>;
+  /** The `n` objects with the biggest retained size (default 20). */
+  largestObjects(n?: number, options?: AnalysisOptions): Promise<ObjectRow[]>;
+  /**
+   * Why an object is alive: the chain of references from a user root (usually the global
+   * object) down to it. Resolves null for an object nothing retains.
+   */
+  retainerPath(id: number, options?: RetainerPathOptions): Promise<RetainerPath | null>;
+}
+
+/** `'devtools'` (default): current DevTools sizes, where the self size of an internal array or
+ * hidden object with a single owner is counted in that owner; `'raw'`: V8's sizes as written. */
+export type SizeMode = 'devtools' | 'raw';
+
+/** Options shared by every analysis call. */
+export interface AnalysisOptions {
+  sizes?: SizeMode;
+  /** Aborting rejects with `ERR_LEAKGUARD_ABORTED` at once. */
+  signal?: AbortSignal;
+  /** Called with the fraction done while the analysis is computed. */
+  onProgress?: (fraction: number) => void;
+}
+export interface SummaryOptions extends AnalysisOptions {
+  /** At most this many rows. */
+  top?: number;
+}
+export interface ObjectsOptions extends AnalysisOptions {
+  limit?: number;
+  sortBy?: 'retained' | 'shallow' | 'distance' | 'id';
+}
+export interface RetainerPathOptions {
+  /** `'devtools'` (default): the chain DevTools' Retainers view expands (each step takes the
+   * retainer closest to a root); `'shortest'`: a true shortest path from a root. */
+  kind?: 'devtools' | 'shortest';
+  /** Longest path returned (default 20 edges, as DevTools). */
+  maxSteps?: number;
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
+
+/** One row of the class summary. */
+export interface ClassRow {
+  className: string;
+  count: number;
+  /** Sum of self sizes, bytes. */
+  shallowSize: number;
+  /** Memory freed if all objects of the class were freed (no double counting), bytes. */
+  retainedSize: number;
+  /** Shortest distance of a member from a user root (−5: unreachable). */
+  distance: number;
+}
+
+/** One object. */
+export interface ObjectRow {
+  /** V8's object id, stable across snapshots of one heap. */
+  id: number;
+  className: string;
+  name: string;
+  shallowSize: number;
+  retainedSize: number;
+  distance: number;
+}
+
+/** One step of a retainer path. */
+export interface PathStep {
+  id: number;
+  className: string;
+  name: string;
+  /** The reference from the previous step to this one; null on the first step. Type `'indirect'` (name `'…'`) when a leak report shortens a long chain (a linked list) between a holder and the object. */
+  edge: { type: string; name: string } | null;
+}
+
+/** A chain of references that keeps an object alive, root side first. */
+export interface RetainerPath {
+  steps: PathStep[];
+  /** One line, e.g. `Window → ->requests (Map) → {table} (array) → [7] → IncomingMessage`. */
+  text: string;
+  kind: 'devtools' | 'shortest';
+  /** Whether the path reaches a root (false when cut by maxSteps or stuck in garbage). */
+  complete: boolean;
 }
 
 /**
@@ -133,3 +222,84 @@ export declare class HeapSnapshot {
 export declare function loadSnapshot(path: string, options?: LoadOptions): Promise<HeapSnapshot>;
 /** loadSnapshot on the calling thread (blocks it): for scripts and command-line tools. */
 export declare function loadSnapshotSync(path: string): HeapSnapshot;
+
+// ---------------------------------------------------------------------------------------------
+// In-memory snapshots, diff and the leak finder
+
+/** Options of takeSnapshot(). */
+export interface TakeSnapshotOptions extends LoadOptions {
+  /** Where the private temp file goes while it is parsed (default: os.tmpdir()). */
+  tmpdir?: string;
+}
+/**
+ * Captures this thread's heap and loads it into Rust memory. The capture blocks (V8 does it
+ * synchronously); the parse runs off the event loop. No file is left behind.
+ */
+export declare function takeSnapshot(options?: TakeSnapshotOptions): Promise<HeapSnapshot>;
+
+/** One row of a comparison (DevTools Comparison view). */
+export interface DiffRow {
+  className: string;
+  /** Objects of the class in `current` whose id is not in `base`. */
+  addedCount: number;
+  /** Objects of the class in `base` whose id is not in `current`. */
+  removedCount: number;
+  countDelta: number;
+  addedSize: number;
+  removedSize: number;
+  sizeDelta: number;
+}
+/**
+ * Per-class changes from `base` to `current`, objects matched by V8 id; classes with nothing
+ * new or deleted are omitted; biggest size delta first. Snapshots of different heaps reject
+ * with `ERR_LEAKGUARD_MISMATCH`.
+ */
+export declare function diff(base: HeapSnapshot, current: HeapSnapshot, options?: AnalysisOptions): Promise<DiffRow[]>;
+
+/** Options of findLeaks(). */
+export interface FindLeaksOptions extends AnalysisOptions {
+  /** Ignore groups with fewer objects (default 5). */
+  minCount?: number;
+  /** Ignore groups retaining fewer bytes (default 0). */
+  minRetainedSize?: number;
+  /** Classes never reported (known, accepted growth). */
+  ignoreClasses?: string[];
+  /** Sample ids and paths per suspect (default 5). */
+  maxSamples?: number;
+  pathKind?: 'devtools' | 'shortest';
+  maxPathSteps?: number;
+}
+/** A group of leaked objects of one class held by the same path. */
+export interface LeakSuspect {
+  className: string;
+  count: number;
+  /** Memory that would be freed with them (they are disjoint in the dominator tree). */
+  retainedSize: number;
+  shallowSize: number;
+  /** Ids of the biggest members (in the final snapshot). */
+  sampleIds: number[];
+  /** Why the samples are alive. */
+  paths: RetainerPath[];
+  /** The path with indices normalised: what the group has in common. */
+  shape: string;
+}
+/** What findLeaks() found. */
+export interface LeakReport {
+  /** Biggest retained size first. */
+  suspects: LeakSuspect[];
+  /** Objects in `target` that were not in `baseline`. */
+  newInTarget: number;
+  /** Of those, how many are still alive in `final`. */
+  stillAlive: number;
+  nodes: { baseline: number; target: number; final: number };
+}
+/**
+ * The three-snapshot method: objects created after `baseline`, present in `target` and still
+ * alive in `final`, without internal noise (code, hidden objects, internal arrays, anything
+ * owned by another suspect), grouped by class and retainer path, biggest first, each with the
+ * chain of references from a root that keeps it alive.
+ */
+export declare function findLeaks(
+  snapshots: { baseline: HeapSnapshot; target: HeapSnapshot; final: HeapSnapshot },
+  options?: FindLeaksOptions,
+): Promise<LeakReport>;

@@ -6,6 +6,7 @@
 const { codes, LeakguardError } = require('./lib/errors');
 const capture = require('./lib/capture');
 const { HeapSnapshot, loadSnapshot, loadSnapshotSync } = require('./lib/snapshot');
+const { takeSnapshot, diff, findLeaks } = require('./lib/compare');
 
 require('./lib/relay').installMainRelay();
 
@@ -18,6 +19,9 @@ module.exports = {
   // snapshots in Rust memory
   loadSnapshot,
   loadSnapshotSync,
+  takeSnapshot,
+  diff,
+  findLeaks,
   HeapSnapshot,
   // errors
   LeakguardError,

@@ -418,5 +418,5 @@ module.exports = {
   dumpOnSignal,
   dumpNearHeapLimit,
   // for tests and the relay
-  _internal: { makeDumper, listDumps, rotate, isComplete, defaultName },
+  _internal: { makeDumper, listDumps, rotate, isComplete, defaultName, writeAtomic },
 };

@@ -6,15 +6,26 @@
 const native = require('./native');
 const { fromNative, invalidArg, aborted } = require('./errors');
 
-const kNative = Symbol('leakguard.native');
+// Symbol.for, not Symbol(): Jest may load this module more than once in one process, and
+// snapshots from one copy must still be recognised by another.
+const kNative = Symbol.for('leakguard.native');
+const kOrigin = Symbol.for('leakguard.origin');
 
 /** A parsed heap snapshot kept in Rust memory. Obtain one from loadSnapshot(). */
 class HeapSnapshot {
-  constructor(handle) {
+  constructor(handle, origin = null) {
     if (!(handle instanceof native.NativeSnapshot)) {
       throw invalidArg('HeapSnapshot cannot be constructed directly; use loadSnapshot()');
     }
     this[kNative] = handle;
+    this[kOrigin] = origin;
+  }
+  /**
+   * For snapshots taken by takeSnapshot(): "pid:threadId" of the heap they show (ids are
+   * only comparable within one heap). null for snapshots loaded from files.
+   */
+  get origin() {
+    return this[kOrigin];
   }
   /** Number of nodes (heap objects, including synthetic roots). */
   get nodeCount() {
@@ -223,4 +234,11 @@ function loadSnapshotSync(path) {
   }
 }
 
-module.exports = { HeapSnapshot, loadSnapshot, loadSnapshotSync, runJob, kNative };
+/** The native handle of a HeapSnapshot, or an argument error naming `what`. */
+function handleOf(snap, what) {
+  const h = snap && typeof snap === 'object' ? snap[kNative] : undefined;
+  if (!h) throw invalidArg(`${what} must be a HeapSnapshot (from takeSnapshot or loadSnapshot)`);
+  return h;
+}
+
+module.exports = { HeapSnapshot, loadSnapshot, loadSnapshotSync, runJob, handleOf, kNative, kOrigin };

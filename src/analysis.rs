@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use leakguard_core::analysis::{Analysis, ObjectRow, ObjectSort, PathKind, SizeMode};
+use leakguard_core::analysis::{Analysis, ObjectRow, ObjectSort, PathKind, RetainerPath, SizeMode};
 use leakguard_core::{Error as CoreError, HeapGraph};
 use napi::{Env, Task};
 use serde_json::{json, Value};
@@ -82,6 +82,7 @@ fn invalid(msg: String) -> napi::Error {
 pub(crate) fn analysis_of(
     shared: &Shared,
     state: &JobState,
+    progress: &(dyn Fn(f64) + Sync),
 ) -> Result<(Arc<HeapGraph>, Arc<Analysis>), CoreError> {
     let graph = shared.graph()?;
     if let Some(a) = shared.analysis.read().clone() {
@@ -92,17 +93,33 @@ pub(crate) fn analysis_of(
     if let Some(a) = shared.analysis.read().clone() {
         return Ok((graph, a));
     }
-    let progress = |f: f64| state.report(f);
     let a = Arc::new(Analysis::compute(
         &graph,
         Some(&state.cancel),
-        Some(&progress),
+        Some(progress),
     )?);
     // A dispose() that raced with us must not be undone by caching the result.
     if !shared.is_disposed() {
         *shared.analysis.write() = Some(a.clone());
     }
     Ok((graph, a))
+}
+
+/// A retainer path as the JS API shows it.
+pub(crate) fn path_json(p: &RetainerPath) -> Value {
+    json!({
+        "kind": match p.kind { PathKind::DevTools => "devtools", PathKind::Shortest => "shortest" },
+        "complete": p.complete,
+        "text": p.text,
+        "steps": p.steps.iter().map(|s| json!({
+            "id": s.id,
+            "className": s.class_name,
+            "name": s.name,
+            "edge": if s.edge_type.is_empty() { Value::Null } else {
+                json!({ "type": s.edge_type, "name": s.edge_name })
+            },
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn object_json(r: &ObjectRow) -> Value {
@@ -117,7 +134,7 @@ fn object_json(r: &ObjectRow) -> Value {
 }
 
 fn run(shared: &Shared, state: &JobState, query: &Query) -> Result<Value, CoreError> {
-    let (graph, a) = analysis_of(shared, state)?;
+    let (graph, a) = analysis_of(shared, state, &|f| state.report(f))?;
     let out = match query {
         Query::Summary { mode, top } => {
             let rows = a.summary(&graph, *mode);
@@ -161,22 +178,9 @@ fn run(shared: &Shared, state: &JobState, query: &Query) -> Result<Value, CoreEr
             let n = a.node_by_id(*id).ok_or_else(|| {
                 CoreError::InvalidArg(format!("no object with id {id} in this snapshot"))
             })?;
-            match a.retainer_path(&graph, n, *kind, *max_steps) {
-                None => Value::Null,
-                Some(p) => json!({
-                    "kind": match p.kind { PathKind::DevTools => "devtools", PathKind::Shortest => "shortest" },
-                    "complete": p.complete,
-                    "text": p.text,
-                    "steps": p.steps.iter().map(|s| json!({
-                        "id": s.id,
-                        "className": s.class_name,
-                        "name": s.name,
-                        "edge": if s.edge_type.is_empty() { Value::Null } else {
-                            json!({ "type": s.edge_type, "name": s.edge_name })
-                        },
-                    })).collect::<Vec<_>>(),
-                }),
-            }
+            a.retainer_path(&graph, n, *kind, *max_steps)
+                .as_ref()
+                .map_or(Value::Null, path_json)
         }
     };
     state.report(1.0);

@@ -10,6 +10,7 @@
 #![deny(clippy::all)]
 
 mod analysis;
+mod compare;
 mod job;
 mod snapshot;
 

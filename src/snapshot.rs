@@ -62,6 +62,11 @@ impl NativeSnapshot {
         snap
     }
 
+    /// The state this snapshot's tasks share.
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
     fn task(&self, job: &Job, query: Query) -> AsyncTask<AnalysisTask> {
         AsyncTask::new(AnalysisTask {
             shared: self.shared.clone(),

@@ -14,3 +14,6 @@ pub use parse::{parse_bytes, parse_file, LoadOptions};
 
 pub mod analysis;
 pub use analysis::{Analysis, ClassRow, ObjectRow, ObjectSort, PathKind, RetainerPath, SizeMode};
+
+pub mod compare;
+pub use compare::{check_same_heap, diff, find_leaks, DiffRow, LeakOptions, LeakReport, Suspect};

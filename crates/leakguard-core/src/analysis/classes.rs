@@ -2,7 +2,7 @@
 //! (`inferInterfaceDefinitions` / `applyInterfaceDefinitions`) and display names (spec §3.1).
 
 use super::view::{cmp_js, js_len, Bits, Ctl, View, EK, TICK_MASK};
-use crate::graph::NodeType;
+use crate::graph::{HeapGraph, NodeType};
 use crate::Result;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -481,4 +481,71 @@ fn plain_object_name(v: &View<'_>, x: u32) -> String {
     }
     start.push_str(&end);
     start
+}
+
+/// A snapshot's classes after re-classification with another snapshot's interface
+/// definitions: class index per node and the class names those indices refer to. Borrowed when
+/// nothing changed (the definitions were equal), so the common case costs no copy.
+#[derive(Debug)]
+pub(crate) struct Reclassified<'a> {
+    pub class_of: Cow<'a, [u32]>,
+    pub names: Cow<'a, [String]>,
+}
+
+impl super::Analysis {
+    /// Classes of the analysed graph with plain objects matched against `defs` instead of this
+    /// snapshot's own inferred interfaces: spec §3.1 point 4, the base snapshot of a comparison
+    /// is classified with the *current* snapshot's definitions so that the same object keeps the
+    /// same `{a, b}` class on both sides.
+    ///
+    /// Only plain objects (type `object`, raw name `Object`) can change class; each is reset to
+    /// the class it had before interface application (`Object`, or `Detached Object` if DOM
+    /// propagation renamed it) and then matched as DevTools' `applyInterfaceDefinitions` does.
+    pub(crate) fn reclassify<'a>(
+        &'a self,
+        graph: &HeapGraph,
+        defs: &[InterfaceDefinition],
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Result<Reclassified<'a>> {
+        if defs == self.interfaces.as_slice() {
+            return Ok(Reclassified {
+                class_of: Cow::Borrowed(&self.class_of),
+                names: Cow::Borrowed(&self.class_names),
+            });
+        }
+        let v = View::trusted(graph, &self.fingerprint)?;
+        if v.n != self.node_count || self.class_of.len() != v.n {
+            return Err(crate::Error::InvalidArg(
+                "the analysis does not belong to this snapshot (node counts differ)".into(),
+            ));
+        }
+        let ctl = Ctl::new(cancel, None);
+        let mut table = ClassTable {
+            names: self.class_names.clone(),
+            lookup: self.class_lookup.clone(),
+        };
+        let mut class_of = self.class_of.clone();
+        let plain = table.intern("Object");
+        let mut plain_detached = None;
+        let renamed = self.detached_renamed.as_ref();
+        for x in 0..v.n as u32 {
+            if x as usize & TICK_MASK == 0 {
+                ctl.check()?;
+            }
+            if !is_plain_object(&v, x) {
+                continue;
+            }
+            // Same text `class_names` gives a renamed plain object before interfaces apply.
+            class_of[x as usize] = if renamed.is_some_and(|b| b.get(x as usize)) {
+                *plain_detached.get_or_insert_with(|| table.intern("Detached Object"))
+            } else {
+                plain
+            };
+        }
+        apply_interfaces(&v, defs, &mut class_of, &mut table, &ctl)?;
+        Ok(Reclassified {
+            class_of: Cow::Owned(class_of),
+            names: Cow::Owned(table.names),
+        })
+    }
 }

@@ -356,6 +356,12 @@ impl Analysis {
             .filter(|v| v.n == self.node_count)
     }
 
+    /// Node ordinals in ascending object-id order (equal ids in ordinal order), read from the
+    /// id index, so that comparisons can merge two snapshots by id without sorting again.
+    pub(crate) fn ordinals_by_id(&self) -> impl Iterator<Item = u32> + '_ {
+        self.by_id.iter().map(|&p| p as u32)
+    }
+
     /// Ordinal of the node with object id `id` (the lowest ordinal if ids repeat), by binary
     /// search in a sorted (id, ordinal) index.
     pub fn node_by_id(&self, id: u32) -> Option<u32> {

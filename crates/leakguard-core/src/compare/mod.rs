@@ -1,0 +1,33 @@
+//! Comparing snapshots of one process: DevTools' Comparison view ([`diff`], spec §3.6), a guard
+//! against comparing snapshots of different processes ([`check_same_heap`], spec §4) and
+//! memlab's three-snapshot leak detection tuned for Node.js ([`find_leaks`], spec §5.1).
+//!
+//! Everything here keys objects by their V8 object id, which is only meaningful within one
+//! isolate; that is why [`diff`] and [`find_leaks`] run [`check_same_heap`] first.
+
+mod diff;
+mod ids;
+mod leaks;
+mod same_heap;
+
+pub use diff::{diff, DiffRow};
+pub use leaks::{find_leaks, LeakOptions, LeakReport, Suspect, SHAPE_MAX_STEPS};
+pub use same_heap::check_same_heap;
+
+use crate::analysis::Analysis;
+use crate::graph::HeapGraph;
+use crate::{Error, Result};
+
+/// Rejects an analysis that was computed for another graph: its per-node arrays would be read
+/// with the wrong ordinals (no panic, but nonsense results).
+fn check_analysis(what: &str, graph: &HeapGraph, analysis: &Analysis) -> Result<()> {
+    if analysis.node_count() != graph.node_count() {
+        return Err(Error::InvalidArg(format!(
+            "the analysis passed for the {what} snapshot belongs to another snapshot ({} nodes \
+             analysed, {} in the snapshot)",
+            analysis.node_count(),
+            graph.node_count()
+        )));
+    }
+    Ok(())
+}

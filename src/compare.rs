@@ -1,0 +1,191 @@
+//! Comparing snapshots: `diff` (DevTools Comparison view) and the three-snapshot leak finder.
+
+use std::sync::Arc;
+
+use leakguard_core::analysis::{PathKind, SizeMode};
+use leakguard_core::compare::{check_same_heap, diff, find_leaks, LeakOptions, LeakReport};
+use leakguard_core::Error as CoreError;
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::analysis::{analysis_of, path_json, path_kind, size_mode};
+use crate::guard;
+use crate::job::{Job, JobState};
+use crate::snapshot::{NativeSnapshot, Shared};
+
+enum Op {
+    Diff {
+        base: Arc<Shared>,
+        current: Arc<Shared>,
+        mode: SizeMode,
+    },
+    Leaks {
+        baseline: Arc<Shared>,
+        target: Arc<Shared>,
+        fin: Arc<Shared>,
+        opts: LeakOptions,
+    },
+}
+
+/// Options of `findLeaks` as the JS wrapper sends them (already validated there).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct LeakOptionsJs {
+    sizes: Option<String>,
+    min_count: Option<u64>,
+    min_retained_size: Option<u64>,
+    ignore_classes: Vec<String>,
+    max_samples: Option<usize>,
+    path_kind: Option<String>,
+    max_path_steps: Option<usize>,
+}
+
+fn leak_options(json: &str) -> napi::Result<LeakOptions> {
+    let o: LeakOptionsJs = serde_json::from_str(json)
+        .map_err(|e| crate::to_napi(CoreError::InvalidArg(format!("findLeaks options: {e}"))))?;
+    let d = LeakOptions::default();
+    Ok(LeakOptions {
+        mode: o
+            .sizes
+            .as_deref()
+            .map(size_mode)
+            .transpose()?
+            .unwrap_or(d.mode),
+        min_count: o.min_count.unwrap_or(d.min_count),
+        min_retained_size: o.min_retained_size.unwrap_or(d.min_retained_size),
+        ignore_classes: o.ignore_classes,
+        max_samples: o.max_samples.unwrap_or(d.max_samples),
+        path_kind: o
+            .path_kind
+            .as_deref()
+            .map(path_kind)
+            .transpose()?
+            .unwrap_or(PathKind::DevTools),
+        max_path_steps: o.max_path_steps.unwrap_or(d.max_path_steps),
+    })
+}
+
+fn report_json(r: &LeakReport) -> Value {
+    json!({
+        "suspects": r.suspects.iter().map(|s| json!({
+            "className": s.class_name,
+            "count": s.count,
+            "retainedSize": s.retained_size,
+            "shallowSize": s.shallow_size,
+            "sampleIds": s.sample_ids,
+            "paths": s.paths.iter().map(path_json).collect::<Vec<_>>(),
+            "shape": s.shape,
+        })).collect::<Vec<_>>(),
+        "newInTarget": r.new_in_target,
+        "stillAlive": r.still_alive,
+        "nodes": { "baseline": r.baseline_nodes, "target": r.target_nodes, "final": r.final_nodes },
+    })
+}
+
+fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
+    // Analyses run one after the other; each gets its share of the progress bar.
+    let part = |k: f64, n: f64| move |f: f64| state.report((k + f) / n);
+    let out = match op {
+        Op::Diff {
+            base,
+            current,
+            mode,
+        } => {
+            let (bg, ba) = analysis_of(base, state, &part(0.0, 2.0))?;
+            let (cg, ca) = analysis_of(current, state, &part(1.0, 2.0))?;
+            check_same_heap(&bg, &cg)?;
+            let rows = diff(&bg, &ba, &cg, &ca, *mode)?;
+            Value::Array(
+                rows.iter()
+                    .map(|r| {
+                        json!({
+                            "className": r.class_name,
+                            "addedCount": r.added_count,
+                            "removedCount": r.removed_count,
+                            "countDelta": r.count_delta(),
+                            "addedSize": r.added_size,
+                            "removedSize": r.removed_size,
+                            "sizeDelta": r.size_delta(),
+                        })
+                    })
+                    .collect(),
+            )
+        }
+        Op::Leaks {
+            baseline,
+            target,
+            fin,
+            opts,
+        } => {
+            let (fg, fa) = analysis_of(fin, state, &part(0.0, 1.0))?;
+            let (bg, tg) = (baseline.graph()?, target.graph()?);
+            let report = find_leaks(&bg, &tg, &fg, &fa, opts, Some(&state.cancel))?;
+            report_json(&report)
+        }
+    };
+    state.report(1.0);
+    Ok(out.to_string())
+}
+
+/// Runs a comparison on the thread pool.
+pub struct CompareTask {
+    op: Op,
+    state: Arc<JobState>,
+}
+
+impl Task for CompareTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guard(|| run(&self.op, &self.state))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// Per-class differences between two snapshots of one heap, as JSON rows.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn diff_snapshots(
+    base: &NativeSnapshot,
+    current: &NativeSnapshot,
+    job: &Job,
+    sizes: String,
+) -> napi::Result<AsyncTask<CompareTask>> {
+    let op = Op::Diff {
+        base: base.shared(),
+        current: current.shared(),
+        mode: size_mode(&sizes)?,
+    };
+    Ok(AsyncTask::new(CompareTask {
+        op,
+        state: job.state.clone(),
+    }))
+}
+
+/// Objects created after `baseline`, present in `target` and still alive in `fin`, grouped
+/// and explained, as a JSON report. `options` is a JSON object (see `LeakOptionsJs`).
+#[napi(ts_return_type = "Promise<string>")]
+pub fn find_leaks_in(
+    baseline: &NativeSnapshot,
+    target: &NativeSnapshot,
+    fin: &NativeSnapshot,
+    job: &Job,
+    options: String,
+) -> napi::Result<AsyncTask<CompareTask>> {
+    let op = Op::Leaks {
+        baseline: baseline.shared(),
+        target: target.shared(),
+        fin: fin.shared(),
+        opts: leak_options(&options)?,
+    };
+    Ok(AsyncTask::new(CompareTask {
+        op,
+        state: job.state.clone(),
+    }))
+}
