@@ -76,6 +76,23 @@ impl NativeSnapshot {
     }
 }
 
+/// Drops `value` on a short-lived thread: freeing a 1 GB graph takes ~200 ms, which must not
+/// block the event loop (dispose() and the GC finalizer both run on the JS thread).
+fn free_in_background<T: Send + 'static>(value: T) {
+    let spawned = std::thread::Builder::new()
+        .name("leakguard-free".into())
+        .spawn(move || drop(value));
+    // If no thread can be started the value was dropped with the error: freed here, still freed.
+    let _ = spawned;
+}
+
+impl Drop for NativeSnapshot {
+    fn drop(&mut self) {
+        // Tasks still running hold their own Arcs; whichever side lets go last frees the graph.
+        free_in_background(std::mem::take(&mut self.shared));
+    }
+}
+
 fn saturate(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -115,8 +132,9 @@ impl NativeSnapshot {
     /// Frees the graph and its analysis now instead of at garbage collection.
     #[napi]
     pub fn dispose(&self) {
-        self.shared.graph.write().take();
-        self.shared.analysis.write().take();
+        let graph = self.shared.graph.write().take();
+        let analysis = self.shared.analysis.write().take();
+        free_in_background((graph, analysis));
     }
 
     /// Class summary rows, biggest retained size first (`top` rows at most).
