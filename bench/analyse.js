@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+'use strict';
+// Analysis benchmark: "load + class summary with retained sizes", the first
+// question a leak hunter asks, with leakguard and the loaders that can answer it.
+//
+//   node bench/analyse.js [--sizes 20,200,1000] [--runs N] [--only a,b] [--timeout S]
+//
+// Same protocol as parse.js: each (size, contender) run is a separate child
+// (run-one.js --analyse) so that its peak RSS is its own. The child times the
+// load and the summary separately (and, for leakguard, largestObjects(10) and
+// one retainerPath). Results are merged into out/analyse-results.json the same
+// way parse.js merges its own.
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { OUT, snapshotFor, runOnce, median, machine, fmtTime } = require('./parse');
+
+const RESULTS = path.join(OUT, 'analyse-results.json');
+// The contenders that can list classes with retained sizes (memlab-parse and
+// JSON.parse cannot).
+const NAMES = ['leakguard', 'memlab', 'heap-snapshot-toolkit', '@vscode/v8-heap-parser'];
+const STEPS = ['load', 'summary', 'largestObjects', 'retainerPath'];
+
+function parseArgs(argv) {
+  const a = { sizes: '20,200', only: '' };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '');
+    if (!['sizes', 'runs', 'only', 'timeout'].includes(key) || argv[i + 1] === undefined) {
+      console.error('usage: node bench/analyse.js [--sizes 20,200,1000] [--runs N] [--only name,name] [--timeout seconds]');
+      console.error(`contenders: ${NAMES.join(', ')}`);
+      process.exit(2);
+    }
+    a[key] = argv[i + 1];
+  }
+  const names = a.only ? a.only.split(',') : NAMES;
+  for (const n of names) if (!NAMES.includes(n)) throw new Error(`unknown contender ${n}`);
+  return {
+    sizes: a.sizes.split(',').map(Number),
+    runs: a.runs ? Number(a.runs) : null,
+    timeout: a.timeout ? Number(a.timeout) : null,
+    names,
+  };
+}
+
+const load1 = () => Number(os.loadavg()[0].toFixed(2));
+
+function bench(name, snap, runs, timeoutS) {
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    const loadBefore = load1();
+    const r = { ...runOnce(name, snap.file, timeoutS, ['--analyse']), loadBefore };
+    // A run killed by the timeout reports the steps it finished: name the one it was in.
+    if (!r.ok && r.steps && !/^\w+: /.test(r.error)) r.error = `${STEPS.find((s) => r.steps[s] == null)}: ${r.error}`;
+    results.push(r);
+    const steps = r.steps ? STEPS.filter((s) => r.steps[s] != null).map((s) => `${s} ${fmtTime(r.steps[s])}`).join(', ') : '';
+    const what = r.ok ? `${fmtTime(r.ms)} (${steps}), ${r.maxRssMB} MB` : `${r.error}${steps ? ` (${steps})` : ''}`;
+    console.log(`  ${name} run ${i + 1}/${runs}: ${what}  [load avg ${loadBefore}]`);
+    if (!r.ok) break; // a failure (or "not built") would only repeat
+  }
+  const ok = results.filter((r) => r.ok);
+  const failed = results.find((r) => !r.ok);
+  const stepMedians = {};
+  for (const s of STEPS) {
+    const xs = ok.map((r) => r.steps[s]).filter((x) => x != null);
+    if (xs.length) stepMedians[s] = median(xs);
+  }
+  const entry = {
+    name,
+    ok: ok.length > 0 && !failed,
+    runs: results,
+    medianMs: ok.length ? median(ok.map((r) => r.ms)) : null,
+    stepMedians,
+    maxRssMB: results.length ? Math.max(...results.map((r) => r.maxRssMB || 0)) : null,
+    nodes: ok.length ? ok[0].nodes : null,
+    top: ok.length ? ok[0].info.summary.slice(0, 3).map((r) => `${r.className} ${r.retainedSize}`) : null,
+    error: failed ? failed.error : null,
+    skipped: Boolean(failed && failed.skipped),
+    at: new Date().toISOString(),
+  };
+  if (entry.ok && entry.nodes !== snap.nodeCount) {
+    entry.warning = `saw ${entry.nodes} nodes, header says ${snap.nodeCount}`;
+    console.log(`  WARNING ${name}: ${entry.warning}`);
+  }
+  return entry;
+}
+
+function loadResults() {
+  try {
+    return JSON.parse(fs.readFileSync(RESULTS, 'utf8'));
+  } catch {
+    return { sizes: {} };
+  }
+}
+
+function printTable(mb, rec) {
+  const lg = rec.contenders.leakguard;
+  const lgMs = lg && lg.ok ? lg.medianMs : null;
+  console.log(`\n=== ${mb} MB: ${(rec.bytes / 1048576).toFixed(1)} MB, ${rec.nodeCount} nodes, ${rec.edgeCount} edges ===`);
+  const rows = [['contender', 'load', 'summary', 'load + summary', 'peak RSS', 'time / leakguard']];
+  for (const c of Object.values(rec.contenders)) {
+    const note = c.fresh ? '' : ' (earlier)';
+    if (!c.ok) {
+      const st = (c.runs[c.runs.length - 1] || {}).steps || {};
+      rows.push([c.name + note, fmtTime(st.load), fmtTime(st.summary), c.skipped ? 'skipped' : 'FAILED',
+        c.maxRssMB ? `${c.maxRssMB} MB` : '-', c.error]);
+      continue;
+    }
+    const ratio = lgMs ? `${(c.medianMs / lgMs).toFixed(2)}x` : 'n/a';
+    rows.push([c.name + note, fmtTime(c.stepMedians.load), fmtTime(c.stepMedians.summary), fmtTime(c.medianMs),
+      `${c.maxRssMB} MB`, ratio]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  // The last column is left unpadded: it holds the (long) error of a failed run.
+  for (const r of rows) console.log(r.map((cell, i) => (i < 5 ? cell.padEnd(widths[i]) : cell)).join('  '));
+  if (lg && lg.ok) {
+    console.log(`leakguard then: largestObjects(10) ${fmtTime(lg.stepMedians.largestObjects)}, ` +
+      `retainerPath ${fmtTime(lg.stepMedians.retainerPath)} (medians)`);
+  }
+
+  const competitors = Object.values(rec.contenders).filter((c) => c.name !== 'leakguard' && c.ok);
+  if (!competitors.length) return;
+  const fastest = competitors.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
+  const who = `${fastest.name}, ${fmtTime(fastest.medianMs)}`;
+  if (lgMs) console.log(`leakguard is ${(fastest.medianMs / lgMs).toFixed(2)}x faster than the fastest competitor (${who})`);
+  else console.log(`leakguard ${lg ? lg.error.split(':')[0] : 'not run'}; the fastest competitor: ${who}`);
+}
+
+function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(OUT, { recursive: true });
+  const all = loadResults();
+  all.machine = machine();
+  for (const mb of opt.sizes) {
+    const snap = snapshotFor(mb);
+    const runs = opt.runs || (mb <= 200 ? 3 : 1);
+    const timeoutS = opt.timeout || (mb <= 200 ? 600 : 1200);
+    // Figures from an earlier invocation count only if they were taken on this very file.
+    const prev = all.sizes[mb];
+    const same = prev && prev.bytes === snap.bytes && prev.nodeCount === snap.nodeCount;
+    const rec = { file: path.relative(__dirname, snap.file), bytes: snap.bytes, nodeCount: snap.nodeCount,
+      edgeCount: snap.edgeCount, contenders: same ? prev.contenders : {} };
+    for (const c of Object.values(rec.contenders)) c.fresh = false;
+    console.log(`\n${rec.file}: ${runs} run(s) per contender, timeout ${timeoutS} s`);
+    for (const name of opt.names) rec.contenders[name] = { ...bench(name, snap, runs, timeoutS), fresh: true };
+    all.sizes[mb] = rec;
+    fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + '\n');
+    printTable(mb, rec);
+  }
+  console.log(`\nraw results: ${path.relative(process.cwd(), RESULTS)}`);
+}
+
+main();
