@@ -8,7 +8,9 @@ export type LeakguardErrorCode =
   | 'ERR_LEAKGUARD_ABORTED'
   | 'ERR_LEAKGUARD_MISMATCH'
   | 'ERR_LEAKGUARD_TOO_LARGE'
-  | 'ERR_LEAKGUARD_INTERNAL';
+  | 'ERR_LEAKGUARD_INTERNAL'
+  | 'ERR_LEAKGUARD_LEAK'
+  | 'ERR_LEAKGUARD_TIMEOUT';
 
 /** The error class behind every leakguard failure. */
 export declare class LeakguardError extends Error {
@@ -31,6 +33,8 @@ export declare const codes: {
   readonly MISMATCH: 'ERR_LEAKGUARD_MISMATCH';
   readonly TOO_LARGE: 'ERR_LEAKGUARD_TOO_LARGE';
   readonly INTERNAL: 'ERR_LEAKGUARD_INTERNAL';
+  readonly LEAK: 'ERR_LEAKGUARD_LEAK';
+  readonly TIMEOUT: 'ERR_LEAKGUARD_TIMEOUT';
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +122,7 @@ export declare class HeapSnapshot {
   readonly edgeCount: number;
   /** Sum of all self sizes, in bytes. */
   readonly totalSize: number;
-  /** Approximate bytes of native memory this snapshot holds. */
+  /** Approximate bytes of native memory this snapshot holds: the graph, plus the analysis once computed; 0 after dispose(). */
   readonly memoryBytes: number;
   /** Whether dispose() was called. */
   readonly disposed: boolean;
@@ -303,3 +307,98 @@ export declare function findLeaks(
   snapshots: { baseline: HeapSnapshot; target: HeapSnapshot; final: HeapSnapshot },
   options?: FindLeaksOptions,
 ): Promise<LeakReport>;
+
+// ---------------------------------------------------------------------------------------------
+// Leak assertions for tests
+
+/** Options of checkLeak() / assertNoLeak() (and of the Jest and Mocha helpers). */
+export interface LeakCheckOptions {
+  /** Calls per measured round (two rounds). Default 100; at least 2. */
+  iterations?: number;
+  /** Calls before the baseline snapshot (fills bounded caches, lazy init, JIT). Default max(10, iterations). */
+  warmup?: number;
+  /** A class leaks when this many of its objects per call from round 1 survive round 2. Default 0.5. */
+  threshold?: number;
+  /** …and at least this many of them in all (a floor against small constant noise). Default 10. */
+  minCount?: number;
+  /**
+   * Secondary signal: a class whose heap size grows by at least this many bytes per call in both
+   * rounds is reported even when none of its objects survive (a string copied into a longer one
+   * on every call). Default 16; `false` turns the signal off.
+   */
+  byteThreshold?: number | false;
+  /** Classes never reported (known, accepted growth). */
+  ignoreClasses?: string[];
+  /** Rejects with `ERR_LEAKGUARD_TIMEOUT` when the whole check takes longer. Default 60000; `Infinity` for none. */
+  timeoutMs?: number;
+  /** Full GCs (each after a macrotask) before each snapshot. Default 3. */
+  gcRounds?: number;
+  /** Size semantics of the analysis (default 'devtools'). */
+  sizes?: SizeMode;
+  /** Aborting stops the check and rejects with `ERR_LEAKGUARD_ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** One class whose objects outlive the calls that made them. */
+export interface LeakCheckSuspect {
+  className: string;
+  /** Objects made in round 1 (`iterations` calls) and alive after round 2. */
+  count: number;
+  /** `count / iterations`. */
+  perIteration: number;
+  /** Bytes they keep alive. */
+  retainedSize: number;
+  /** Why a sample is alive: the retainer path text from a root. */
+  path: string;
+  /** Sample paths of the different holders (most objects first). */
+  paths: string[];
+  /** The number of calls in round 1. */
+  calls: number;
+}
+
+/** A class whose heap size grows in both rounds (the secondary, bytes signal). */
+export interface LeakCheckGrowth {
+  className: string;
+  /** The smaller of the two rounds' growth, per call. */
+  bytesPerIteration: number;
+  /** Growth of the class in round 1 and round 2, bytes. */
+  sizeDelta: [number, number];
+  /** Where the memory that round 2 added is held (a retainer path), or ''. */
+  path: string;
+  calls: number;
+}
+
+/** What checkLeak() found. */
+export interface LeakCheckResult {
+  /** Whether a class crossed `threshold` objects per call, or grew by `byteThreshold` bytes per call in both rounds. */
+  leaked: boolean;
+  iterations: number;
+  warmup: number;
+  threshold: number;
+  byteThreshold: number;
+  /** Classes above the threshold, most objects per call first. */
+  suspects: LeakCheckSuspect[];
+  /** Classes growing by at least `byteThreshold` per call in both rounds. */
+  growth: LeakCheckGrowth[];
+  /** findLeaks' full report (every group, down to one object). */
+  report: LeakReport;
+  /** Heap snapshots taken (3). */
+  snapshots: number;
+  durationMs: number;
+}
+
+/**
+ * Calls `fn` (sync or async; awaited) `warmup` times, then two rounds of `iterations` calls
+ * between three heap snapshots, each after full GCs (no --expose-gc needed), and tells whether
+ * the objects its calls create survive in a number that grows with the calls. An error thrown
+ * by `fn` rejects as is.
+ */
+export declare function checkLeak(fn: () => unknown, options?: LeakCheckOptions): Promise<LeakCheckResult>;
+/** checkLeak(), rejecting with a LeakError when `fn` leaks; resolves with the result otherwise. */
+export declare function assertNoLeak(fn: () => unknown, options?: LeakCheckOptions): Promise<LeakCheckResult>;
+
+/** The assertion failure of assertNoLeak (and the message of the Jest matcher). */
+export declare class LeakError extends LeakguardError {
+  readonly code: 'ERR_LEAKGUARD_LEAK';
+  readonly result: LeakCheckResult;
+}

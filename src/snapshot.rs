@@ -117,10 +117,19 @@ impl NativeSnapshot {
         self.total_size
     }
 
-    /// Approximate bytes of Rust memory the parsed graph holds.
+    /// Approximate bytes of Rust memory the parsed graph and, once computed, its analysis hold.
     #[napi(getter)]
     pub fn memory_bytes(&self) -> f64 {
-        self.heap_bytes
+        if self.shared.is_disposed() {
+            return 0.0;
+        }
+        let analysis = self
+            .shared
+            .analysis
+            .read()
+            .as_ref()
+            .map_or(0, |a| a.heap_bytes());
+        self.heap_bytes + analysis as f64
     }
 
     /// Whether `dispose()` was called.

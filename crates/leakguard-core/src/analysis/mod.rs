@@ -362,6 +362,31 @@ impl Analysis {
         self.by_id.iter().map(|&p| p as u32)
     }
 
+    /// Approximate bytes of memory this analysis holds (its per-node and per-edge arrays), to
+    /// report with the graph's own size: the analysis roughly doubles a snapshot's footprint.
+    pub fn heap_bytes(&self) -> usize {
+        fn v<T>(x: &[T]) -> usize {
+            std::mem::size_of_val(x)
+        }
+        let opt = |x: &Option<Vec<u64>>| x.as_deref().map_or(0, v);
+        v(&self.dist)
+            + v(&self.bfs_parent_edge)
+            + v(&self.page_owned.0)
+            + v(&self.essential.0)
+            + self.dom_state.as_deref().map_or(0, v)
+            + self.detached_renamed.as_ref().map_or(0, |b| v(&b.0))
+            + v(&self.idom)
+            + v(&self.first_dominated)
+            + v(&self.dominated)
+            + v(&self.raw_self)
+            + opt(&self.adjusted_self)
+            + v(&self.retained_raw)
+            + opt(&self.retained_adjusted)
+            + v(&self.class_of)
+            + self.class_names.iter().map(String::len).sum::<usize>()
+            + v(&self.by_id)
+    }
+
     /// Ordinal of the node with object id `id` (the lowest ordinal if ids repeat), by binary
     /// search in a sorted (id, ordinal) index.
     pub fn node_by_id(&self, id: u32) -> Option<u32> {
