@@ -7,6 +7,7 @@ const { codes, LeakguardError } = require('./lib/errors');
 const capture = require('./lib/capture');
 const { HeapSnapshot, loadSnapshot, loadSnapshotSync } = require('./lib/snapshot');
 const { takeSnapshot, diff, findLeaks } = require('./lib/compare');
+const { checkLeak, assertNoLeak, LeakError } = require('./lib/assert');
 
 require('./lib/relay').installMainRelay();
 
@@ -23,6 +24,10 @@ module.exports = {
   diff,
   findLeaks,
   HeapSnapshot,
+  // leak assertions for tests
+  checkLeak,
+  assertNoLeak,
+  LeakError,
   // errors
   LeakguardError,
   codes,

@@ -9,6 +9,8 @@ const codes = Object.freeze({
   MISMATCH: 'ERR_LEAKGUARD_MISMATCH',
   TOO_LARGE: 'ERR_LEAKGUARD_TOO_LARGE',
   INTERNAL: 'ERR_LEAKGUARD_INTERNAL',
+  LEAK: 'ERR_LEAKGUARD_LEAK',
+  TIMEOUT: 'ERR_LEAKGUARD_TIMEOUT',
 });
 
 /** Every error leakguard raises: an Error with a stable `code`. */

@@ -1,0 +1,339 @@
+'use strict';
+
+// checkLeak / assertNoLeak / LeakError: argument errors, pass-through of fn's errors,
+// timeouts, worker threads, the failure message, and the scenario suite (true leaks and
+// no-leak traps, each run three times in its own process; every verdict right and stable).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('path');
+const { spawn } = require('child_process');
+const { Worker } = require('worker_threads');
+const lg = require('..');
+const { shortPath, formatResult } = require('../lib/assert');
+const { ROOT } = require('./helpers');
+const { scenarios } = require('./fixtures/leak-scenarios');
+
+const RUNNER = path.join(__dirname, 'fixtures', 'leak-runner.js');
+const RUNS = 3;
+const PARALLEL = 2;
+
+// ---------------------------------------------------------------------------------------------
+// The scenario suite, started at once so it runs while the in-process tests below do.
+
+function runScenario(name) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [RUNNER, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(out));
+      } catch (e) {
+        resolve({ name, error: `${e.message}\n${err}` });
+      }
+    });
+  });
+}
+
+/** Runs every job with at most `n` at a time. */
+function pool(jobs, n) {
+  const results = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  };
+  return Promise.all(Array.from({ length: n }, worker)).then(() => results);
+}
+
+const names = Object.keys(scenarios);
+const suite = (() => {
+  let p;
+  return () => {
+    if (!p) {
+      const started = Date.now();
+      const jobs = [];
+      for (let r = 0; r < RUNS; r++) for (const name of names) jobs.push(() => runScenario(name));
+      p = pool(jobs, PARALLEL).then((results) => {
+        const by = new Map(names.map((n) => [n, []]));
+        for (const r of results) by.get(r.name).push(r);
+        return { by, wallMs: Date.now() - started };
+      });
+    }
+    return p;
+  };
+})();
+
+const fmtCount = (r) => {
+  if (r.error) return 'ERROR';
+  if (r.suspects.length) return r.suspects.map((s) => `${s.className} ${s.perIteration.toFixed(2)}/call`).join(', ');
+  if (r.growth.length) return `+${Math.round(r.growth.reduce((n, g) => n + g.bytesPerIteration, 0))} B/call (${r.growth[0].className})`;
+  return '-';
+};
+
+test(`leak scenarios: ${names.length} scenarios × ${RUNS} runs, each in its own process, every verdict right and stable`, async (t) => {
+  const leaks = names.filter((n) => scenarios[n].leaks).length;
+  assert.ok(names.length >= 25 && leaks >= 12 && names.length - leaks >= 12, 'at least 25 scenarios, about half each');
+  const { by, wallMs } = await suite();
+  const rows = [];
+  const wrong = [];
+  for (const name of names) {
+    const runs = by.get(name);
+    const expected = scenarios[name].leaks;
+    const verdicts = runs.map((r) => (r.error ? 'error' : r.leaked ? 'leak' : 'clean'));
+    const ok = runs.length === RUNS && runs.every((r) => !r.error && r.leaked === expected);
+    if (!ok) wrong.push(`${name}: expected ${expected ? 'leak' : 'clean'}, got ${verdicts.join('/')} ${runs.map((r) => r.error || r.message).join(' | ')}`);
+    const ms = runs.filter((r) => !r.error).map((r) => r.durationMs);
+    rows.push([
+      name,
+      expected ? 'leak' : 'trap',
+      verdicts.join('/'),
+      [...new Set(runs.map(fmtCount))].join(' | '), // one entry when every run agrees
+      `${Math.round(ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length))} ms`,
+      ok ? 'ok' : 'WRONG',
+    ]);
+  }
+  const header = ['scenario', 'kind', 'verdicts', 'per call (each run)', 'check', ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  t.diagnostic(line(header));
+  for (const r of rows) t.diagnostic(line(r));
+  t.diagnostic(`${names.length * RUNS} runs in ${(wallMs / 1000).toFixed(1)} s (${PARALLEL} at a time)`);
+  assert.deepEqual(wrong, []);
+});
+
+test('leak scenarios: the failure names the class, the per-call count and the holder', async () => {
+  const { by } = await suite();
+  const first = (name) => by.get(name).find((r) => !r.error);
+  const cases = {
+    'map-by-request-id': [/each call leaves 1 Request alive \(\d+ after 100 calls/, /held by: requests \(Map\)/],
+    'emitter-listeners': [/each call leaves 1 Function alive/, /held by: bus \(EventEmitter\) → \._events/],
+    'once-never-fires': [/each call leaves 2 Function alive/, /held by: bus \(EventEmitter\)/],
+    'closure-registry': [/each call leaves 1 Function alive/, /held by: callbackRegistry \(Array\)/],
+    'interval-never-cleared': [/each call leaves 1 Timeout alive/, /held by: timerListMap/],
+    'growth-after-await': [/each call leaves 1 Record alive/, /held by: auditTrail \(Array\)/],
+    'promise-never-settles': [/each call leaves 1 Function alive/, /held by: waiters \(Map\)/],
+    'abort-listeners': [/each call leaves 1 Listener alive/, /held by: shutdown \(AbortController\)/],
+    'unbounded-memoize': [/each call leaves 1 \{key, tags\} alive/, /held by: memoTable \(Map\)/],
+    'growing-log-string': [/\(concatenated string\) alive/, /held by: accessLog/],
+    'new-global-per-call': [/each call leaves 1 Object alive/, /held by: global → \.__pending_\d+ → Object/],
+    // bytes, not objects: nothing from round 1 survives, the heap grows in both rounds
+    'growing-flat-string': [/the heap grows by \d+ B per call .*\(string\)/, /held by: flatLog/],
+    'closure-context-chain': [/the heap grows by \d+ B per call/, /held by: theThing/],
+  };
+  for (const [name, res] of Object.entries(cases)) {
+    const r = first(name);
+    assert.ok(r, name);
+    for (const re of res) assert.match(r.message, re, `${name}: ${r.message}`);
+  }
+  const flat = first('growing-flat-string');
+  assert.deepEqual(flat.suspects, [], 'the flat string leaves no object of round 1 alive');
+  assert.ok(flat.growth.some((g) => g.className === '(string)' && g.bytesPerIteration >= 40), JSON.stringify(flat.growth));
+});
+
+// ---------------------------------------------------------------------------------------------
+// In-process behaviour
+
+class Session {
+  constructor(id) {
+    this.id = id;
+    this.user = { name: `u${id}`, roles: ['r'] };
+  }
+}
+const sessionStore = new Map();
+let sid = 0;
+const login = () => {
+  const s = new Session(++sid);
+  sessionStore.set(s.id, s);
+};
+
+test('argument errors reject with ERR_LEAKGUARD_INVALID_ARG', async () => {
+  const bad = [
+    [42],
+    [null],
+    [() => {}, null],
+    [() => {}, 'x'],
+    [() => {}, { iterations: 1 }],
+    [() => {}, { iterations: 2.5 }],
+    [() => {}, { warmup: -1 }],
+    [() => {}, { threshold: 0 }],
+    [() => {}, { threshold: 'high' }],
+    [() => {}, { minCount: 0 }],
+    [() => {}, { byteThreshold: -1 }],
+    [() => {}, { timeoutMs: 0 }],
+    [() => {}, { ignoreClasses: 'Session' }],
+    [() => {}, { signal: {} }],
+  ];
+  for (const args of bad) {
+    await assert.rejects(lg.checkLeak(...args), { code: 'ERR_LEAKGUARD_INVALID_ARG', name: 'TypeError' }, JSON.stringify(args));
+    await assert.rejects(lg.assertNoLeak(...args), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
+  }
+  await assert.rejects(lg.checkLeak(42), /fn must be a function, got number/);
+  await assert.rejects(lg.checkLeak(() => {}, { iterations: 1 }), /iterations.*>= 2/);
+});
+
+test('an error thrown by fn is passed through, not reported as a leak', async () => {
+  const boom = new Error('boom');
+  let calls = 0;
+  await assert.rejects(
+    lg.checkLeak(() => {
+      if (++calls === 15) throw boom;
+    }),
+    (err) => err === boom,
+  );
+  assert.equal(calls, 15);
+  const aboom = new RangeError('async boom');
+  await assert.rejects(
+    lg.assertNoLeak(async () => {
+      throw aboom;
+    }),
+    (err) => err === aboom,
+  );
+});
+
+test('timeoutMs: a check that takes too long rejects with ERR_LEAKGUARD_TIMEOUT and stops calling fn', async () => {
+  let calls = 0;
+  const t0 = Date.now();
+  await assert.rejects(
+    lg.checkLeak(() => {
+      calls++;
+      return new Promise(() => {}); // never settles
+    }, { timeoutMs: 300 }),
+    (err) => err.code === 'ERR_LEAKGUARD_TIMEOUT' && /timed out after 300 ms while warm-up/.test(err.message),
+  );
+  assert.ok(Date.now() - t0 < 2000);
+  assert.equal(calls, 1);
+  // slow but finite calls: stopped between calls
+  let slow = 0;
+  await assert.rejects(
+    lg.checkLeak(() => new Promise((r) => setTimeout(r, 20, ++slow)), { timeoutMs: 200 }),
+    { code: 'ERR_LEAKGUARD_TIMEOUT' },
+  );
+  const seen = slow;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(slow <= seen + 1, 'no calls after the timeout');
+});
+
+test('signal: aborting rejects with ERR_LEAKGUARD_ABORTED', async () => {
+  const ac = new AbortController();
+  const p = lg.checkLeak(() => new Promise((r) => setTimeout(r, 5)), { signal: ac.signal });
+  setTimeout(() => ac.abort(), 50);
+  await assert.rejects(p, { code: 'ERR_LEAKGUARD_ABORTED' });
+  await assert.rejects(lg.checkLeak(() => {}, { signal: AbortSignal.abort() }), { code: 'ERR_LEAKGUARD_ABORTED' });
+});
+
+test('assertNoLeak: LeakError with code, result and an assertion-style message', async () => {
+  const err = await lg.assertNoLeak(login, { iterations: 50 }).then(
+    () => assert.fail('should reject'),
+    (e) => e,
+  );
+  assert.ok(err instanceof lg.LeakError);
+  assert.ok(err instanceof lg.LeakguardError);
+  assert.equal(err.code, 'ERR_LEAKGUARD_LEAK');
+  assert.equal(err.code, lg.codes.LEAK);
+  assert.equal(err.name, 'LeakError');
+  const r = err.result;
+  assert.equal(r.leaked, true);
+  assert.equal(r.iterations, 50);
+  assert.equal(r.snapshots, 3);
+  assert.ok(r.durationMs > 0);
+  const [top] = r.suspects;
+  assert.equal(top.className, 'Session');
+  assert.equal(top.count, 50);
+  assert.equal(top.perIteration, 1);
+  assert.ok(top.retainedSize > 50 * 40);
+  assert.match(top.path, /->sessionStore \(Map\) → \{table\} \(array\) → .* → Session$/);
+  assert.ok(Array.isArray(r.report.suspects));
+  // owned objects (the user record) are counted in their Session, not on their own
+  assert.ok(!r.suspects.some((s) => s.className !== 'Session'), JSON.stringify(r.suspects.map((s) => s.className)));
+  const lines = err.message.split('\n');
+  assert.match(lines[0], /^expected fn not to leak, but each call leaves 1 Session alive \(50 after 50 calls, [\d.]+ KB retained\)$/);
+  assert.match(lines[1], /^ {2}held by: sessionStore \(Map\) → \{table\} \(array\) → \{\d+\} → Session$/);
+  assert.match(err.stack, /assert\.test\.js/);
+});
+
+test('assertNoLeak resolves with the result when nothing leaks; checkLeak reports the leak without throwing', async () => {
+  const r = await lg.assertNoLeak(() => {
+    const s = new Session(0);
+    return s.user.name.length;
+  }, { iterations: 30 });
+  assert.equal(r.leaked, false);
+  assert.deepEqual(r.suspects, []);
+  const l = await lg.checkLeak(login, { iterations: 30 });
+  assert.equal(l.leaked, true);
+  assert.equal(l.suspects[0].className, 'Session');
+});
+
+test('tolerances: threshold, minCount and ignoreClasses', async () => {
+  // one Session every 4 calls: 0.25 per call, under the default threshold of 0.5
+  let i = 0;
+  const sometimes = () => {
+    if (i++ % 4 === 0) login();
+  };
+  assert.equal((await lg.checkLeak(sometimes, { iterations: 60, byteThreshold: false })).leaked, false);
+  const strict = await lg.checkLeak(sometimes, { iterations: 60, threshold: 0.2, byteThreshold: false });
+  assert.equal(strict.leaked, true);
+  assert.equal(strict.suspects[0].className, 'Session');
+  assert.equal(strict.suspects[0].count, 15);
+  // minCount is a floor on the number of objects
+  assert.equal((await lg.checkLeak(login, { iterations: 10, minCount: 11 })).suspects.length, 0);
+  // ignoring the class also accepts what it owns and the heap growth it explains
+  const ignored = await lg.checkLeak(login, { iterations: 40, ignoreClasses: ['Session'] });
+  assert.equal(ignored.leaked, false, formatResult(ignored));
+  assert.ok(ignored.report.suspects.some((s) => s.className === 'Session'), 'the full report still has it');
+});
+
+test('checkLeak works in a worker thread', async () => {
+  const code = `
+    const { parentPort } = require('worker_threads');
+    const lg = require(${JSON.stringify(ROOT)});
+    const kept = [];
+    (async () => {
+      const a = await lg.checkLeak(() => { kept.push({ at: Date.now() }); }, { iterations: 30 });
+      const b = await lg.checkLeak(() => ({ at: Date.now() }), { iterations: 30 });
+      parentPort.postMessage({ a: a.leaked, cls: a.suspects[0] && a.suspects[0].className, b: b.leaked, gc: typeof globalThis.gc });
+    })().catch((e) => parentPort.postMessage({ error: String(e.stack) }));
+  `;
+  const w = new Worker(code, { eval: true });
+  const msg = await new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  await w.terminate();
+  assert.deepEqual(msg, { a: true, cls: 'Object', b: false, gc: 'undefined' });
+});
+
+test('forcing GC leaves global.gc alone and does not expose gc to later contexts', () => {
+  assert.equal(typeof globalThis.gc, 'undefined');
+  assert.equal(require('vm').runInNewContext('typeof gc'), 'undefined');
+});
+
+test('shortPath starts at the variable or property that holds the objects', () => {
+  assert.equal(
+    shortPath('Window → ->sessionStore (Map) → {table} (array) → [7] → Session'),
+    'sessionStore (Map) → {table} (array) → [7] → Session',
+  );
+  assert.equal(
+    shortPath('global → .process (process) → .mainModule (Module) → .exports (Object) → .bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function'),
+    'bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function',
+  );
+  assert.equal(
+    shortPath('global → .app (Object) → .sessions (Map) → {table} (array) → [3] → Session'),
+    'sessions (Map) → {table} (array) → [3] → Session',
+  );
+  assert.equal(
+    shortPath('global → .x (Function) → {context} (system / Context) → ->bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function'),
+    'bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function',
+  );
+  assert.equal(shortPath('global → .__pending_7 → Object'), 'global → .__pending_7 → Object');
+  assert.equal(shortPath('(synthetic) → [7] → Foo'), '(synthetic) → [7] → Foo');
+  assert.equal(shortPath(''), '');
+});

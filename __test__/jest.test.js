@@ -1,0 +1,62 @@
+'use strict';
+
+// leakguard/jest under the real Jest binary: the matcher in Jest worker processes
+// (--maxWorkers=2 over two files) and in band (Jest's own process, the file's VM context),
+// passing and failing output.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('path');
+const { spawn } = require('child_process');
+const { ROOT } = require('./helpers');
+
+const FIXTURES = path.join(__dirname, 'fixtures', 'jest');
+const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+
+function jest(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [JEST, '--ci', '--config', path.join(FIXTURES, 'jest.config.js'), ...args], {
+      cwd: FIXTURES,
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+// Both runs start at once (each is mostly one process busy with snapshots).
+const runs = {
+  workers: jest(['--maxWorkers=2', 'pass.spec.js', 'fail.spec.js']),
+  inBand: jest(['--runInBand', 'second.spec.js']),
+};
+
+test('jest --maxWorkers=2: passing file passes, failing file fails with the leak explained', async () => {
+  const { code, out } = await runs.workers;
+  assert.equal(code, 1, out);
+  assert.match(out, /PASS \.\/pass\.spec\.js/, out);
+  assert.match(out, /FAIL \.\/fail\.spec\.js/, out);
+  assert.match(out, /Tests:\s+2 failed, 2 passed, 4 total/, out);
+  // .not.toLeak() on a leaky function: the class, the per-call count and the variable
+  assert.match(out, /● FAILS ON PURPOSE: login does not leak/, out);
+  assert.match(out, /expect\(fn\)\.not\.toLeak\(options\)/, out);
+  assert.match(out, /expected fn not to leak, but each call leaves 1 Session alive \(\d+ after 100 calls, [\d.]+ KB retained\)/, out);
+  assert.match(out, /held by: sessionStore \(Map\) → \{table\} \(array\) → .* → Session/, out);
+  // .toLeak() on a clean function
+  assert.match(out, /● FAILS ON PURPOSE: loginLogout leaks/, out);
+  assert.match(out, /expected fn to leak, but 20 calls left nothing alive/, out);
+});
+
+test('jest --runInBand: the matcher and assertNoLeak in the test file VM context, fake timers too', async () => {
+  const { code, out } = await runs.inBand;
+  assert.equal(code, 0, out);
+  assert.match(out, /PASS \.\/second\.spec\.js/, out);
+  assert.match(out, /Tests:\s+2 passed, 2 total/, out);
+});

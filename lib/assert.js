@@ -1,0 +1,440 @@
+'use strict';
+
+// Leak assertions for tests: checkLeak, assertNoLeak, LeakError. Plain JS on top of
+// takeSnapshot / findLeaks / diff (the analysis runs in Rust off the event loop).
+//
+// The method (memlab's three snapshots, per call): call fn `warmup` times (fills bounded
+// caches, runs lazy initialisation, warms the JIT), GC, snapshot `baseline`; call it
+// `iterations` times, GC, `target`; call it `iterations` more times, GC, `final`. Objects new
+// in `target` and still alive in `final` were made by the first round and outlived the
+// second: a leak leaves about k of them per call, a bounded structure that was full at
+// `baseline` has evicted them. Secondary signal, for leaks of bytes rather than objects (a
+// string that grows by concatenation and is flattened: each call makes a new, longer string
+// and drops the old one, so nothing from round one survives): a class whose heap size grows
+// by at least `byteThreshold` bytes per call in *both* rounds.
+
+const v8 = require('v8');
+const vm = require('vm');
+// The core timers, not the globals: Jest's fake timers replace the globals of a test file.
+const timers = require('timers');
+const { performance } = require('perf_hooks');
+const { takeSnapshot, findLeaks, diff } = require('./compare');
+const { LeakguardError, codes, invalidArg } = require('./errors');
+
+const DEFAULTS = Object.freeze({
+  iterations: 100,
+  threshold: 0.5,
+  minCount: 10,
+  byteThreshold: 16,
+  timeoutMs: 60000,
+  gcRounds: 3,
+});
+
+/** Classes the byte-growth signal never looks at: V8 code and metadata that tiers up over time. */
+const GROWTH_IGNORED = new Set(['(compiled code)', '(code)', '(system)', '(hidden)', '(object shape)', '(number)']);
+
+// ---------------------------------------------------------------------------------------------
+// Forcing garbage collection without --expose-gc
+
+let cachedGc = null;
+/**
+ * A full, synchronous GC function. `--expose-gc` set at run time makes V8 install `gc` in
+ * contexts created afterwards; a throwaway context hands us its `gc` (it collects the whole
+ * isolate), and the flag is turned off again so later contexts (Jest's per-file contexts,
+ * new workers) are left as they were. `globalThis.gc` is never touched.
+ */
+function getGc() {
+  if (cachedGc) return cachedGc;
+  if (typeof globalThis.gc === 'function') {
+    cachedGc = globalThis.gc;
+    return cachedGc;
+  }
+  v8.setFlagsFromString('--expose-gc');
+  try {
+    cachedGc = vm.runInNewContext('gc');
+  } finally {
+    v8.setFlagsFromString('--no-expose-gc');
+  }
+  if (typeof cachedGc !== 'function') {
+    cachedGc = null;
+    throw new LeakguardError(codes.INTERNAL, 'could not obtain a garbage collection function from V8');
+  }
+  return cachedGc;
+}
+
+const macrotask = () => new Promise((resolve) => timers.setImmediate(resolve));
+
+/**
+ * Collects until the heap is quiet: full GCs with a macrotask between them, so
+ * FinalizationRegistry callbacks, WeakRef targets kept for the current job, pending
+ * nextTick/setImmediate callbacks and promise reactions all run and their garbage goes too.
+ */
+async function settle(rounds) {
+  const gc = getGc();
+  for (let i = 0; i < rounds; i++) {
+    await macrotask();
+    gc();
+  }
+  await macrotask();
+  gc();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+function num(o, name, { integer = false, min = 0, minExclusive = false, allowFalse = false } = {}) {
+  const v = o[name];
+  if (v === undefined) return DEFAULTS[name];
+  if (allowFalse && v === false) return Infinity;
+  const bad =
+    typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v)) || (minExclusive ? v <= min : v < min);
+  if (bad) {
+    const what = integer ? 'a whole number' : 'a number';
+    throw invalidArg(`checkLeak({ ${name} }) must be ${what} ${minExclusive ? '>' : '>='} ${min}${allowFalse ? ' (or false)' : ''}`);
+  }
+  return v;
+}
+
+function normalize(fn, options) {
+  if (typeof fn !== 'function') throw invalidArg(`checkLeak(fn): fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw invalidArg('checkLeak(fn, options): options must be an object');
+  const iterations = num(options, 'iterations', { integer: true, min: 2 });
+  const o = {
+    iterations,
+    warmup: options.warmup === undefined ? Math.max(10, iterations) : num(options, 'warmup', { integer: true }),
+    threshold: num(options, 'threshold', { min: 0, minExclusive: true }),
+    minCount: num(options, 'minCount', { integer: true, min: 1 }),
+    byteThreshold: num(options, 'byteThreshold', { min: 0, minExclusive: true, allowFalse: true }),
+    timeoutMs: options.timeoutMs === Infinity ? Infinity : num(options, 'timeoutMs', { min: 0, minExclusive: true }),
+    gcRounds: num(options, 'gcRounds', { integer: true, min: 1 }),
+    ignoreClasses: options.ignoreClasses === undefined ? [] : options.ignoreClasses,
+    sizes: options.sizes,
+    signal: options.signal,
+  };
+  if (!Array.isArray(o.ignoreClasses) || o.ignoreClasses.some((c) => typeof c !== 'string')) {
+    throw invalidArg('checkLeak({ ignoreClasses }) must be an array of class names');
+  }
+  if (o.signal !== undefined && !(o.signal && typeof o.signal.aborted === 'boolean' && typeof o.signal.addEventListener === 'function')) {
+    throw invalidArg('checkLeak({ signal }) must be an AbortSignal');
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+function formatBytes(n) {
+  if (n < 1024) return `${Math.round(n)} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+function formatRate(x) {
+  if (x >= 10 || Math.abs(x - Math.round(x)) < 0.05) return String(Math.round(x));
+  return x.toFixed(x < 1 ? 2 : 1).replace(/\.?0+$/, '');
+}
+
+// Property names on the way that say nothing about who holds the objects.
+const PLUMBING = new Set(['.__proto__', '.constructor', '.prototype', '.exports', '.children', '.value']);
+
+/**
+ * The part of a retainer path a person reads: from the last variable (`->name`, a closure or
+ * module variable) or, failing that, the last meaningful property (`.name`) before the
+ * Map/array/listener internals, to the leaked object. `->sessionStore (Map) → {table} (array)
+ * → [] → Session` reads better as `sessionStore (Map) → {table} (array) → [] → Session`.
+ */
+function shortPath(text) {
+  if (typeof text !== 'string' || !text) return '';
+  const parts = text.split(' → ');
+  if (parts.length < 3) return text;
+  let start = -1;
+  for (let i = parts.length - 2; i >= 1 && start < 0; i--) if (parts[i].startsWith('->')) start = i;
+  // Properties: skip `_private` ones and the keys inside them (`bus._events.data` is held by `bus`).
+  const prop = (i) => parts[i].replace(/ \(.*\)$/, '');
+  for (let i = parts.length - 2; i >= 1 && start < 0; i--) {
+    const name = prop(i);
+    if (!name.startsWith('.') || PLUMBING.has(name) || /^\.\d+$/.test(name) || name.startsWith('._')) continue;
+    if (i > 1 && prop(i - 1).startsWith('._')) continue;
+    start = i;
+  }
+  // Nothing to cut, or the holder hangs right off the root (`global → .x`): keep it all.
+  if (start < 0 || (start === 1 && parts[1].startsWith('.'))) return text;
+  const head = parts[start].replace(/^(->|\.)/, '');
+  return [head, ...parts.slice(start + 1)].join(' → ');
+}
+
+function describeSuspect(s) {
+  const per = formatRate(s.perIteration);
+  const noun = s.perIteration === 1 ? s.className : `${s.className}`;
+  return `each call leaves ${per} ${noun} alive (${s.count} after ${s.calls} calls, ${formatBytes(s.retainedSize)} retained)`;
+}
+
+function describeGrowth(growth) {
+  const per = growth.reduce((n, g) => n + g.bytesPerIteration, 0);
+  const round = (i) => formatBytes(growth.reduce((n, g) => n + g.sizeDelta[i], 0));
+  const classes = growth.slice(0, 4).map((g) => `${g.className} ${formatBytes(g.bytesPerIteration)}`);
+  if (growth.length > 4) classes.push('…');
+  return `the heap grows by ${formatBytes(per)} per call (${round(0)} and ${round(1)} in two rounds of ${growth[0].calls} calls: ${classes.join(', ')})`;
+}
+
+/** The assertion message for a result (why it leaked, or that it did not). */
+function formatResult(result, subject = 'fn') {
+  if (!result.leaked) {
+    return `expected ${subject} to leak, but ${result.iterations} calls left nothing alive (no class above ${formatRate(result.threshold)} objects or ${formatBytes(result.byteThreshold)} per call)`;
+  }
+  const lines = [];
+  if (result.suspects.length > 0) {
+    // Surviving objects are the primary evidence (every object leak grows the heap too).
+    result.suspects.slice(0, 4).forEach((s, i) => {
+      lines.push(i === 0 ? `expected ${subject} not to leak, but ${describeSuspect(s)}` : `  and ${describeSuspect(s)}`);
+      if (s.path) lines.push(`  held by: ${shortPath(s.path)}`);
+    });
+    if (result.suspects.length > 4) lines.push(`  and ${result.suspects.length - 4} more classes (see err.result.suspects)`);
+  } else {
+    // Growth in bytes with no class of surviving objects: a string or array that is copied
+    // into a bigger one on each call, or a chain whose links are counted under its head.
+    lines.push(`expected ${subject} not to leak, but ${describeGrowth(result.growth)}`);
+    const paths = [...new Set(result.growth.map((g) => g.path).filter(Boolean))].slice(0, 2);
+    for (const p of paths) lines.push(`  held by: ${shortPath(p)}`);
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check
+
+/** A leak found by assertNoLeak (code ERR_LEAKGUARD_LEAK); `.result` is checkLeak's result. */
+class LeakError extends LeakguardError {
+  constructor(result, message = formatResult(result)) {
+    super(codes.LEAK, message);
+    this.name = 'LeakError';
+    Object.defineProperty(this, 'result', { value: result, enumerable: false, writable: true, configurable: true });
+  }
+}
+
+async function callN(fn, n, state) {
+  for (let i = 0; i < n; i++) {
+    if (state.stopped) throw state.stopped;
+    const r = fn();
+    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') await r;
+  }
+}
+
+const PHASES = {
+  baseline: ['collecting garbage before the baseline snapshot', 'taking the baseline snapshot'],
+  target: ['collecting garbage before the target snapshot', 'taking the target snapshot'],
+  final: ['collecting garbage before the final snapshot', 'taking the final snapshot'],
+};
+
+async function snapshotAfterGc(o, state, phase) {
+  // (phase strings are constants: the check must not grow the heap it measures)
+  state.phase = PHASES[phase][0];
+  await settle(o.gcRounds);
+  if (state.stopped) throw state.stopped;
+  state.phase = PHASES[phase][1];
+  const snap = await takeSnapshot({ signal: state.ac.signal });
+  state.snaps.push(snap);
+  if (state.stopped) throw state.stopped;
+  return snap;
+}
+
+/** Groups findLeaks' suspects by class: a leak can reach its objects by several paths. */
+function byClass(report, o) {
+  const classes = new Map();
+  for (const s of report.suspects) {
+    if (o.ignoreClasses.includes(s.className)) continue;
+    let c = classes.get(s.className);
+    if (!c) {
+      c = { className: s.className, count: 0, retainedSize: 0, groups: [] };
+      classes.set(s.className, c);
+    }
+    c.count += s.count;
+    c.retainedSize += s.retainedSize;
+    c.groups.push(s);
+  }
+  const out = [];
+  for (const c of classes.values()) {
+    const perIteration = c.count / o.iterations;
+    if (perIteration < o.threshold || c.count < o.minCount) continue;
+    // The holders, most objects first; groups whose paths differ only by numbers (a new global
+    // per call: `global → .__pending_17`, `.__pending_18`, …) count as one holder.
+    const holders = new Map();
+    for (const g of c.groups) {
+      const k = looseShape(g.shape);
+      const h = holders.get(k) || { count: 0, retainedSize: 0, path: '' };
+      h.count += g.count;
+      h.retainedSize += g.retainedSize;
+      if (!h.path && g.paths[0]) h.path = g.paths[0].text;
+      holders.set(k, h);
+    }
+    const ranked = [...holders.values()].sort(
+      (a, b) => internalRoot(a.path) - internalRoot(b.path) || b.count - a.count || b.retainedSize - a.retainedSize,
+    );
+    const paths = ranked.filter((h) => h.path).slice(0, 5).map((h) => h.path);
+    out.push({
+      className: c.className,
+      count: c.count,
+      perIteration,
+      retainedSize: c.retainedSize,
+      path: paths[0] || '',
+      paths,
+      calls: o.iterations,
+    });
+  }
+  return out.sort((a, b) => b.perIteration - a.perIteration || b.retainedSize - a.retainedSize);
+}
+
+async function growthOf(baseline, target, fin, o, state) {
+  if (o.byteThreshold === Infinity) return [];
+  const opts = { signal: state.ac.signal };
+  if (o.sizes !== undefined) opts.sizes = o.sizes;
+  const [d1, d2] = await Promise.all([diff(baseline, target, opts), diff(target, fin, opts)]);
+  const first = new Map(d1.map((r) => [r.className, r.sizeDelta]));
+  const out = [];
+  for (const r of d2) {
+    if (GROWTH_IGNORED.has(r.className) || o.ignoreClasses.includes(r.className)) continue;
+    const a = first.get(r.className) || 0;
+    const b = r.sizeDelta;
+    const per = Math.min(a, b) / o.iterations;
+    if (per >= o.byteThreshold) out.push({ className: r.className, bytesPerIteration: per, sizeDelta: [a, b], calls: o.iterations, path: '' });
+  }
+  out.sort((x, y) => y.bytesPerIteration - x.bytesPerIteration);
+  if (out.length === 0) return out;
+  // Where it grows: the objects of the class that round 2 made and that are alive in `final`
+  // (the three-snapshot method with target as baseline), the biggest group first.
+  const young = await findLeaks(
+    { baseline: target, target: fin, final: fin },
+    { minCount: 1, sizes: o.sizes, signal: state.ac.signal, maxSamples: 1, maxPathSteps: pathSteps(o) },
+  );
+  // Say where: the class's own young group if it accounts for the growth, else the biggest
+  // young group (a chain of objects owns the growing class: the Meteor closure leak's strings).
+  const held = young.suspects.filter((s) => s.paths[0] && !internalRoot(s.paths[0].text));
+  for (const g of out) {
+    const own = held.find((s) => s.className === g.className && s.retainedSize >= g.sizeDelta[1] / 2);
+    const group = own || held[0];
+    if (group) g.path = group.paths[0].text;
+  }
+  return out;
+}
+
+/** A path from V8's own roots (handles, stack), not from the program's globals. */
+const internalRoot = (text) => typeof text !== 'string' || text.startsWith('(synthetic)') || text.includes('{native_context}');
+
+/** The shape of a path with every number gone (`__pending_17` and `__pending_18` are one holder). */
+const looseShape = (shape) => shape.replace(/\d+/g, '#');
+
+// Leaked objects often hang off a chain that grew in round 2 (a linked list of listeners, a
+// cons-string rope): the path from a root runs through all of it. Runs of one repeated step
+// are written once with a count, so a long limit costs little.
+const pathSteps = (o) => Math.min(100000, 100 + 20 * (o.iterations + o.warmup));
+
+async function run(fn, o, state) {
+  const started = performance.now();
+  getGc();
+  state.phase = 'warm-up';
+  await callN(fn, o.warmup, state);
+  const baseline = await snapshotAfterGc(o, state, 'baseline');
+  state.phase = 'round 1';
+  await callN(fn, o.iterations, state);
+  const target = await snapshotAfterGc(o, state, 'target');
+  state.phase = 'round 2';
+  await callN(fn, o.iterations, state);
+  const fin = await snapshotAfterGc(o, state, 'final');
+  state.phase = 'analysing the snapshots';
+  // ignoreClasses is applied here, not in findLeaks: ignoring a class in findLeaks would turn
+  // the objects it owns (a Session's user record) into leak roots of their own.
+  const report = await findLeaks(
+    { baseline, target, final: fin },
+    { minCount: 1, sizes: o.sizes, signal: state.ac.signal, maxSamples: 3, maxPathSteps: pathSteps(o) },
+  );
+  const suspects = byClass(report, o);
+  let growth = await growthOf(baseline, target, fin, o, state);
+  // Growth that the ignored classes' surviving objects account for is accepted with them.
+  const ignoredBytes = report.suspects.filter((s) => o.ignoreClasses.includes(s.className)).reduce((n, s) => n + s.retainedSize, 0);
+  const grown = growth.reduce((n, g) => n + g.bytesPerIteration, 0);
+  if (ignoredBytes > 0 && grown <= (1.25 * ignoredBytes) / o.iterations + o.byteThreshold) growth = [];
+  const result = {
+    leaked: suspects.length > 0 || growth.length > 0,
+    iterations: o.iterations,
+    warmup: o.warmup,
+    threshold: o.threshold,
+    byteThreshold: o.byteThreshold,
+    suspects,
+    growth,
+    report,
+    snapshots: 3,
+    durationMs: Math.round(performance.now() - started),
+  };
+  return result;
+}
+
+/**
+ * Calls `fn` repeatedly between heap snapshots and tells whether the objects its calls create
+ * survive in a number that grows with the number of calls.
+ */
+function checkLeak(fn, options) {
+  let o;
+  try {
+    o = normalize(fn, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const state = { phase: 'starting', stopped: null, snaps: [], ac: new AbortController() };
+  const stop = (err) => {
+    if (state.stopped) return;
+    state.stopped = err;
+    state.ac.abort(err);
+  };
+  let timer = null;
+  let onAbort = null;
+  const stopped = new Promise((_, reject) => {
+    if (o.timeoutMs !== Infinity) {
+      timer = timers.setTimeout(() => {
+        const err = new LeakguardError(codes.TIMEOUT, `checkLeak timed out after ${o.timeoutMs} ms while ${state.phase} (timeoutMs; ${o.warmup} + 2 × ${o.iterations} calls)`);
+        stop(err);
+        reject(err);
+      }, o.timeoutMs);
+    }
+    if (o.signal) {
+      onAbort = () => {
+        const err = new LeakguardError(codes.ABORTED, 'the operation was aborted', { cause: o.signal.reason });
+        stop(err);
+        reject(err);
+      };
+      if (o.signal.aborted) onAbort();
+      else o.signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  stopped.catch(() => {});
+  const work = run(fn, o, state);
+  return Promise.race([work, stopped]).finally(() => {
+    if (timer) timers.clearTimeout(timer);
+    if (onAbort) o.signal.removeEventListener('abort', onAbort);
+    // Free the snapshots once nothing uses them (a timed-out run may still be parsing one).
+    work.then(
+      () => dispose(state),
+      () => dispose(state),
+    );
+    if (!state.stopped) state.stopped = new LeakguardError(codes.ABORTED, 'checkLeak finished');
+  });
+}
+
+function dispose(state) {
+  for (const s of state.snaps) if (!s.disposed) s.dispose();
+  state.snaps.length = 0;
+}
+
+/** checkLeak, rejecting with a LeakError (code ERR_LEAKGUARD_LEAK) when fn leaks. */
+async function assertNoLeak(fn, options) {
+  const result = await checkLeak(fn, options);
+  if (result.leaked) {
+    const err = new LeakError(result);
+    Error.captureStackTrace(err, assertNoLeak);
+    throw err;
+  }
+  return result;
+}
+
+module.exports = { checkLeak, assertNoLeak, LeakError, formatResult, shortPath, getGc, DEFAULTS };
