@@ -5,6 +5,7 @@
 // and prints what was created after the baseline and is still alive at the end.
 
 const lg = require('..');
+const { shortPath } = require('../lib/assert');
 const { createServer } = require('./leaky-server');
 const { drive } = require('./traffic');
 
@@ -40,7 +41,10 @@ async function main() {
   }
   for (const [i, s] of report.suspects.slice(0, 3).entries()) {
     console.log(`  #${i + 1} ${s.className}: ${s.count} objects still alive, retaining ${kb(s.retainedSize)}`);
-    if (s.paths[0]) console.log(`     held by: ${s.paths[0].text}`);
+    if (s.paths[0]) {
+      console.log(`     held by: ${shortPath(s.paths[0].text)}`);
+      console.log(`     full path from the root: ${s.paths[0].text}`);
+    }
   }
   console.log();
 }

@@ -4,7 +4,8 @@
 //  1. the leak hunt: the leaky server, snapshotted three times in-process by leakguard, which
 //     names the leaked class, how many, how much memory, and the variable holding them;
 //  2. the same hunt against the fixed server: no leak;
-//  3. production style: the leaky server run under `node -r leakguard/register`, dumped by
+//  3. a leak test failing: assertNoLeak on a login handler that never expires sessions;
+//  4. production style: the leaky server run under `node -r leakguard/register`, dumped by
 //     SIGUSR2, the dump analysed in Rust (class summary, biggest object and why it is alive).
 
 const fs = require('fs');
@@ -17,10 +18,10 @@ const { drive } = require('./traffic');
 const ROOT = path.join(__dirname, '..');
 const mb = (n) => `${(n / 1048576).toFixed(2)} MB`;
 
-function hunt(args) {
-  // A fresh process per hunt, so the two servers' heaps do not mix.
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'hunt.js'), ...args], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`hunt ${args} failed`);
+function runPart(script, args = []) {
+  // A fresh process per part, so their heaps do not mix.
+  const r = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${script} ${args.join(' ')} failed`);
 }
 
 function waitForDump(dir, timeoutMs = 30000) {
@@ -73,8 +74,9 @@ async function signalDump() {
 
 async function main() {
   console.log('leakguard demo\n');
-  hunt([]);
-  hunt(['--fixed']);
+  runPart('hunt.js');
+  runPart('hunt.js', ['--fixed']);
+  runPart('assertion.js');
   await signalDump();
 }
 
