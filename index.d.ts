@@ -1,5 +1,7 @@
 // Type definitions for leakguard. The native loader's own types (binding.d.ts) are internal.
 
+import { EventEmitter } from 'events';
+
 /** Stable error codes carried by every error leakguard raises (`err.code`). */
 export type LeakguardErrorCode =
   | 'ERR_LEAKGUARD_PARSE'
@@ -402,3 +404,159 @@ export declare class LeakError extends LeakguardError {
   readonly code: 'ERR_LEAKGUARD_LEAK';
   readonly result: LeakCheckResult;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Memory sampling and trend-based leak alerts
+
+/** One memory reading (bytes). */
+export interface MemoryUsage {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  /** V8's heap limit (`v8.getHeapStatistics().heap_size_limit`). */
+  heapSizeLimit: number;
+  /** Contexts (vm contexts, iframes) that are detached but still alive: a leak sign. */
+  numberOfDetachedContexts: number;
+}
+/** `process.memoryUsage()` plus V8's heap limit and detached contexts; cheap to call often. */
+export declare function memoryUsage(): MemoryUsage;
+
+/** Options of startSampling(). */
+export interface SamplingOptions {
+  /** Sampling period of RSS (Rust thread) and of the JS heap figures (timer). Default 1000, at least 10. */
+  intervalMs?: number;
+  /** Capacity of each ring buffer (RSS, heap, GC points). Default 3600, at least 16. */
+  maxSamples?: number;
+  /** Trend window: the newest this many post-GC points. Default 30. */
+  window?: number;
+  /** …and only points at most this old (ms before the newest). Default: no limit. */
+  windowMs?: number;
+  /** Presets of the thresholds below. Default `'normal'`. */
+  sensitivity?: 'low' | 'normal' | 'high';
+  /** No verdict with fewer post-GC points in the window. Default 12. */
+  minPoints?: number;
+  /** Minimum Theil–Sen slope (normal: 16 KiB/min). */
+  minSlopeBytesPerMinute?: number;
+  /** Minimum Mann–Kendall confidence of an increase, 0..1 (normal: 0.99). */
+  minConfidence?: number;
+  /** Minimum growth over the window (normal: 1 MiB). */
+  minGrowthBytes?: number;
+  /** Minimum growth relative to the window's start (normal: 0.05). */
+  minGrowthRatio?: number;
+  /** `'snapshot'`: write a heap snapshot into `directory` on a leak alert (at most `maxSnapshots`); a function: called with the report. */
+  onLeak?: 'snapshot' | ((report: TrendReport) => void);
+  /** Where leak snapshots go (created 0700 if missing). Default: cwd. */
+  directory?: string;
+  /** Leak snapshots at most. Default 1. */
+  maxSnapshots?: number;
+}
+
+/** A point of a series: ms since the epoch and bytes. */
+export interface SamplePoint {
+  time: number;
+  value: number;
+}
+/** One reading of the JS heap figures. */
+export interface HeapSample {
+  time: number;
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+/** The heap after a major GC. */
+export interface GcSample {
+  time: number;
+  /** Heap used outside the young generation: the post-GC baseline the trend is computed on. */
+  baseline: number;
+  heapUsed: number;
+}
+/** What a 'gc' event carries. */
+export interface GcEvent extends GcSample {
+  durationMs: number;
+}
+/** What a 'sample' event carries. */
+export interface SampleEvent extends MemoryUsage {
+  time: number;
+}
+
+/** The trend test over one window (the 'leak' and 'stats' payload, and trend()). */
+export interface TrendReport {
+  verdict: 'insufficient' | 'flat' | 'growing' | 'leak';
+  leak: boolean;
+  /** No meaningful growth: re-arms the alert after a leak episode. */
+  flat: boolean;
+  /** The first condition of the rule that failed, or `'leak'`. */
+  reason: 'too few points' | 'slope below minimum' | 'confidence below threshold' | 'growth too small' | 'levelled off' | 'leak';
+  /** Points in the window. */
+  window: number;
+  windowMs: number;
+  /** Theil–Sen slope (median of pairwise slopes). */
+  slopeBytesPerMinute: number;
+  /** Mann–Kendall one-sided confidence that the series increases. */
+  confidence: number;
+  pValue: number;
+  z: number;
+  mannKendallS: number;
+  /** Share of pairwise slopes that are positive. */
+  positiveFraction: number;
+  /** Median of the window's first third. */
+  baselineStart: number;
+  /** Median of the window's last third. */
+  baselineEnd: number;
+  growthBytes: number;
+  growthRatio: number;
+  /** Slope and confidence of the newest third (a plateau has none). */
+  tailSlopeBytesPerMinute: number;
+  tailConfidence: number;
+  /** The points of the window. */
+  samples: SamplePoint[];
+}
+
+/** Counters of a sampler. */
+export interface SamplerStats {
+  rssSamples: number;
+  rssSamplesTaken: number;
+  lastRss: number | null;
+  heapSamples: number;
+  gcSamples: number;
+  gcSamplesTaken: number;
+  capacity: number;
+  /** Bytes reserved by the three ring buffers (fixed from the start). */
+  bufferBytes: number;
+  /** Why RSS cannot be sampled on this platform (non-Linux), else null. */
+  rssError: string | null;
+  snapshots: number;
+  running: boolean;
+}
+
+/** A running memory sampler. Never keeps the process alive. */
+export declare class MemorySampler extends EventEmitter {
+  private constructor();
+  /** Every sample held, oldest first. */
+  samples(): { rss: SamplePoint[]; heap: HeapSample[]; gc: GcSample[] };
+  /** The current trend: of the post-GC baseline (default; what alerts use), RSS or heap used. */
+  trend(series?: 'baseline' | 'rss' | 'heapUsed'): TrendReport;
+  stats(): SamplerStats;
+  readonly running: boolean;
+  /** Stops the thread, the timer and the GC observer; samples stay readable. */
+  stop(): void;
+
+  on(event: 'sample', listener: (sample: SampleEvent) => void): this;
+  on(event: 'gc', listener: (gc: GcEvent) => void): this;
+  on(event: 'stats', listener: (trend: TrendReport) => void): this;
+  /** Once per leak episode (re-armed when the trend goes flat). */
+  on(event: 'leak', listener: (report: TrendReport) => void): this;
+  /** After `onLeak: 'snapshot'` wrote a dump. */
+  on(event: 'snapshot', listener: (file: string, report: TrendReport) => void): this;
+  /** A leak snapshot failed (without a listener: a process warning). */
+  on(event: 'error', listener: (err: LeakguardError) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'leak', listener: (report: TrendReport) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+/** Starts sampling memory: RSS from a Rust thread, heap figures from a timer, post-GC baselines from GC events. */
+export declare function startSampling(options?: SamplingOptions): MemorySampler;

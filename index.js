@@ -8,6 +8,7 @@ const capture = require('./lib/capture');
 const { HeapSnapshot, loadSnapshot, loadSnapshotSync } = require('./lib/snapshot');
 const { takeSnapshot, diff, findLeaks } = require('./lib/compare');
 const { checkLeak, assertNoLeak, LeakError } = require('./lib/assert');
+const { memoryUsage, startSampling, MemorySampler } = require('./lib/sampler');
 
 require('./lib/relay').installMainRelay();
 
@@ -28,6 +29,10 @@ module.exports = {
   checkLeak,
   assertNoLeak,
   LeakError,
+  // memory sampling and trend alerts
+  memoryUsage,
+  startSampling,
+  MemorySampler,
   // errors
   LeakguardError,
   codes,

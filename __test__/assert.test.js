@@ -2,7 +2,7 @@
 
 // checkLeak / assertNoLeak / LeakError: argument errors, pass-through of fn's errors,
 // timeouts, worker threads, the failure message, and the scenario suite (true leaks and
-// no-leak traps, each run three times in its own process; every verdict right and stable).
+// no-leak traps, each run five times in its own process; every verdict right and stable).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -15,7 +15,7 @@ const { ROOT } = require('./helpers');
 const { scenarios } = require('./fixtures/leak-scenarios');
 
 const RUNNER = path.join(__dirname, 'fixtures', 'leak-runner.js');
-const RUNS = 3;
+const RUNS = 5;
 const PARALLEL = 2;
 
 // ---------------------------------------------------------------------------------------------

@@ -12,9 +12,11 @@
 mod analysis;
 mod compare;
 mod job;
+mod sampler;
 mod snapshot;
 
 pub use job::Job;
+pub use sampler::NativeSampler;
 pub use snapshot::NativeSnapshot;
 
 use leakguard_core::Error as CoreError;

@@ -17,3 +17,5 @@ pub use analysis::{Analysis, ClassRow, ObjectRow, ObjectSort, PathKind, Retainer
 
 pub mod compare;
 pub use compare::{check_same_heap, diff, find_leaks, DiffRow, LeakOptions, LeakReport, Suspect};
+
+pub mod sampling;

@@ -1,0 +1,732 @@
+//! The trend test behind leak alerts: is the post-GC heap baseline growing steadily?
+//!
+//! node-memwatch fired its `leak` event after five growing GCs in a row: noise on a busy
+//! process set it off, a slow leak with one dip every few GCs never did, and its rate was
+//! computed in 32-bit ints (the infamous "-2147483648 bytes/hr"). Here the slope is the
+//! Theil–Sen estimator (the median of the pairwise slopes: a third of the points can be
+//! outliers without moving it), the evidence that the series goes up at all is the
+//! Mann–Kendall test (a rank test: it does not care how big a spike is), and two more checks
+//! keep ordinary behaviour quiet: the growth must be large in bytes and relative to the start,
+//! and the newest part of the window must still be growing, so a cache that fills and then
+//! plateaus does not alert. Differences are taken in `i128` and everything else in `f64`, so
+//! no input overflows.
+
+use serde::Serialize;
+
+/// One observation: a timestamp (ms, any epoch, non-decreasing in the series) and a value in
+/// bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Point {
+    /// Milliseconds.
+    #[serde(rename = "time")]
+    pub t_ms: u64,
+    /// Bytes.
+    pub value: u64,
+}
+
+/// Windows longer than this are thinned to evenly spaced points before the O(n²) pair
+/// statistics (131 k pairs at most: well under a millisecond).
+pub const MAX_TREND_POINTS: usize = 512;
+
+/// Thresholds of the leak decision. The defaults are [`TrendOptions::normal`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendOptions {
+    /// Use at most this many of the newest points.
+    pub window_points: usize,
+    /// …and only those at most this many ms older than the newest (`None`: no time limit).
+    pub window_ms: Option<u64>,
+    /// No verdict with fewer points than this in the window.
+    pub min_points: usize,
+    /// The Theil–Sen slope over the window must reach this.
+    pub min_slope_bytes_per_minute: f64,
+    /// Mann–Kendall confidence (one-sided) that the series increases.
+    pub min_confidence: f64,
+    /// Growth from the start of the window to its end (medians of the first and last thirds).
+    pub min_growth_bytes: u64,
+    /// …and growth relative to the start.
+    pub min_growth_ratio: f64,
+    /// The newest third of the window (this fraction) must still be growing:
+    pub tail_fraction: f64,
+    /// …with at least this confidence,
+    pub min_tail_confidence: f64,
+    /// …at a slope of at least this fraction of the whole window's slope.
+    pub min_tail_slope_ratio: f64,
+}
+
+impl Default for TrendOptions {
+    fn default() -> Self {
+        TrendOptions::normal()
+    }
+}
+
+impl TrendOptions {
+    /// The default: a slope of at least 16 KiB/min (about 1 MB an hour) over 30 post-GC points,
+    /// 99% confidence, at least 1 MiB and 5% growth, still growing in the newest third.
+    pub fn normal() -> Self {
+        TrendOptions {
+            window_points: 30,
+            window_ms: None,
+            min_points: 12,
+            min_slope_bytes_per_minute: 16.0 * 1024.0,
+            min_confidence: 0.99,
+            min_growth_bytes: 1024 * 1024,
+            min_growth_ratio: 0.05,
+            tail_fraction: 1.0 / 3.0,
+            min_tail_confidence: 0.9,
+            min_tail_slope_ratio: 0.25,
+        }
+    }
+
+    /// Alerts sooner and on smaller leaks (more false alarms on processes that warm up slowly).
+    pub fn high() -> Self {
+        TrendOptions {
+            min_slope_bytes_per_minute: 4.0 * 1024.0,
+            min_confidence: 0.95,
+            min_growth_bytes: 256 * 1024,
+            min_growth_ratio: 0.02,
+            min_tail_confidence: 0.8,
+            ..TrendOptions::normal()
+        }
+    }
+
+    /// Alerts only on large, certain growth.
+    pub fn low() -> Self {
+        TrendOptions {
+            min_slope_bytes_per_minute: 256.0 * 1024.0,
+            min_confidence: 0.999,
+            min_growth_bytes: 8 * 1024 * 1024,
+            min_growth_ratio: 0.20,
+            min_tail_confidence: 0.95,
+            ..TrendOptions::normal()
+        }
+    }
+}
+
+/// Result of the Mann–Kendall trend test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MannKendall {
+    /// Σ sign(xⱼ − xᵢ) over pairs i < j in time order.
+    pub s: i64,
+    /// Variance of S under "no trend", corrected for ties.
+    pub variance: f64,
+    /// Continuity-corrected z-score.
+    pub z: f64,
+    /// One-sided confidence that the series increases: Φ(z).
+    pub confidence: f64,
+    /// Share of pairs (later minus earlier) that went up.
+    pub positive_fraction: f64,
+}
+
+/// What the trend test found over one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trend {
+    /// `"insufficient"` (too few points), `"flat"`, `"growing"` (some growth, not a leak by the
+    /// rule) or `"leak"`.
+    pub verdict: &'static str,
+    /// Whether every condition of the leak rule holds.
+    pub leak: bool,
+    /// Whether the window shows no meaningful growth (re-arms alerts).
+    pub flat: bool,
+    /// The first condition that failed, or `"leak"`.
+    pub reason: &'static str,
+    /// Points in the window.
+    pub window: usize,
+    /// Time from the first to the last point of the window.
+    pub window_ms: u64,
+    /// Theil–Sen slope over the window.
+    pub slope_bytes_per_minute: f64,
+    /// Mann–Kendall one-sided confidence of an increase.
+    pub confidence: f64,
+    /// 1 − confidence.
+    pub p_value: f64,
+    /// Mann–Kendall z-score.
+    pub z: f64,
+    /// Mann–Kendall S statistic.
+    pub mann_kendall_s: i64,
+    /// Share of pairwise slopes that are positive.
+    pub positive_fraction: f64,
+    /// Median of the first third of the window, bytes.
+    pub baseline_start: u64,
+    /// Median of the last third of the window, bytes.
+    pub baseline_end: u64,
+    /// `baseline_end − baseline_start` (negative when shrinking), bytes.
+    pub growth_bytes: f64,
+    /// Growth relative to `baseline_start`.
+    pub growth_ratio: f64,
+    /// Theil–Sen slope of the newest `tail_fraction` of the window.
+    pub tail_slope_bytes_per_minute: f64,
+    /// Mann–Kendall confidence of an increase in that tail.
+    pub tail_confidence: f64,
+    /// The points of the window.
+    pub samples: Vec<Point>,
+}
+
+/// The median of the pairwise slopes (bytes per ms) over pairs with distinct timestamps;
+/// `None` when there is no such pair.
+pub fn theil_sen(points: &[Point]) -> Option<f64> {
+    let mut slopes = Vec::with_capacity(points.len() * points.len().saturating_sub(1) / 2);
+    for (i, a) in points.iter().enumerate() {
+        for b in &points[i + 1..] {
+            if let Some(s) = pair_slope(a, b) {
+                slopes.push(s);
+            }
+        }
+    }
+    median_f64(&mut slopes)
+}
+
+/// Slope from `a` to `b` (either order), `None` for equal timestamps.
+fn pair_slope(a: &Point, b: &Point) -> Option<f64> {
+    let (a, b) = if a.t_ms <= b.t_ms { (a, b) } else { (b, a) };
+    let dt = b.t_ms - a.t_ms;
+    if dt == 0 {
+        return None;
+    }
+    let dv = i128::from(b.value) - i128::from(a.value);
+    Some(dv as f64 / dt as f64)
+}
+
+fn median_f64(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mid = v.len() / 2;
+    let (_, &mut hi, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    if v.len() % 2 == 1 {
+        return Some(hi);
+    }
+    let lo = v[..mid].iter().copied().max_by(f64::total_cmp)?;
+    Some(lo / 2.0 + hi / 2.0)
+}
+
+fn median_u64(v: &mut [u64]) -> Option<u64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mid = v.len() / 2;
+    let (_, &mut hi, _) = v.select_nth_unstable(mid);
+    if v.len() % 2 == 1 {
+        return Some(hi);
+    }
+    let lo = *v[..mid].iter().max()?;
+    // Halve first: the sum of two values near u64::MAX does not fit.
+    Some(lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2)
+}
+
+/// The Mann–Kendall test for a monotonic trend, pairs taken in time order (points with equal
+/// timestamps are not compared). `None` for fewer than 3 points.
+pub fn mann_kendall(points: &[Point]) -> Option<MannKendall> {
+    let n = points.len();
+    if n < 3 {
+        return None;
+    }
+    let mut s: i64 = 0;
+    let mut pairs: u64 = 0;
+    let mut up: u64 = 0;
+    for (i, a) in points.iter().enumerate() {
+        for b in &points[i + 1..] {
+            if a.t_ms == b.t_ms {
+                continue;
+            }
+            let (a, b) = if a.t_ms < b.t_ms { (a, b) } else { (b, a) };
+            pairs += 1;
+            match b.value.cmp(&a.value) {
+                std::cmp::Ordering::Greater => {
+                    s += 1;
+                    up += 1;
+                }
+                std::cmp::Ordering::Less => s -= 1,
+                std::cmp::Ordering::Equal => {}
+            }
+        }
+    }
+    // Var(S) = [n(n−1)(2n+5) − Σ t(t−1)(2t+5)] / 18 over groups of t tied values.
+    let tie_term = |t: f64| t * (t - 1.0) * (2.0 * t + 5.0);
+    let mut values: Vec<u64> = points.iter().map(|p| p.value).collect();
+    values.sort_unstable();
+    let mut ties = 0.0;
+    let mut run = 1usize;
+    for w in 1..=values.len() {
+        if w < values.len() && values[w] == values[w - 1] {
+            run += 1;
+        } else {
+            if run > 1 {
+                ties += tie_term(run as f64);
+            }
+            run = 1;
+        }
+    }
+    let variance = ((tie_term(n as f64) - ties) / 18.0).max(0.0);
+    let z = if variance <= 0.0 || s == 0 {
+        0.0
+    } else if s > 0 {
+        (s - 1) as f64 / variance.sqrt()
+    } else {
+        (s + 1) as f64 / variance.sqrt()
+    };
+    let confidence = normal_cdf(z);
+    Some(MannKendall {
+        s,
+        variance,
+        z,
+        confidence,
+        positive_fraction: if pairs == 0 {
+            0.0
+        } else {
+            up as f64 / pairs as f64
+        },
+    })
+}
+
+/// Φ(z), the standard normal distribution function.
+fn normal_cdf(z: f64) -> f64 {
+    0.5 * erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// The complementary error function (Numerical Recipes' `erfcc`, relative error < 1.2e-7:
+/// far finer than any threshold here).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// The newest points within the window of `opts`, in time order, thinned to at most
+/// [`MAX_TREND_POINTS`].
+fn window_of(points: &[Point], opts: &TrendOptions) -> Vec<Point> {
+    let mut pts: Vec<Point> = points.to_vec();
+    pts.sort_by_key(|p| p.t_ms);
+    let keep = opts.window_points.max(1);
+    if pts.len() > keep {
+        pts.drain(..pts.len() - keep);
+    }
+    if let (Some(ms), Some(last)) = (opts.window_ms, pts.last().map(|p| p.t_ms)) {
+        let from = last.saturating_sub(ms);
+        pts.retain(|p| p.t_ms >= from);
+    }
+    if pts.len() > MAX_TREND_POINTS {
+        let n = pts.len();
+        pts = (0..MAX_TREND_POINTS)
+            .map(|k| pts[k * (n - 1) / (MAX_TREND_POINTS - 1)])
+            .collect();
+    }
+    pts
+}
+
+/// Runs the leak rule over the newest points of `points` (post-GC heap baselines):
+///
+/// leak ⇔ at least `min_points` points
+///   ∧ Theil–Sen slope ≥ `min_slope_bytes_per_minute`
+///   ∧ Mann–Kendall confidence ≥ `min_confidence`
+///   ∧ growth (median of the last third − median of the first third) ≥ `min_growth_bytes`
+///     and ≥ `min_growth_ratio` × the first third's median
+///   ∧ the newest `tail_fraction` still grows: its Theil–Sen slope > 0 and
+///     ≥ `min_tail_slope_ratio` × the window's slope, with Mann–Kendall confidence ≥
+///     `min_tail_confidence` (a cache that filled and plateaued fails here).
+///
+/// `flat` (no meaningful growth: slope below half the minimum, or confidence below 0.5) is
+/// what re-arms an alert after it fired; see [`AlertState`].
+pub fn trend(points: &[Point], opts: &TrendOptions) -> Trend {
+    let pts = window_of(points, opts);
+    let n = pts.len();
+    let mut t = Trend {
+        verdict: "insufficient",
+        leak: false,
+        flat: false,
+        reason: "too few points",
+        window: n,
+        window_ms: match (pts.first(), pts.last()) {
+            (Some(a), Some(b)) => b.t_ms - a.t_ms,
+            _ => 0,
+        },
+        slope_bytes_per_minute: 0.0,
+        confidence: 0.5,
+        p_value: 0.5,
+        z: 0.0,
+        mann_kendall_s: 0,
+        positive_fraction: 0.0,
+        baseline_start: 0,
+        baseline_end: 0,
+        growth_bytes: 0.0,
+        growth_ratio: 0.0,
+        tail_slope_bytes_per_minute: 0.0,
+        tail_confidence: 0.5,
+        samples: Vec::new(),
+    };
+    let third = n.div_ceil(3).max(1);
+    if n > 0 {
+        let mut first: Vec<u64> = pts[..third.min(n)].iter().map(|p| p.value).collect();
+        let mut last: Vec<u64> = pts[n - third.min(n)..].iter().map(|p| p.value).collect();
+        t.baseline_start = median_u64(&mut first).unwrap_or(0);
+        t.baseline_end = median_u64(&mut last).unwrap_or(0);
+        let growth = i128::from(t.baseline_end) - i128::from(t.baseline_start);
+        t.growth_bytes = growth as f64;
+        t.growth_ratio = if t.baseline_start == 0 {
+            if growth > 0 {
+                f64::MAX
+            } else {
+                0.0
+            }
+        } else {
+            growth as f64 / t.baseline_start as f64
+        };
+    }
+    let (slope, mk) = match (theil_sen(&pts), mann_kendall(&pts)) {
+        (Some(s), Some(mk)) if n >= opts.min_points.max(3) => (s, mk),
+        _ => {
+            t.samples = pts;
+            return t;
+        }
+    };
+    t.slope_bytes_per_minute = slope * 60_000.0;
+    t.confidence = mk.confidence;
+    t.p_value = 1.0 - mk.confidence;
+    t.z = mk.z;
+    t.mann_kendall_s = mk.s;
+    t.positive_fraction = mk.positive_fraction;
+
+    // At least 5 points: with 4, a single out-of-order pair already drops a rising tail below
+    // 90% confidence; with 5 it does not.
+    let tail_len = ((n as f64 * opts.tail_fraction).ceil() as usize)
+        .max(5)
+        .min(n);
+    let tail = &pts[n - tail_len..];
+    t.tail_slope_bytes_per_minute = theil_sen(tail).unwrap_or(0.0) * 60_000.0;
+    t.tail_confidence = mann_kendall(tail).map_or(0.5, |m| m.confidence);
+
+    t.flat = t.slope_bytes_per_minute < opts.min_slope_bytes_per_minute / 2.0 || t.confidence < 0.5;
+    t.reason = if t.slope_bytes_per_minute < opts.min_slope_bytes_per_minute {
+        "slope below minimum"
+    } else if t.confidence < opts.min_confidence {
+        "confidence below threshold"
+    } else if t.growth_bytes < opts.min_growth_bytes as f64
+        || t.growth_ratio < opts.min_growth_ratio
+    {
+        "growth too small"
+    } else if t.tail_slope_bytes_per_minute <= 0.0
+        || t.tail_slope_bytes_per_minute < opts.min_tail_slope_ratio * t.slope_bytes_per_minute
+        || t.tail_confidence < opts.min_tail_confidence
+    {
+        "levelled off"
+    } else {
+        "leak"
+    };
+    t.leak = t.reason == "leak";
+    t.verdict = if t.leak {
+        "leak"
+    } else if t.flat {
+        "flat"
+    } else {
+        "growing"
+    };
+    t.samples = pts;
+    t
+}
+
+/// Turns a stream of trends into alerts: one per leak episode. It fires on the first leak
+/// verdict, then stays quiet until a trend comes out flat (the window no longer grows), so a
+/// persisting leak is reported once, not at every GC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertState {
+    armed: bool,
+}
+
+impl Default for AlertState {
+    fn default() -> Self {
+        AlertState { armed: true }
+    }
+}
+
+impl AlertState {
+    /// Feeds one trend; true when it should raise an alert.
+    pub fn update(&mut self, t: &Trend) -> bool {
+        if self.armed && t.leak {
+            self.armed = false;
+            return true;
+        }
+        if !self.armed && t.flat {
+            self.armed = true;
+        }
+        false
+    }
+
+    /// Whether the next leak verdict raises an alert.
+    pub fn armed(&self) -> bool {
+        self.armed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny deterministic PRNG (xorshift), so the synthetic noise is the same on every run.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        /// Uniform in [-1, 1).
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        }
+    }
+
+    const MB: f64 = 1024.0 * 1024.0;
+
+    /// The trend without its samples, for assertion messages.
+    fn brief(t: &Trend) -> String {
+        format!(
+            "{} slope={:.0}/min conf={:.4} growth={:.0} ({:.3}) tail={:.0}/min conf={:.3} n={}",
+            t.reason,
+            t.slope_bytes_per_minute,
+            t.confidence,
+            t.growth_bytes,
+            t.growth_ratio,
+            t.tail_slope_bytes_per_minute,
+            t.tail_confidence,
+            t.window
+        )
+    }
+
+    /// Post-GC points every `every_ms`, value = f(i) + uniform noise of ±`noise` bytes.
+    fn series(
+        n: usize,
+        every_ms: u64,
+        noise: f64,
+        seed: u64,
+        f: impl Fn(usize) -> f64,
+    ) -> Vec<Point> {
+        let mut rng = Rng(seed);
+        (0..n)
+            .map(|i| Point {
+                t_ms: 1_700_000_000_000 + i as u64 * every_ms,
+                value: (f(i) + noise * rng.unit()).max(0.0) as u64,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn theil_sen_and_mann_kendall_on_a_line() {
+        let pts: Vec<Point> = (0..10)
+            .map(|i| Point {
+                t_ms: i * 1000,
+                value: 1000 + i * 500,
+            })
+            .collect();
+        assert_eq!(theil_sen(&pts), Some(0.5));
+        let mk = mann_kendall(&pts).unwrap();
+        assert_eq!(mk.s, 45);
+        assert!((mk.variance - 125.0).abs() < 1e-9);
+        assert!((mk.z - 44.0 / 125f64.sqrt()).abs() < 1e-9);
+        assert!(mk.confidence > 0.9999);
+        assert_eq!(mk.positive_fraction, 1.0);
+        // Φ sanity: the approximation matches known values.
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_cdf(1.959_964) - 0.975).abs() < 1e-6);
+        assert!((normal_cdf(-2.326_348) - 0.01).abs() < 1e-6);
+    }
+
+    #[test]
+    fn one_spike_does_not_move_the_slope() {
+        let mut pts: Vec<Point> = (0..11)
+            .map(|i| Point {
+                t_ms: i * 1000,
+                value: 5000,
+            })
+            .collect();
+        pts[5].value = u64::MAX;
+        assert_eq!(theil_sen(&pts), Some(0.0));
+    }
+
+    #[test]
+    fn linear_growth_with_noise_is_a_leak_at_default_sensitivity() {
+        // 60 MB baseline growing 3 MB/min, one GC point every 4 s, ±1 MB noise.
+        let pts = series(30, 4000, MB, 7, |i| 60.0 * MB + i as f64 * 3.0 * MB / 15.0);
+        let t = trend(&pts, &TrendOptions::default());
+        assert!(t.leak, "{}", brief(&t));
+        assert_eq!(t.verdict, "leak");
+        let expected = 3.0 * MB;
+        assert!(
+            (t.slope_bytes_per_minute - expected).abs() < 0.25 * expected,
+            "{}",
+            t.slope_bytes_per_minute
+        );
+        assert!(t.confidence > 0.99);
+        assert!(t.baseline_end > t.baseline_start);
+        assert_eq!(t.samples.len(), 30);
+    }
+
+    #[test]
+    fn a_slow_leak_is_found_over_a_long_window_too() {
+        // 200 MB baseline, +100 KB per point at one point a minute (6 MB an hour), ±500 KB noise.
+        let opts = TrendOptions {
+            window_points: 240,
+            ..TrendOptions::default()
+        };
+        let pts = series(240, 60_000, 500_000.0, 3, |i| {
+            200.0 * MB + i as f64 * 100_000.0
+        });
+        let t = trend(&pts, &opts);
+        assert!(t.leak, "{}", brief(&t));
+        // The default 30-point window (half an hour) sees 3 MB, 1.5%: too little to claim a leak.
+        assert!(!trend(&pts, &TrendOptions::default()).leak);
+    }
+
+    #[test]
+    fn sawtooth_noise_is_not_a_leak() {
+        // GC baselines that ramp up and drop back every 6 points (periodic batch work).
+        let pts = series(30, 2000, 0.3 * MB, 11, |i| {
+            50.0 * MB + (i % 6) as f64 * 2.0 * MB
+        });
+        let t = trend(&pts, &TrendOptions::default());
+        assert!(!t.leak, "{}", brief(&t));
+        // Plain noise around a constant is flat and re-arms.
+        let pts = series(30, 2000, 4.0 * MB, 5, |_| 50.0 * MB);
+        let t = trend(&pts, &TrendOptions::default());
+        assert!(!t.leak && t.verdict != "leak", "{}", brief(&t));
+    }
+
+    #[test]
+    fn fill_then_plateau_is_not_a_leak() {
+        // A cache filling 1 MB per point for 15 points, then full (the rest of the window).
+        let pts = series(30, 2000, 0.2 * MB, 13, |i| {
+            40.0 * MB + (i.min(15) as f64) * MB
+        });
+        let t = trend(&pts, &TrendOptions::default());
+        assert!(!t.leak, "{}", brief(&t));
+        assert_eq!(t.reason, "levelled off");
+        // While it is still filling, it does look like a leak: that is why the tail check exists.
+        let filling = trend(
+            &pts[..15],
+            &TrendOptions {
+                min_points: 12,
+                ..TrendOptions::default()
+            },
+        );
+        assert!(filling.leak, "{}", brief(&filling));
+        // Later, with the fill out of the window, the trend is flat.
+        let later = series(60, 2000, 0.2 * MB, 13, |i| {
+            40.0 * MB + (i.min(15) as f64) * MB
+        });
+        let t = trend(&later, &TrendOptions::default());
+        assert!(t.flat && !t.leak, "{}", brief(&t));
+    }
+
+    #[test]
+    fn single_outlier_spikes_are_not_a_leak() {
+        let mut pts = series(30, 2000, 0.1 * MB, 17, |_| 80.0 * MB);
+        pts[25].value = (500.0 * MB) as u64;
+        pts[28].value = (300.0 * MB) as u64;
+        pts[29].value = (400.0 * MB) as u64;
+        let t = trend(&pts, &TrendOptions::default());
+        assert!(!t.leak, "{}", brief(&t));
+    }
+
+    #[test]
+    fn huge_values_do_not_overflow() {
+        // Values and timestamps near u64::MAX, growing and shrinking.
+        let pts: Vec<Point> = (0..40u64)
+            .map(|i| Point {
+                t_ms: u64::MAX - 40_000 + i * 1000,
+                value: if i % 2 == 0 { u64::MAX - i } else { i },
+            })
+            .collect();
+        let t = trend(&pts, &TrendOptions::default());
+        assert!(t.slope_bytes_per_minute.is_finite() && t.growth_bytes.is_finite());
+        let up: Vec<Point> = (0..40u64)
+            .map(|i| Point {
+                t_ms: i,
+                value: u64::MAX / 2 + i * (u64::MAX / 100),
+            })
+            .collect();
+        let t = trend(&up, &TrendOptions::default());
+        assert!(t.leak, "{}", brief(&t));
+        assert!(t.slope_bytes_per_minute > 0.0 && t.slope_bytes_per_minute.is_finite());
+        assert!(t.baseline_end > t.baseline_start);
+        assert_eq!(
+            median_u64(&mut [u64::MAX, u64::MAX - 2]),
+            Some(u64::MAX - 1)
+        );
+        assert_eq!(median_u64(&mut [u64::MAX, u64::MAX]), Some(u64::MAX));
+        // JSON has no NaN or infinity: every number must serialise as a number.
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(!json.contains("null"), "{json}");
+    }
+
+    #[test]
+    fn too_few_points_give_no_verdict() {
+        for n in [0, 1, 2, 5, 11] {
+            let pts = series(n, 1000, 0.0, 1, |i| i as f64 * 10.0 * MB);
+            let t = trend(&pts, &TrendOptions::default());
+            assert_eq!(t.verdict, "insufficient", "{n}");
+            assert!(!t.leak && !t.flat);
+        }
+        // Equal timestamps carry no slope.
+        let same: Vec<Point> = (0..20).map(|i| Point { t_ms: 5, value: i }).collect();
+        assert_eq!(
+            trend(&same, &TrendOptions::default()).verdict,
+            "insufficient"
+        );
+    }
+
+    #[test]
+    fn window_limits_by_points_and_time_and_thins() {
+        let pts = series(1000, 1000, 0.0, 1, |i| i as f64);
+        let opts = TrendOptions {
+            window_points: 100,
+            window_ms: Some(49_000),
+            ..TrendOptions::default()
+        };
+        let w = window_of(&pts, &opts);
+        assert_eq!(w.len(), 50);
+        assert_eq!(w.last(), pts.last());
+        let all = TrendOptions {
+            window_points: 1000,
+            ..TrendOptions::default()
+        };
+        let w = window_of(&pts, &all);
+        assert_eq!(w.len(), MAX_TREND_POINTS);
+        assert_eq!((w[0], w[MAX_TREND_POINTS - 1]), (pts[0], pts[999]));
+    }
+
+    #[test]
+    fn alerts_once_per_episode_and_rearm_when_flat() {
+        let opts = TrendOptions::default();
+        let leak = trend(
+            &series(30, 2000, 0.0, 1, |i| 50.0 * MB + i as f64 * MB),
+            &opts,
+        );
+        let flat = trend(&series(30, 2000, 0.0, 1, |_| 50.0 * MB), &opts);
+        let growing = trend(
+            &series(30, 2000, 0.0, 1, |i| 40.0 * MB + (i.min(15) as f64) * MB),
+            &opts,
+        );
+        assert!(leak.leak && flat.flat && !growing.leak && !growing.flat);
+        let mut a = AlertState::default();
+        assert!(a.update(&leak));
+        assert!(!a.update(&leak));
+        assert!(!a.update(&growing));
+        assert!(!a.update(&leak));
+        assert!(!a.update(&flat));
+        assert!(a.armed());
+        assert!(a.update(&leak));
+    }
+}
