@@ -81,4 +81,20 @@ function startChild(t, args, options = {}) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { ROOT, tempDir, checkSnapshotFile, startChild, sleep };
+/** Runs `node <args>` to the end (killed after `timeoutMs`); resolves { code, out } with stdout+stderr. */
+function runNode(args, { cwd = ROOT, env = process.env, timeoutMs = 120000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+module.exports = { ROOT, tempDir, checkSnapshotFile, startChild, sleep, runNode };

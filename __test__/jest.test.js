@@ -7,28 +7,15 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
-const { spawn } = require('child_process');
-const { ROOT } = require('./helpers');
+const { ROOT, runNode } = require('./helpers');
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'jest');
 const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
 
 function jest(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [JEST, '--ci', '--config', path.join(FIXTURES, 'jest.config.js'), ...args], {
-      cwd: FIXTURES,
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
+  return runNode([JEST, '--ci', '--config', path.join(FIXTURES, 'jest.config.js'), ...args], {
+    cwd: FIXTURES,
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
   });
 }
 

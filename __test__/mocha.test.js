@@ -6,27 +6,12 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
-const { spawn } = require('child_process');
-const { ROOT } = require('./helpers');
+const { ROOT, runNode } = require('./helpers');
 
 const MOCHA = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
 
 function mocha(file) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MOCHA, '--reporter', 'spec', '--no-color', path.join(__dirname, 'fixtures', 'mocha', file)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+  return runNode([MOCHA, '--reporter', 'spec', '--no-color', path.join(__dirname, 'fixtures', 'mocha', file)]);
 }
 
 const runs = { pass: mocha('pass.spec.js'), fail: mocha('fail.spec.js') };
