@@ -407,30 +407,45 @@ struct MainChain {
     timings: Vec<(&'static str, Duration)>,
 }
 
+/// A stopwatch for the phase timings: each lap records the time since the previous one.
+struct Laps {
+    last: Instant,
+    phases: Vec<(&'static str, Duration)>,
+}
+
+impl Laps {
+    fn new() -> Self {
+        Laps {
+            last: Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.phases.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
 /// page-owned flags → essential edges → Lengauer–Tarjan.
 fn dominator_chain(v: &View<'_>, ctl: &mut Ctl<'_>) -> Result<MainChain> {
-    let mut timings = Vec::new();
-    let mut t = Instant::now();
-    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
-        let now = Instant::now();
-        timings.push((name, now - t));
-        t = now;
-    };
+    let mut laps = Laps::new();
     ctl.phase(0.02, 0.10)?;
     let page_owned = passes::page_owned(v, ctl)?;
-    lap("page-owned", &mut timings);
+    laps.lap("page-owned");
     ctl.phase(0.12, 0.10)?;
     let mut eph = weakmap::EphCache::new(v.g.string_count());
     let essential = passes::essential_edges(v, &page_owned, &mut eph, ctl)?;
-    lap("essential edges", &mut timings);
+    laps.lap("essential edges");
     ctl.phase(0.22, 0.48)?;
     let tree = dominators::lengauer_tarjan(v, &essential, ctl)?;
-    lap("dominators", &mut timings);
+    laps.lap("dominators");
     Ok(MainChain {
         page_owned,
         essential,
         tree,
-        timings,
+        timings: laps.phases,
     })
 }
 
@@ -448,16 +463,10 @@ struct SideChain {
 
 /// distances → shallow-size reattribution → class names → interfaces → id index.
 fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: &Ctl<'_>) -> Result<SideChain> {
-    let mut timings = Vec::new();
-    let mut t = Instant::now();
-    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
-        let now = Instant::now();
-        timings.push((name, now - t));
-        t = now;
-    };
+    let mut laps = Laps::new();
     let mut eph = weakmap::EphCache::new(v.g.string_count());
     let dist = passes::distances(v, &mut eph, ctl)?;
-    lap("distances", &mut timings);
+    laps.lap("distances");
     let raw_self: Vec<u64> = (0..v.n as u32).map(|x| v.raw_self(x)).collect();
     // Skipped without user roots (a snapshot taken with internals exposed).
     let adjusted_self = if dist.has_user_roots {
@@ -465,15 +474,15 @@ fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: &Ctl<'_>) -> Result<Sid
     } else {
         None
     };
-    lap("shallow sizes", &mut timings);
+    laps.lap("shallow sizes");
     let mut table = classes::ClassTable::default();
     let mut class_of = classes::class_names(v, renamed, &mut table, ctl)?;
-    lap("class names", &mut timings);
+    laps.lap("class names");
     let interfaces = classes::infer_interfaces(v, ctl)?;
     classes::apply_interfaces(v, &interfaces, &mut class_of, &mut table, ctl)?;
-    lap("interfaces", &mut timings);
+    laps.lap("interfaces");
     let by_id = index_ids(v.node_id, ctl)?;
-    lap("id index", &mut timings);
+    laps.lap("id index");
     Ok(SideChain {
         dist,
         raw_self,
@@ -482,7 +491,7 @@ fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: &Ctl<'_>) -> Result<Sid
         table,
         interfaces,
         by_id,
-        timings,
+        timings: laps.phases,
     })
 }
 
