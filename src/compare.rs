@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use leakguard_core::analysis::{PathKind, SizeMode};
-use leakguard_core::compare::{check_same_heap, diff, find_leaks, LeakOptions, LeakReport};
+use leakguard_core::compare::{diff, find_leaks, LeakOptions, LeakReport};
 use leakguard_core::Error as CoreError;
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -96,7 +96,6 @@ fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
         } => {
             let (bg, ba) = analysis_of(base, state, &part(0.0, 2.0))?;
             let (cg, ca) = analysis_of(current, state, &part(1.0, 2.0))?;
-            check_same_heap(&bg, &cg)?;
             let rows = diff(&bg, &ba, &cg, &ca, *mode)?;
             Value::Array(
                 rows.iter()

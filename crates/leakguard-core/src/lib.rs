@@ -12,6 +12,8 @@ pub use graph::{EdgeName, EdgeType, HeapGraph, NodeType};
 pub mod parse;
 pub use parse::{parse_bytes, parse_file, LoadOptions};
 
+mod radix;
+
 pub mod analysis;
 pub use analysis::{Analysis, ClassRow, ObjectRow, ObjectSort, PathKind, RetainerPath, SizeMode};
 

@@ -14,41 +14,10 @@ pub(crate) fn check(cancel: Option<&AtomicBool>) -> Result<()> {
     }
 }
 
-/// `ids` sorted ascending, by an LSD radix sort in three passes of 11 bits: linear, and several
-/// times faster than a comparison sort on the millions of ids of a large snapshot (the only
-/// cost of the baseline and target snapshots in [`super::find_leaks`]).
+/// `ids` sorted ascending (a radix sort: the only cost of the baseline and target snapshots in
+/// [`super::find_leaks`]).
 pub(crate) fn sorted(ids: &[u32], cancel: Option<&AtomicBool>) -> Result<Vec<u32>> {
-    const BITS: u32 = 11;
-    const BUCKETS: usize = 1 << BITS;
-    let mut a = ids.to_vec();
-    // Snapshots list most ids in ascending order already; a sorted input needs no work.
-    if a.windows(2).all(|w| w[0] <= w[1]) {
-        return Ok(a);
-    }
-    let mut b = vec![0u32; a.len()];
-    for shift in [0, BITS, 2 * BITS] {
-        check(cancel)?;
-        let mut counts = [0usize; BUCKETS];
-        for &x in &a {
-            counts[((x >> shift) as usize) & (BUCKETS - 1)] += 1;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let k = *c;
-            *c = sum;
-            sum += k;
-        }
-        for &x in &a {
-            let slot = &mut counts[((x >> shift) as usize) & (BUCKETS - 1)];
-            // `slot` < len by construction of the prefix sums; `get_mut` keeps it panic-free.
-            if let Some(d) = b.get_mut(*slot) {
-                *d = x;
-            }
-            *slot += 1;
-        }
-        std::mem::swap(&mut a, &mut b);
-    }
-    Ok(a)
+    crate::radix::sort_by_key(ids.to_vec(), |x| x, || check(cancel))
 }
 
 /// The distinct values of sorted `a` that do not occur in sorted `b` (a two-pointer merge).
