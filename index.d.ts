@@ -505,10 +505,14 @@ export interface TrendReport {
   positiveFraction: number;
   /** Median of the window's first third. */
   baselineStart: number;
+  /** Median of the window's middle third. */
+  baselineMiddle: number;
   /** Median of the window's last third. */
   baselineEnd: number;
   growthBytes: number;
   growthRatio: number;
+  /** (baselineEnd − baselineMiddle) / growthBytes: about 0.5 while memory keeps growing, about 0 once it levelled off in the older part of the window (a leak needs ≥ 0.3). */
+  recentGrowthShare: number;
   /** Slope and confidence of the newest third (a plateau has none). */
   tailSlopeBytesPerMinute: number;
   tailConfidence: number;

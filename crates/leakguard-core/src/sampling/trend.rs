@@ -49,8 +49,12 @@ pub struct TrendOptions {
     pub tail_fraction: f64,
     /// …with at least this confidence,
     pub min_tail_confidence: f64,
-    /// …at a slope of at least this fraction of the whole window's slope.
+    /// …at a slope of at least this fraction of the whole window's slope,
     pub min_tail_slope_ratio: f64,
+    /// …and the growth from the middle third to the last third (medians) must be at least
+    /// this share of the whole growth (first to last third): a steady leak gives about 0.5, a
+    /// cache that filled in the older part of the window about 0.
+    pub min_recent_growth_share: f64,
 }
 
 impl Default for TrendOptions {
@@ -74,6 +78,7 @@ impl TrendOptions {
             tail_fraction: 1.0 / 3.0,
             min_tail_confidence: 0.9,
             min_tail_slope_ratio: 0.25,
+            min_recent_growth_share: 0.3,
         }
     }
 
@@ -148,12 +153,17 @@ pub struct Trend {
     pub positive_fraction: f64,
     /// Median of the first third of the window, bytes.
     pub baseline_start: u64,
+    /// Median of the middle third of the window, bytes.
+    pub baseline_middle: u64,
     /// Median of the last third of the window, bytes.
     pub baseline_end: u64,
     /// `baseline_end − baseline_start` (negative when shrinking), bytes.
     pub growth_bytes: f64,
     /// Growth relative to `baseline_start`.
     pub growth_ratio: f64,
+    /// `(baseline_end − baseline_middle) / growth_bytes`: about 0.5 while the growth goes on,
+    /// about 0 once it stopped in the older part of the window (0 when there is no growth).
+    pub recent_growth_share: f64,
     /// Theil–Sen slope of the newest `tail_fraction` of the window.
     pub tail_slope_bytes_per_minute: f64,
     /// Mann–Kendall confidence of an increase in that tail.
@@ -336,7 +346,10 @@ fn window_of(points: &[Point], opts: &TrendOptions) -> Vec<Point> {
 ///     and ≥ `min_growth_ratio` × the first third's median
 ///   ∧ the newest `tail_fraction` still grows: its Theil–Sen slope > 0 and
 ///     ≥ `min_tail_slope_ratio` × the window's slope, with Mann–Kendall confidence ≥
-///     `min_tail_confidence` (a cache that filled and plateaued fails here).
+///     `min_tail_confidence`, and the medians still rise from the middle third to the last
+///     by at least `min_recent_growth_share` of the whole growth (a cache that filled and
+///     plateaued fails here: its tail alone is a few noisy points that rise by chance now and
+///     then, but the plateau's medians do not move).
 ///
 /// `flat` (no meaningful growth: slope below half the minimum, or confidence below 0.5) is
 /// what re-arms an alert after it fired; see [`AlertState`].
@@ -360,9 +373,11 @@ pub fn trend(points: &[Point], opts: &TrendOptions) -> Trend {
         mann_kendall_s: 0,
         positive_fraction: 0.0,
         baseline_start: 0,
+        baseline_middle: 0,
         baseline_end: 0,
         growth_bytes: 0.0,
         growth_ratio: 0.0,
+        recent_growth_share: 0.0,
         tail_slope_bytes_per_minute: 0.0,
         tail_confidence: 0.5,
         samples: Vec::new(),
@@ -373,8 +388,18 @@ pub fn trend(points: &[Point], opts: &TrendOptions) -> Trend {
         let mut last: Vec<u64> = pts[n - third.min(n)..].iter().map(|p| p.value).collect();
         t.baseline_start = median_u64(&mut first).unwrap_or(0);
         t.baseline_end = median_u64(&mut last).unwrap_or(0);
+        // The middle by index range [n/3, ⌈2n/3⌉): never empty, even for 3 or 4 points.
+        let mut middle: Vec<u64> = pts[n / 3..(2 * n).div_ceil(3)]
+            .iter()
+            .map(|p| p.value)
+            .collect();
+        t.baseline_middle = median_u64(&mut middle).unwrap_or(0);
         let growth = i128::from(t.baseline_end) - i128::from(t.baseline_start);
         t.growth_bytes = growth as f64;
+        if growth > 0 {
+            let recent = i128::from(t.baseline_end) - i128::from(t.baseline_middle);
+            t.recent_growth_share = recent as f64 / growth as f64;
+        }
         t.growth_ratio = if t.baseline_start == 0 {
             if growth > 0 {
                 f64::MAX
@@ -420,6 +445,7 @@ pub fn trend(points: &[Point], opts: &TrendOptions) -> Trend {
     } else if t.tail_slope_bytes_per_minute <= 0.0
         || t.tail_slope_bytes_per_minute < opts.min_tail_slope_ratio * t.slope_bytes_per_minute
         || t.tail_confidence < opts.min_tail_confidence
+        || t.recent_growth_share < opts.min_recent_growth_share
     {
         "levelled off"
     } else {
@@ -628,6 +654,63 @@ mod tests {
         });
         let t = trend(&later, &TrendOptions::default());
         assert!(t.flat && !t.leak, "{}", brief(&t));
+    }
+
+    /// Replays a series GC by GC through [`AlertState`], as the sampler does; the index of the
+    /// first alert.
+    fn first_alert(pts: &[Point], opts: &TrendOptions) -> Option<usize> {
+        let mut a = AlertState::default();
+        (1..=pts.len()).find(|&k| a.update(&trend(&pts[..k], opts)))
+    }
+
+    /// The test's short window (10 points, verdicts from 8), as in `sampling.test.js`.
+    fn short_window() -> TrendOptions {
+        TrendOptions {
+            window_points: 10,
+            min_points: 8,
+            ..TrendOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_cache_filling_early_in_a_short_window_never_alerts() {
+        // Measured on the plateau child (sampling-child.js): one major GC every ~4 s, a 9 MB
+        // cache full after 1–4 of them, then a 54 MB baseline with ±0.5 MB of noise. The fill
+        // stays in a 10-point window for 40 s; a tail of 5 noisy points rises at random now and
+        // then, which is how the tail check alone let one run through (94 of these 2000 series
+        // alerted with it; none do with the middle-to-last-third share).
+        let mut alerts = Vec::new();
+        for seed in 1..=2000u64 {
+            let fill = 1 + (seed % 4) as usize;
+            let pts = series(14, 4000, 0.5 * MB, seed * 7919, |i| {
+                45.0 * MB + 9.0 * MB * (i.min(fill) as f64 / fill as f64)
+            });
+            if let Some(k) = first_alert(&pts, &short_window()) {
+                alerts.push((seed, k, brief(&trend(&pts[..k], &short_window()))));
+            }
+        }
+        assert!(
+            alerts.is_empty(),
+            "{} false alerts, e.g. {:?}",
+            alerts.len(),
+            &alerts[..alerts.len().min(3)]
+        );
+    }
+
+    #[test]
+    fn a_steady_leak_alerts_within_a_short_window() {
+        // The leak child: ~1.8 MB more per major GC (450 KB/s, a GC every ~4 s), ±0.5 MB noise.
+        for seed in 1..=2000u64 {
+            let pts = series(14, 4000, 0.5 * MB, seed * 104_729, |i| {
+                30.0 * MB + i as f64 * 1.8 * MB
+            });
+            let k = first_alert(&pts, &short_window());
+            assert!(
+                matches!(k, Some(k) if k <= 9),
+                "seed {seed}: {k:?} {}",
+                brief(&trend(&pts, &short_window()))
+            );
+        }
     }
 
     #[test]
