@@ -545,6 +545,8 @@ export declare class MemorySampler extends EventEmitter {
   /** The current trend: of the post-GC baseline (default; what alerts use), RSS or heap used. */
   trend(series?: 'baseline' | 'rss' | 'heapUsed'): TrendReport;
   stats(): SamplerStats;
+  /** `JSON.stringify(sampler)`: the samples plus `trend` (the post-GC baseline's trend); the samples file of `leakguard report --samples`. */
+  toJSON(): { rss: SamplePoint[]; heap: HeapSample[]; gc: GcSample[]; trend: TrendReport };
   readonly running: boolean;
   /** Stops the thread, the timer and the GC observer; samples stay readable. */
   stop(): void;

@@ -66,6 +66,10 @@ test('a sampler collects RSS and heap samples into bounded rings, and stops', as
   assert.ok(['insufficient', 'flat', 'growing', 'leak'].includes(t.verdict));
   assert.equal(typeof s.trend('rss').slopeBytesPerMinute, 'number');
   assert.throws(() => s.trend('cpu'), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
+  const saved = JSON.parse(JSON.stringify(s));
+  assert.deepEqual(Object.keys(saved).sort(), ['gc', 'heap', 'rss', 'trend']);
+  assert.equal(saved.rss.length, 16);
+  assert.equal(typeof saved.trend.verdict, 'string');
   s.stop();
   s.stop();
   assert.equal(s.running, false);

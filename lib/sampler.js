@@ -175,6 +175,14 @@ class MemorySampler extends EventEmitter {
     }
   }
 
+  /**
+   * What `JSON.stringify(sampler)` writes: the samples plus the current trend of the post-GC
+   * baseline. `leakguard report --samples <file>` reads exactly this, for the memory timeline.
+   */
+  toJSON() {
+    return { ...this.samples(), trend: this.trend() };
+  }
+
   /** Counters and the memory held by the ring buffers. */
   stats() {
     return { ...JSON.parse(this._native.stats()), snapshots: this._snapshots, running: !this._stopped };
