@@ -24,7 +24,10 @@ use napi::{Error, Status};
 
 /// Converts a core error into a napi error carrying the stable code as message prefix.
 pub(crate) fn to_napi(err: CoreError) -> Error {
-    Error::new(Status::GenericFailure, format!("{}: {}", err.code(), err))
+    Error::new(
+        Status::GenericFailure,
+        format!("{}: {}", err.code(), err.message()),
+    )
 }
 
 /// Runs `f`, turning a panic (a bug, never expected) into an `ERR_LEAKGUARD_INTERNAL` error

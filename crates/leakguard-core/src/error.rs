@@ -49,6 +49,29 @@ impl Error {
         }
     }
 
+    /// Builds an [`Error::Io`] from an OS error, without Rust's " (os error N)" suffix: users
+    /// read these messages, the suffix is noise to them.
+    pub fn io(path: impl Into<String>, err: &std::io::Error) -> Error {
+        let text = err.to_string();
+        let message = match text.rfind(" (os error ") {
+            Some(at) if text.ends_with(')') => text[..at].to_string(),
+            _ => text,
+        };
+        Error::Io {
+            path: path.into(),
+            message,
+        }
+    }
+
+    /// The message without the kind word that [`fmt::Display`] puts first ("mismatch: …"):
+    /// for callers that show [`Error::code`] next to it anyway.
+    pub fn message(&self) -> String {
+        match self {
+            Error::InvalidArg(m) | Error::Mismatch(m) | Error::TooLarge(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// Builds a [`Error::Parse`]; the offset is `usize` at every call site, so convert here once.
     pub(crate) fn parse(offset: usize, message: impl Into<String>) -> Error {
         Error::Parse {
@@ -72,3 +95,25 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_drop_the_os_error_suffix_and_message_drops_the_kind() {
+        let e = Error::io("/x", &std::io::Error::from_raw_os_error(2));
+        assert_eq!(e.to_string(), "cannot read /x: No such file or directory");
+        assert_eq!(e.code(), "ERR_LEAKGUARD_IO");
+        let m = Error::Mismatch("different heaps".into());
+        assert_eq!(m.to_string(), "mismatch: different heaps");
+        assert_eq!(m.message(), "different heaps");
+        assert_eq!(Error::parse(7, "bad").message(), "bad at byte 7");
+        // A message of our own that merely ends in a parenthesis keeps it.
+        let own = std::io::Error::other("odd (really)");
+        assert_eq!(
+            Error::io("/y", &own).to_string(),
+            "cannot read /y: odd (really)"
+        );
+    }
+}

@@ -159,10 +159,7 @@ impl<'a> Ctl<'a> {
 /// Parses the heap snapshot in the file at `path`. The file is memory-mapped, and the mapping is
 /// gone when this returns: the graph owns all its data.
 pub fn parse_file(path: &Path, opts: &LoadOptions) -> Result<HeapGraph> {
-    let io = |e: std::io::Error| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
+    let io = |e: std::io::Error| Error::io(path.display().to_string(), &e);
     let file = std::fs::File::open(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     if meta.is_dir() {

@@ -10,10 +10,8 @@ use crate::{Error, Result};
 /// the sampler then records no RSS samples rather than failing.
 #[cfg(target_os = "linux")]
 pub fn read_rss() -> Result<u64> {
-    let text = std::fs::read_to_string("/proc/self/statm").map_err(|e| Error::Io {
-        path: "/proc/self/statm".into(),
-        message: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string("/proc/self/statm")
+        .map_err(|e| Error::io("/proc/self/statm", &e))?;
     let pages = parse_statm(&text).ok_or_else(|| Error::Io {
         path: "/proc/self/statm".into(),
         message: format!("unexpected contents {text:?}"),
