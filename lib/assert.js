@@ -124,12 +124,8 @@ function normalize(fn, options) {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-function formatBytes(n) {
-  if (n < 1024) return `${Math.round(n)} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
-}
+// The package's one byte formatter (the CLI and the HTML report print the same numbers).
+const { formatBytes } = require('./report');
 
 function formatRate(x) {
   if (x >= 10 || Math.abs(x - Math.round(x)) < 0.05) return String(Math.round(x));

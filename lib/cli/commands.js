@@ -1,0 +1,462 @@
+'use strict';
+
+// The commands of `leakguard`: one entry per command with its usage, help text, option table
+// and run(). run() receives parsed arguments and a context ({ out, progress, signal, width })
+// and resolves the exit code; errors propagate to index.js, which prints them on one line.
+
+const { diff, findLeaks } = require('../compare');
+const { codes, LeakguardError } = require('../errors');
+const { shortPath } = require('../assert');
+const { wholeNumber, oneOf, objectId } = require('./args');
+const { withSnapshots, about, shortName, tagFile } = require('./load');
+const { byAbsoluteDelta } = require('./report-model');
+const { runReport } = require('./report-command');
+const f = require('./format');
+
+const SIZES = ['devtools', 'raw'];
+const json = (v) => `${JSON.stringify(v, null, 2)}\n`;
+
+const COMMON_HELP = `
+Exit codes: 0 ok, 1 error (one line on stderr with its ERR_LEAKGUARD_* code), 2 bad usage,
+130 interrupted.
+Environment: LEAKGUARD_DEBUG=1 prints stack traces; LEAKGUARD_PROGRESS=1 shows progress on
+stderr even when it is not a terminal (LEAKGUARD_PROGRESS=0 hides it).`;
+
+const sizesHelp = `  --sizes <mode>     devtools (default: as Chrome DevTools shows them, an internal array's
+                     size counted in its owner) or raw (V8's self sizes as written)`;
+
+/** Human output of `summary`. */
+function summaryText(file, snap, sizes, classes, total, width) {
+  let s = `${f.cleanText(file)}: ${f.formatCount(snap.nodeCount)} nodes, ${f.formatCount(snap.edgeCount)} edges, ${f.formatBytes(snap.totalSize)} total (sizes: ${sizes})\n\n`;
+  s += f.table(
+    [
+      { header: 'Class', flex: true, max: 60 },
+      { header: 'Count', align: 'right' },
+      { header: 'Shallow', align: 'right' },
+      { header: 'Retained', align: 'right' },
+      { header: 'Distance', align: 'right' },
+    ],
+    classes.map((r) => [r.className, f.formatCount(r.count), f.formatBytes(r.shallowSize), f.formatBytes(r.retainedSize), f.formatDistance(r.distance)]),
+    { width },
+  );
+  if (classes.length < total) s += `… ${f.formatCount(total - classes.length)} more classes (--top 0 shows all)\n`;
+  return s;
+}
+
+const summary = {
+  name: 'summary',
+  synopsis: 'summary <file>',
+  usage: 'leakguard summary <file> [--top N] [--sizes devtools|raw] [--json]',
+  brief: 'classes of one snapshot by retained size',
+  names: ['file'],
+  min: 1,
+  max: 1,
+  options: {
+    top: { type: 'string' },
+    sizes: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  help: `Usage: leakguard summary <file> [--top N] [--sizes devtools|raw] [--json]
+
+The class summary of a heap snapshot (Chrome DevTools' Summary view): one row per class with
+its object count, shallow size (the objects' own bytes), retained size (what freeing all of
+them would free) and distance (fewest references from a global object; '-' = unreachable,
+'sys' = reachable only from V8 internals). Biggest retained size first.
+
+Options:
+  --top N            show the N biggest classes (default 20; 0 = all)
+${sizesHelp}
+  --json             print JSON instead of a table:
+                     { file, nodeCount, edgeCount, totalSize, sizes,
+                       classes: [{ className, count, shallowSize, retainedSize, distance }],
+                       classesTotal }   (classesTotal: rows before the --top cut)
+  -h, --help         show this help
+${COMMON_HELP}`,
+  async run({ values, positionals: [file] }, ctx) {
+    const top = wholeNumber(values.top, '--top', 20, 'summary');
+    const sizes = oneOf(values.sizes, '--sizes', SIZES, 'summary');
+    return withSnapshots([file], ctx, async ([snap]) => {
+      const all = await about(snap.summary({ sizes, signal: ctx.signal, onProgress: ctx.progress.callback(`analysing ${shortName(file)}`) }), file);
+      ctx.progress.clear();
+      const classes = top === 0 ? all : all.slice(0, top);
+      if (values.json) {
+        ctx.out(json({ file, nodeCount: snap.nodeCount, edgeCount: snap.edgeCount, totalSize: snap.totalSize, sizes, classes, classesTotal: all.length }));
+      } else {
+        ctx.out(summaryText(file, snap, sizes, classes, all.length, ctx.width));
+      }
+      return 0;
+    });
+  },
+};
+
+const diffCommand = {
+  name: 'diff',
+  synopsis: 'diff <base> <current>',
+  usage: 'leakguard diff <base> <current> [--top N] [--sizes devtools|raw] [--json]',
+  brief: 'what changed between two snapshots of one process',
+  names: ['base', 'current'],
+  min: 2,
+  max: 2,
+  options: {
+    top: { type: 'string' },
+    sizes: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  help: `Usage: leakguard diff <base> <current> [--top N] [--sizes devtools|raw] [--json]
+
+Per-class changes from <base> to <current> (Chrome DevTools' Comparison view): objects are
+matched by their V8 id, so both snapshots must come from the same process (otherwise: error
+ERR_LEAKGUARD_MISMATCH). Columns: +Count new objects, -Count deleted ones, ΔCount the net
+change; +Size, -Size, ΔSize the same in bytes. Classes with nothing new or deleted are left
+out; the biggest changes (|ΔSize|) come first.
+
+Options:
+  --top N            show the N biggest changes (default 20; 0 = all)
+${sizesHelp}
+  --json             print JSON instead of a table:
+                     { base, current, sizes,
+                       rows: [{ className, addedCount, removedCount, countDelta,
+                                addedSize, removedSize, sizeDelta }],
+                       rowsTotal }   (rowsTotal: rows before the --top cut)
+  -h, --help         show this help
+${COMMON_HELP}`,
+  async run({ values, positionals: [base, current] }, ctx) {
+    const top = wholeNumber(values.top, '--top', 20, 'diff');
+    const sizes = oneOf(values.sizes, '--sizes', SIZES, 'diff');
+    return withSnapshots([base, current], ctx, async ([a, b]) => {
+      const all = byAbsoluteDelta(
+        await about(diff(a, b, { sizes, signal: ctx.signal, onProgress: ctx.progress.callback('comparing') }), `${base} vs ${current}`),
+      );
+      ctx.progress.clear();
+      const rows = top === 0 ? all : all.slice(0, top);
+      if (values.json) {
+        ctx.out(json({ base, current, sizes, rows, rowsTotal: all.length }));
+        return 0;
+      }
+      let s = `${f.cleanText(base)} → ${f.cleanText(current)}: ${f.formatCount(a.nodeCount)} → ${f.formatCount(b.nodeCount)} nodes, ${f.formatBytes(a.totalSize)} → ${f.formatBytes(b.totalSize)} total (sizes: ${sizes})\n\n`;
+      if (all.length === 0) {
+        ctx.out(`${s}no class has new or deleted objects\n`);
+        return 0;
+      }
+      s += f.table(
+        [
+          { header: 'Class', flex: true, max: 60 },
+          { header: '+Count', align: 'right' },
+          { header: '-Count', align: 'right' },
+          { header: 'ΔCount', align: 'right' },
+          { header: '+Size', align: 'right' },
+          { header: '-Size', align: 'right' },
+          { header: 'ΔSize', align: 'right' },
+        ],
+        rows.map((r) => [
+          r.className,
+          f.formatCount(r.addedCount),
+          f.formatCount(r.removedCount),
+          f.formatCountDelta(r.countDelta),
+          f.formatBytes(r.addedSize),
+          f.formatBytes(r.removedSize),
+          f.formatDelta(r.sizeDelta),
+        ]),
+        { width: ctx.width },
+      );
+      if (rows.length < all.length) s += `… ${f.formatCount(all.length - rows.length)} more classes (--top 0 shows all)\n`;
+      const net = all.reduce((acc, r) => [acc[0] + r.countDelta, acc[1] + r.sizeDelta], [0, 0]);
+      s += `\n${f.formatCount(all.length)} ${all.length === 1 ? 'class' : 'classes'} changed; net ${f.formatCountDelta(net[0])} objects, ${f.formatDelta(net[1])}\n`;
+      ctx.out(s);
+      return 0;
+    });
+  },
+};
+
+/** Human output of `leaks`. */
+function leaksText(files, report) {
+  const [baseline, target, final] = files.map((x) => f.cleanText(x));
+  let s = `baseline ${baseline} → target ${target} → final ${final}\n`;
+  s += `${f.formatCount(report.newInTarget)} objects new in target, ${f.formatCount(report.stillAlive)} of them still alive in final\n\n`;
+  const n = report.suspects.length;
+  if (n === 0) return `${s}no leak suspects\n`;
+  s += `${n} leak ${n === 1 ? 'suspect' : 'suspects'}, biggest first:\n`;
+  report.suspects.forEach((sus, i) => {
+    s += `\n${i + 1}. ${f.cleanText(sus.className)} ×${f.formatCount(sus.count)}, retained ${f.formatBytes(sus.retainedSize)} (shallow ${f.formatBytes(sus.shallowSize)})\n`;
+    if (sus.paths.length > 0) {
+      // The variable or property that holds them first (what a user greps for), then the rest.
+      const held = shortPath(sus.paths[0].text);
+      if (held !== sus.paths[0].text) s += `   held by: ${f.cleanText(held)}\n`;
+      s += `   path:    ${f.cleanText(sus.paths[0].text)}\n`;
+    }
+    s += `   shape:   ${f.cleanText(sus.shape)}\n`;
+    if (sus.sampleIds.length > 0) s += `   ids:     ${sus.sampleIds.map((id) => `@${id}`).join(' ')}\n`;
+  });
+  s += `\nFor one object's full path: leakguard path ${final} <id>\n`;
+  return s;
+}
+
+const leaks = {
+  name: 'leaks',
+  synopsis: 'leaks <baseline> <target> <final>',
+  usage: 'leakguard leaks <baseline> <target> <final> [--min-count N] [--min-size BYTES] [--ignore CLASS]… [--json]',
+  brief: 'objects created and kept: the three-snapshot method (exit 1 if any)',
+  names: ['baseline', 'target', 'final'],
+  min: 3,
+  max: 3,
+  options: {
+    'min-count': { type: 'string' },
+    'min-size': { type: 'string' },
+    ignore: { type: 'string', multiple: true },
+    'path-kind': { type: 'string' },
+    sizes: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  help: `Usage: leakguard leaks <baseline> <target> <final> [options]
+
+The three-snapshot method (as memlab): take <baseline>, run the suspect action, take <target>,
+run it again, take <final> — all of one process. Objects that are new in <target> and still
+alive in <final> are leak candidates; internal noise is dropped, the rest is grouped by class
+and by the chain of references that keeps it alive (its retainer path), biggest first.
+
+Exit code 1 when there is at least one suspect, 0 when there is none: usable as a CI gate.
+
+Options:
+  --min-count N      ignore groups of fewer objects (default 5)
+  --min-size BYTES   ignore groups retaining fewer bytes (default 0)
+  --ignore CLASS     never report this class (repeatable)
+  --path-kind KIND   devtools (default: the chain DevTools' Retainers view expands) or shortest
+${sizesHelp}
+  --json             print findLeaks()' LeakReport as JSON:
+                     { suspects: [{ className, count, retainedSize, shallowSize, shape,
+                                    sampleIds, paths: [RetainerPath] }],
+                       newInTarget, stillAlive, nodes: { baseline, target, final } }
+  -h, --help         show this help
+${COMMON_HELP}`,
+  async run({ values, positionals }, ctx) {
+    const minCount = wholeNumber(values['min-count'], '--min-count', undefined, 'leaks');
+    const minRetainedSize = wholeNumber(values['min-size'], '--min-size', undefined, 'leaks');
+    const pathKind = oneOf(values['path-kind'], '--path-kind', ['devtools', 'shortest'], 'leaks');
+    const sizes = oneOf(values.sizes, '--sizes', SIZES, 'leaks');
+    const ignoreClasses = values.ignore || [];
+    return withSnapshots(positionals, ctx, async ([baseline, target, final]) => {
+      const report = await about(
+        findLeaks(
+          { baseline, target, final },
+          { sizes, minCount, minRetainedSize, ignoreClasses, pathKind, signal: ctx.signal, onProgress: ctx.progress.callback('finding leaks') },
+        ),
+        positionals.join(', '),
+      );
+      ctx.progress.clear();
+      ctx.out(values.json ? json(report) : leaksText(positionals, report));
+      return report.suspects.length > 0 ? 1 : 0;
+    });
+  },
+};
+
+/** DevTools' notation of an edge (as in RetainerPath#text): `.prop`, `[3]`, `->ctxVar`, `{internal}`. */
+function edgeNotation(edge) {
+  const { type, name } = edge;
+  const prop = name.includes(' ') ? `["${name}"]` : `.${name}`;
+  switch (type) {
+    case 'context':
+      return `->${name}`;
+    case 'element':
+      return `[${name}]`;
+    case 'weak':
+      return `[[${name}]]`;
+    case 'property':
+      return prop;
+    case 'shortcut':
+      return /^-?\d+$/.test(name) ? `[${Number(name)}]` : prop;
+    case 'internal':
+    case 'hidden':
+    case 'invisible':
+      return `{${name}}`;
+    case 'indirect':
+      return name;
+    default:
+      return `?${name}?`;
+  }
+}
+
+/** Human output of `path`: one step per line, the edge that leads to it first. */
+function pathText(file, id, p, maxSteps) {
+  const steps = p.steps.map((st) => {
+    const edge = st.edge ? f.cleanText(edgeNotation(st.edge)) : '';
+    const cls = f.cleanText(st.className);
+    const name = st.name && st.name !== st.className ? ` ${f.truncate(f.cleanText(JSON.stringify(st.name)), 80)}` : '';
+    return { edge, what: `${cls}${name} @${st.id}` };
+  });
+  const w = Math.max(0, ...steps.map((st) => f.displayWidth(st.edge)));
+  let s = `retainer path of @${id} in ${f.cleanText(file)} (${p.kind}, ${p.steps.length - 1} ${p.steps.length === 2 ? 'step' : 'steps'}):\n`;
+  for (const st of steps) s += `  ${st.edge}${' '.repeat(w - f.displayWidth(st.edge))}${w > 0 ? '  ' : ''}${st.what}\n`;
+  if (!p.complete) {
+    s +=
+      p.steps.length - 1 >= maxSteps
+        ? `(cut after ${maxSteps} ${maxSteps === 1 ? 'step' : 'steps'}; --max-steps raises the limit)\n`
+        : '(does not reach a root: the object is garbage, or held only by weak references)\n';
+  }
+  return s;
+}
+
+const pathCommand = {
+  name: 'path',
+  synopsis: 'path <file> <id>',
+  usage: 'leakguard path <file> <id> [--kind devtools|shortest] [--max-steps N] [--json]',
+  brief: 'why an object is alive: its retainer path',
+  names: ['file', 'id'],
+  min: 2,
+  max: 2,
+  options: {
+    kind: { type: 'string' },
+    'max-steps': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  help: `Usage: leakguard path <file> <id> [--kind devtools|shortest] [--max-steps N] [--json]
+
+Why the object with V8 id <id> (as DevTools shows it, '@123' or '123'; 'leakguard largest' and
+'leakguard leaks' print ids) is alive: the chain of references from a root, usually the global
+object, down to it. One step per line, each after the reference that leads to it: '.prop' a
+property, '[3]' an element, '->name' a closure variable, '{name}' an internal reference.
+
+Options:
+  --kind KIND        devtools (default: the chain DevTools' Retainers view expands, each step
+                     the retainer closest to a root) or shortest (a true shortest path)
+  --max-steps N      longest path shown (default 20, as DevTools)
+  --json             print the RetainerPath as JSON:
+                     { steps: [{ id, className, name, edge: null | { type, name } }],
+                       text, kind, complete }
+  -h, --help         show this help
+
+An id that is not in the snapshot is an error (exit 1).
+${COMMON_HELP}`,
+  async run({ values, positionals: [file, idText] }, ctx) {
+    const id = objectId(idText, 'path');
+    const kind = oneOf(values.kind, '--kind', ['devtools', 'shortest'], 'path');
+    const maxSteps = wholeNumber(values['max-steps'], '--max-steps', 20, 'path');
+    return withSnapshots([file], ctx, async ([snap]) => {
+      const p = await about(snap.retainerPath(id, { kind, maxSteps, signal: ctx.signal, onProgress: ctx.progress.callback(`analysing ${shortName(file)}`) }), file);
+      ctx.progress.clear();
+      if (p === null) {
+        const err = new LeakguardError(codes.INVALID_ARG, `object @${id} is not retained by anything / not in the snapshot`);
+        throw tagFile(err, file);
+      }
+      ctx.out(values.json ? json(p) : pathText(file, id, p, maxSteps));
+      return 0;
+    });
+  },
+};
+
+const largest = {
+  name: 'largest',
+  synopsis: 'largest <file>',
+  usage: 'leakguard largest <file> [--top N] [--sizes devtools|raw] [--json]',
+  brief: 'the objects with the biggest retained size',
+  names: ['file'],
+  min: 1,
+  max: 1,
+  options: {
+    top: { type: 'string' },
+    sizes: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  help: `Usage: leakguard largest <file> [--top N] [--sizes devtools|raw] [--json]
+
+The objects that keep the most memory alive (retained size), biggest first, with their V8 id
+for 'leakguard path <file> <id>'.
+
+Options:
+  --top N            show the N biggest objects (default 20; 0 = all)
+${sizesHelp}
+  --json             print JSON instead of a table:
+                     { file, nodeCount, edgeCount, totalSize, sizes,
+                       objects: [{ id, className, name, shallowSize, retainedSize, distance }] }
+  -h, --help         show this help
+${COMMON_HELP}`,
+  async run({ values, positionals: [file] }, ctx) {
+    const top = wholeNumber(values.top, '--top', 20, 'largest');
+    const sizes = oneOf(values.sizes, '--sizes', SIZES, 'largest');
+    return withSnapshots([file], ctx, async ([snap]) => {
+      const objects = await about(
+        snap.largestObjects(top === 0 ? Infinity : top, { sizes, signal: ctx.signal, onProgress: ctx.progress.callback(`analysing ${shortName(file)}`) }),
+        file,
+      );
+      ctx.progress.clear();
+      if (values.json) {
+        ctx.out(json({ file, nodeCount: snap.nodeCount, edgeCount: snap.edgeCount, totalSize: snap.totalSize, sizes, objects }));
+        return 0;
+      }
+      let s = `${f.cleanText(file)}: ${f.formatCount(snap.nodeCount)} nodes, ${f.formatBytes(snap.totalSize)} total (sizes: ${sizes})\n\n`;
+      s += f.table(
+        [
+          { header: 'Id', align: 'right' },
+          { header: 'Class', flex: true, max: 40 },
+          { header: 'Name', flex: true, max: 40 },
+          { header: 'Shallow', align: 'right' },
+          { header: 'Retained', align: 'right' },
+          { header: 'Distance', align: 'right' },
+        ],
+        objects.map((o) => [`@${o.id}`, o.className, o.name, f.formatBytes(o.shallowSize), f.formatBytes(o.retainedSize), f.formatDistance(o.distance)]),
+        { width: ctx.width },
+      );
+      ctx.out(s);
+      return 0;
+    });
+  },
+};
+
+const report = {
+  name: 'report',
+  synopsis: 'report <files…> --html <out.html>',
+  usage: 'leakguard report <files…> --html <out.html> [--samples <file.json>] [--top N] [--json] …',
+  brief: 'a self-contained HTML report of one or more snapshots',
+  names: ['file'],
+  min: 1,
+  max: Infinity,
+  options: {
+    html: { type: 'string' },
+    samples: { type: 'string' },
+    top: { type: 'string' },
+    title: { type: 'string' },
+    sizes: { type: 'string' },
+    'min-count': { type: 'string' },
+    'min-size': { type: 'string' },
+    ignore: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  help: `Usage: leakguard report <files…> --html <out.html> [options]
+
+One self-contained HTML file about snapshots of one process, given oldest first: each
+file's class summary and largest objects, a comparison of each consecutive pair
+(an error such as ERR_LEAKGUARD_MISMATCH is shown in place, it does not stop the report), and,
+with three or more files, the leak suspects of the last three (as 'leakguard leaks').
+Snapshots are analysed one after another, so at most three are held in memory.
+
+Options:
+  --html FILE        where to write the report (written to a temp file, then renamed)
+  --samples FILE     memory samples to chart: JSON.stringify(sampler) of a running
+                     MemorySampler (or of sampler.samples()), i.e.
+                     { rss: [{ time, value }], heap: [{ time, rss, heapTotal, heapUsed,
+                     external, arrayBuffers }], gc: [{ time, baseline, heapUsed }] }, with an
+                     optional "trend" key holding MemorySampler#trend()
+  --top N            class rows and comparison rows per table (default 100; 0 = all)
+  --title TEXT       the report's title (default "leakguard report")
+  --min-count N, --min-size BYTES, --ignore CLASS   as for 'leakguard leaks'
+${sizesHelp}
+  --json             print the report model (the data the HTML shows) as JSON on stdout;
+                     --html is then optional
+  -h, --help         show this help
+
+The exit code does not depend on leak suspects (use 'leakguard leaks' as a CI gate).
+${COMMON_HELP}`,
+  run(parsed, ctx) {
+    return runReport(parsed, ctx, { sizes: SIZES });
+  },
+};
+
+/** Every command, by name, in the order the global help lists them. */
+const commands = { summary, diff: diffCommand, leaks, path: pathCommand, largest, report };
+
+module.exports = { commands };

@@ -1,0 +1,126 @@
+'use strict';
+
+// `leakguard report`: builds the report model (report-model.js), renders it with lib/report.js
+// and writes the HTML atomically. Everything that can fail cheaply (flags, the samples file,
+// the output directory) is checked before the snapshots are loaded, which can
+// take minutes on big dumps.
+
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+const { codes, LeakguardError, ioError } = require('../errors');
+const { UsageError, wholeNumber, oneOf } = require('./args');
+const { buildReportModel, readSamples } = require('./report-model');
+const { tagFile } = require('./load');
+const { formatBytes, cleanText } = require('./format');
+const { renderReport } = require('../report');
+
+/** Fails early, before any snapshot is loaded, if `file` cannot be created. */
+function checkWritable(file) {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw tagFile(ioError(`cannot write ${file}`, err, file), file);
+  }
+  try {
+    if (fs.statSync(file).isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw tagFile(ioError(`cannot write ${file}`, err, file), file);
+  }
+}
+
+/**
+ * Writes `data` to `file` atomically: a temp file in the same directory (so rename() does not
+ * cross filesystems), flushed to disk, then renamed over the target. A reader never sees a
+ * half-written report, and a failure leaves the previous one in place.
+ * @param {string} file
+ * @param {string} data
+ * @returns {string} the absolute path written
+ */
+function writeFileAtomic(file, data) {
+  const abs = path.resolve(file);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  let fd;
+  try {
+    // 0600 like the dumps: the report quotes heap contents (strings among the largest objects,
+    // property names in paths), which can be secrets.
+    fd = fs.openSync(tmp, 'wx', 0o600);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, abs);
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* never created, or already renamed */
+    }
+    throw tagFile(ioError(`cannot write ${file}`, err, file), file);
+  }
+  return abs;
+}
+
+/**
+ * Runs `leakguard report` with parsed arguments.
+ * @param {{ values: object, positionals: string[] }} parsed
+ * @param {{ out(s: string): void, err(s: string): void, progress: import('./load').Progress, signal?: AbortSignal }} ctx
+ * @param {{ sizes: string[] }} consts
+ * @returns {Promise<number>} the exit code
+ */
+async function runReport({ values, positionals: files }, ctx, { sizes: SIZES }) {
+  const top = wholeNumber(values.top, '--top', 100, 'report');
+  const sizes = oneOf(values.sizes, '--sizes', SIZES, 'report');
+  const minCount = wholeNumber(values['min-count'], '--min-count', undefined, 'report');
+  const minRetainedSize = wholeNumber(values['min-size'], '--min-size', undefined, 'report');
+  const out = values.html;
+  if (out === undefined && !values.json) throw new UsageError('missing --html <out.html> (or --json for the model)', 'report');
+  if (out === '') throw new UsageError('--html needs a file name', 'report');
+
+  if (out !== undefined) checkWritable(out);
+  const samples = values.samples === undefined ? null : await readSamples(values.samples);
+
+  const model = await buildReportModel(files, {
+    top,
+    sizes,
+    title: values.title,
+    samples,
+    minCount,
+    minRetainedSize,
+    ignoreClasses: values.ignore || [],
+    signal: ctx.signal,
+    onProgress: ctx.progress.enabled ? (label, fraction) => ctx.progress.update(label, fraction) : undefined,
+  });
+  ctx.progress.clear();
+
+  if (out !== undefined) {
+    const html = renderReport(model);
+    if (typeof html !== 'string' || html === '') throw new LeakguardError(codes.INTERNAL, 'the HTML renderer returned no document');
+    const abs = writeFileAtomic(out, html);
+    const suspects = model.leaks && !model.leaks.error ? model.leaks.suspects.length : null;
+    const what = [
+      `${model.files.length} ${model.files.length === 1 ? 'snapshot' : 'snapshots'}`,
+      `${model.diffs.length} ${model.diffs.length === 1 ? 'comparison' : 'comparisons'}`,
+      suspects === null ? null : `${suspects} leak ${suspects === 1 ? 'suspect' : 'suspects'}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    // With --json, stdout carries the model alone (machine-readable); the note goes to stderr.
+    const note = `report written to ${cleanText(abs)} (${formatBytes(Buffer.byteLength(html))}; ${what})\n`;
+    if (values.json) ctx.err(note);
+    else ctx.out(note);
+  }
+  if (values.json) ctx.out(`${JSON.stringify(model, null, 2)}\n`);
+  return 0;
+}
+
+module.exports = { runReport, writeFileAtomic };

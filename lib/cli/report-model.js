@@ -1,0 +1,315 @@
+'use strict';
+
+// The data of `leakguard report`: everything the HTML renderer (lib/report.js) shows, computed
+// here so that the renderer never touches a snapshot. The contract (field by field) is
+// documented with buildReportModel below and in the README.
+
+const fs = require('fs');
+const path = require('path');
+const { loadSnapshot } = require('../snapshot');
+const { diff, findLeaks } = require('../compare');
+const { codes, ioError, invalidArg } = require('../errors');
+const { tagFile } = require('./load');
+const { shortPath } = require('../assert');
+
+const MODEL_VERSION = 1;
+const TOOL = { name: 'leakguard', version: require('../../package.json').version };
+
+/**
+ * Orders diff rows by the size of the change, growth and shrinkage alike (|sizeDelta|, then
+ * |countDelta|, then name), as people scan a comparison for the biggest movers.
+ * @param {import('../../index').DiffRow[]} rows
+ */
+function byAbsoluteDelta(rows) {
+  return rows
+    .slice()
+    .sort(
+      (a, b) =>
+        Math.abs(b.sizeDelta) - Math.abs(a.sizeDelta) ||
+        Math.abs(b.countDelta) - Math.abs(a.countDelta) ||
+        (a.className < b.className ? -1 : a.className > b.className ? 1 : 0),
+    );
+}
+
+/** `{ code, message }` of an error, for the model (the renderer shows it in place of data). */
+function errorEntry(err) {
+  return {
+    code: err && typeof err.code === 'string' && err.code.startsWith('ERR_LEAKGUARD_') ? err.code : codes.INTERNAL,
+    message: String((err && err.message) || err),
+  };
+}
+
+/** Basenames, made unique with ` #2`, ` #3`… in order of appearance. */
+function uniqueLabels(files) {
+  const seen = new Map();
+  return files.map((f) => {
+    const base = path.basename(f);
+    const n = (seen.get(base) || 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base} #${n}`;
+  });
+}
+
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+
+/** Checks an array of plain objects whose `fields` are all finite numbers; returns copies. */
+function points(arr, where, fields) {
+  if (!Array.isArray(arr)) throw invalidArg(`${where} must be an array`);
+  return arr.map((p, i) => {
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) throw invalidArg(`${where}[${i}] must be an object`);
+    const out = {};
+    for (const f of fields) {
+      if (!isNum(p[f])) throw invalidArg(`${where}[${i}].${f} must be a number`);
+      out[f] = p[f];
+    }
+    return out;
+  });
+}
+
+const VERDICTS = ['insufficient', 'flat', 'growing', 'leak'];
+const TREND_NUMBERS = [
+  'window',
+  'windowMs',
+  'slopeBytesPerMinute',
+  'confidence',
+  'pValue',
+  'z',
+  'mannKendallS',
+  'positiveFraction',
+  'baselineStart',
+  'baselineEnd',
+  'growthBytes',
+  'growthRatio',
+  'tailSlopeBytesPerMinute',
+  'tailConfidence',
+];
+
+/** A TrendReport (MemorySampler#trend()), checked and copied field by field. */
+function trendOf(t, where) {
+  if (t === undefined || t === null) return null;
+  if (typeof t !== 'object' || Array.isArray(t)) throw invalidArg(`${where} must be an object (a MemorySampler trend() report)`);
+  if (!VERDICTS.includes(t.verdict)) throw invalidArg(`${where}.verdict must be one of ${VERDICTS.join(', ')}`);
+  const out = { verdict: t.verdict };
+  for (const k of ['leak', 'flat']) {
+    if (typeof t[k] !== 'boolean') throw invalidArg(`${where}.${k} must be a boolean`);
+    out[k] = t[k];
+  }
+  if (typeof t.reason !== 'string') throw invalidArg(`${where}.reason must be a string`);
+  out.reason = t.reason;
+  for (const k of TREND_NUMBERS) {
+    // Older samplers may lack a field; a present one must be a number.
+    if (t[k] === undefined) continue;
+    if (!isNum(t[k])) throw invalidArg(`${where}.${k} must be a number`);
+    out[k] = t[k];
+  }
+  out.samples = t.samples === undefined ? [] : points(t.samples, `${where}.samples`, ['time', 'value']);
+  return out;
+}
+
+/**
+ * Checks memory samples (JSON of `MemorySampler#samples()`, optionally with a `trend` key
+ * holding `MemorySampler#trend()`) and returns a clean copy with exactly the model's fields.
+ * Throws ERR_LEAKGUARD_INVALID_ARG naming the first bad entry.
+ * @param {unknown} data
+ * @param {string} [where] what to call the data in messages
+ * @returns {{ rss: object[], heap: object[], gc: object[], trend: object | null }}
+ */
+function validateSamples(data, where = 'samples') {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw invalidArg(`${where} must be an object { rss, heap, gc } (JSON of MemorySampler#samples())`);
+  }
+  for (const k of ['rss', 'heap', 'gc']) {
+    if (!Array.isArray(data[k])) throw invalidArg(`${where}.${k} must be an array (JSON of MemorySampler#samples())`);
+  }
+  return {
+    rss: points(data.rss, `${where}.rss`, ['time', 'value']),
+    heap: points(data.heap, `${where}.heap`, ['time', 'rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers']),
+    gc: points(data.gc, `${where}.gc`, ['time', 'baseline', 'heapUsed']),
+    trend: trendOf(data.trend, `${where}.trend`),
+  };
+}
+
+/**
+ * Reads and checks a samples file (see validateSamples). A file that cannot be read rejects
+ * with ERR_LEAKGUARD_IO; one that is not JSON or not samples, with ERR_LEAKGUARD_INVALID_ARG.
+ * @param {string} file
+ */
+async function readSamples(file) {
+  let text;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    throw tagFile(ioError(`cannot read samples ${file}`, err, file), file);
+  }
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw tagFile(invalidArg(`samples file is not JSON: ${err.message}`), file);
+  }
+  try {
+    return validateSamples(data, 'samples file');
+  } catch (err) {
+    throw tagFile(err, file);
+  }
+}
+
+function countOption(v, name, dflt) {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 0) throw invalidArg(`buildReportModel: ${name} must be a whole number >= 0`);
+  return v;
+}
+
+/**
+ * Builds the report model (version 1) from heap snapshot files:
+ *
+ * - `files[i]`: label (unique basename), path, bytes on disk, node/edge counts, totalSize, the
+ *   class summary (biggest retained first, at most `top`; `summaryTotal` rows before the cut)
+ *   and the `largest` objects by retained size;
+ * - `diffs[i]`: files[i] -> files[i+1], rows by |sizeDelta| (at most `top`, `rowsTotal` before
+ *   the cut); a failure (ERR_LEAKGUARD_MISMATCH for dumps of different processes…) is stored in
+ *   `error` with empty rows instead of failing the report;
+ * - `leaks`: findLeaks on the last three files (null with fewer than three), with its failure
+ *   in `error`;
+ * - `samples`: the validated `options.samples`, or null.
+ *
+ * Snapshots are loaded one at a time and released as soon as no diff or leak search needs
+ * them: at most three are in memory at once, however many files there are. A file that cannot
+ * be loaded rejects (tagged with its name); so does an abort.
+ *
+ * @param {string[]} files snapshot files, oldest first
+ * @param {object} [options]
+ * @param {number} [options.top=100] class and diff rows kept (0 = all)
+ * @param {number} [options.largest=20] largest objects kept per file
+ * @param {'devtools'|'raw'} [options.sizes='devtools']
+ * @param {string} [options.title='leakguard report']
+ * @param {object|null} [options.samples] MemorySampler#samples() data (+ `trend`), see validateSamples
+ * @param {number} [options.minCount] findLeaks' minCount
+ * @param {number} [options.minRetainedSize] findLeaks' minRetainedSize
+ * @param {string[]} [options.ignoreClasses] findLeaks' ignoreClasses
+ * @param {AbortSignal} [options.signal]
+ * @param {(label: string, fraction: number) => void} [options.onProgress] per step, e.g. ('loading a.heapsnapshot (1/3)', 0.4)
+ * @param {Date} [options.now] the generation time (tests)
+ * @returns {Promise<object>} the model documented in the README ("HTML report")
+ */
+async function buildReportModel(files, options = {}) {
+  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== 'string' || f === '')) {
+    throw invalidArg('buildReportModel(files): files must be a non-empty array of file names');
+  }
+  if (options === null || typeof options !== 'object') throw invalidArg('buildReportModel(files, options): options must be an object');
+  const top = countOption(options.top, 'top', 100);
+  const largestN = countOption(options.largest, 'largest', 20);
+  const sizes = options.sizes === undefined ? 'devtools' : options.sizes;
+  if (sizes !== 'devtools' && sizes !== 'raw') throw invalidArg("buildReportModel: sizes must be 'devtools' or 'raw'");
+  const title = options.title === undefined ? 'leakguard report' : String(options.title);
+  const samples = options.samples === undefined || options.samples === null ? null : validateSamples(options.samples);
+  const { signal } = options;
+  const report = typeof options.onProgress === 'function' ? options.onProgress : null;
+  const step = (label) => (report ? (f) => report(label, f) : undefined);
+  const cut = (rows) => (top === 0 ? rows : rows.slice(0, top));
+
+  const labels = uniqueLabels(files);
+  const n = files.length;
+  const model = {
+    version: MODEL_VERSION,
+    title,
+    generatedAt: (options.now instanceof Date ? options.now : new Date()).toISOString(),
+    tool: { ...TOOL },
+    sizes,
+    files: [],
+    diffs: [],
+    leaks: null,
+    samples,
+  };
+
+  const held = new Map(); // index -> HeapSnapshot still needed
+  try {
+    for (let i = 0; i < n; i++) {
+      const file = files[i];
+      const abs = path.resolve(file);
+      let bytes;
+      try {
+        bytes = (await fs.promises.stat(abs)).size;
+      } catch (err) {
+        throw tagFile(ioError(`cannot read ${file}`, err, file), file);
+      }
+      const of = n > 1 ? ` (${i + 1}/${n})` : '';
+      let snap;
+      try {
+        snap = await loadSnapshot(abs, { signal, onProgress: step(`loading ${labels[i]}${of}`) });
+      } catch (err) {
+        throw tagFile(err, file);
+      }
+      held.set(i, snap);
+      let rows;
+      let largest;
+      try {
+        rows = await snap.summary({ sizes, signal, onProgress: step(`analysing ${labels[i]}${of}`) });
+        largest = await snap.largestObjects(largestN, { sizes, signal });
+      } catch (err) {
+        throw tagFile(err, file);
+      }
+      model.files.push({
+        label: labels[i],
+        path: abs,
+        bytes,
+        nodeCount: snap.nodeCount,
+        edgeCount: snap.edgeCount,
+        totalSize: snap.totalSize,
+        summary: cut(rows),
+        summaryTotal: rows.length,
+        largest,
+      });
+
+      if (i > 0) {
+        const entry = { base: labels[i - 1], current: labels[i], rows: [], rowsTotal: 0, error: null };
+        try {
+          const d = byAbsoluteDelta(await diff(held.get(i - 1), snap, { sizes, signal, onProgress: step(`comparing ${labels[i - 1]} → ${labels[i]}`) }));
+          entry.rows = cut(d);
+          entry.rowsTotal = d.length;
+        } catch (err) {
+          if (err && err.code === codes.ABORTED) throw err;
+          entry.error = errorEntry(err);
+        }
+        model.diffs.push(entry);
+        // The previous snapshot is done with unless the leak search (last three) needs it.
+        if (i - 1 < n - 3) {
+          held.get(i - 1).dispose();
+          held.delete(i - 1);
+        }
+      }
+    }
+
+    if (n >= 3) {
+      const [b, t, f] = [n - 3, n - 2, n - 1];
+      const entry = { baseline: labels[b], target: labels[t], final: labels[f], newInTarget: 0, stillAlive: 0, suspects: [], error: null };
+      try {
+        const r = await findLeaks(
+          { baseline: held.get(b), target: held.get(t), final: held.get(f) },
+          {
+            sizes,
+            signal,
+            minCount: options.minCount,
+            minRetainedSize: options.minRetainedSize,
+            ignoreClasses: options.ignoreClasses,
+            onProgress: step('finding leaks'),
+          },
+        );
+        entry.newInTarget = r.newInTarget;
+        entry.stillAlive = r.stillAlive;
+        // `heldBy`: the first path from the holding variable on, as the CLI and assertions print it.
+        entry.suspects = r.suspects.map((s) => ({ ...s, heldBy: s.paths.length ? shortPath(s.paths[0].text) : null }));
+      } catch (err) {
+        // Bad options are the caller's mistake, not a property of the snapshots.
+        if (err && (err.code === codes.ABORTED || err.code === codes.INVALID_ARG)) throw err;
+        entry.error = errorEntry(err);
+      }
+      model.leaks = entry;
+    }
+  } finally {
+    for (const s of held.values()) s.dispose();
+  }
+  return model;
+}
+
+module.exports = { buildReportModel, validateSamples, readSamples, byAbsoluteDelta, uniqueLabels, MODEL_VERSION };
