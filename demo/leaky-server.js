@@ -23,6 +23,12 @@ function createServer({ fixed = false } = {}) {
 
 if (require.main === module) {
   const server = createServer({ fixed: process.argv.includes('--fixed') });
+  if (process.env.DEMO_SAMPLES_FILE) {
+    // Production wiring: sample memory, and save the samples next to each SIGUSR2 dump (for
+    // `leakguard report --samples`). leakguard's own SIGUSR2 listener writes the dump itself.
+    const sampler = require('..').startSampling({ intervalMs: 100 });
+    process.on('SIGUSR2', () => require('fs').writeFileSync(process.env.DEMO_SAMPLES_FILE, JSON.stringify(sampler)));
+  }
   server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
 }
 

@@ -5,8 +5,10 @@
 //     names the leaked class, how many, how much memory, and the variable holding them;
 //  2. the same hunt against the fixed server: no leak;
 //  3. a leak test failing: assertNoLeak on a login handler that never expires sessions;
-//  4. production style: the leaky server run under `node -r leakguard/register`, dumped by
-//     SIGUSR2, the dump analysed in Rust (class summary, biggest object and why it is alive).
+//  4. production style: the leaky server run under `node -r leakguard/register` with a memory
+//     sampler, dumped by SIGUSR2 three times, the last dump analysed in Rust (class summary, why
+//     an IncomingMessage is alive), then the command line on the dumps: `leakguard leaks` (the
+//     CI gate) and `leakguard report` (demo/out/report.html, with the memory timeline).
 
 const fs = require('fs');
 const os = require('os');
@@ -24,23 +26,36 @@ function runPart(script, args = []) {
   if (r.status !== 0) throw new Error(`${script} ${args.join(' ')} failed`);
 }
 
-function waitForDump(dir, timeoutMs = 30000) {
+/** Resolves with the path of the first complete dump in `dir` that is not in `seen`. */
+function waitForNewDump(dir, seen, timeoutMs = 30000) {
   const start = Date.now();
   return new Promise((resolve, reject) => {
     const tick = () => {
-      const f = fs.readdirSync(dir).find((n) => n.endsWith('.heapsnapshot'));
+      // Dumps appear under their final name only when complete (leakguard renames them).
+      const f = fs.readdirSync(dir).find((n) => n.endsWith('.heapsnapshot') && !seen.includes(path.join(dir, n)));
       if (f) return resolve(path.join(dir, f));
-      if (Date.now() - start > timeoutMs) return reject(new Error('no dump appeared'));
+      if (Date.now() - start > timeoutMs) return reject(new Error('no new dump appeared'));
       setTimeout(tick, 50);
     };
     tick();
   });
 }
 
-async function signalDump() {
+/** Runs the command line (bin/leakguard.js) with the demo's output inline; its exit code. */
+function cli(args) {
+  console.log(`  $ leakguard ${args.map((a) => (a.includes(os.tmpdir()) ? path.basename(a) : path.relative(ROOT, a) || a)).join(' ')}`);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/leakguard.js'), ...args], { encoding: 'utf8' });
+  const indent = (text) => text.replace(/^(?=.)/gm, '    ');
+  process.stdout.write(indent(r.stdout));
+  process.stdout.write(indent(r.stderr));
+  return r.status;
+}
+
+async function signalDumps() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-demo-'));
+  const samples = path.join(dir, 'samples.json');
   const server = spawn(process.execPath, ['-r', path.join(ROOT, 'lib/register.js'), path.join(__dirname, 'leaky-server.js')], {
-    env: { ...process.env, LEAKGUARD_DIR: dir },
+    env: { ...process.env, LEAKGUARD_DIR: dir, LEAKGUARD_MIN_INTERVAL_MS: '0', DEMO_SAMPLES_FILE: samples },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -51,12 +66,16 @@ async function signalDump() {
       });
       server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
-    await drive(port, 2000);
-    server.kill('SIGUSR2'); // leakguard's listener writes the dump; the server keeps serving
-    const file = await waitForDump(dir);
+    const dumps = [];
+    for (let i = 1; i <= 3; i++) {
+      await drive(port, 1500);
+      server.kill('SIGUSR2'); // leakguard's listener writes the dump; the server keeps serving
+      dumps.push(await waitForNewDump(dir, dumps));
+    }
+    const file = dumps[2];
     const st = fs.statSync(file);
-    console.log(`production style: node -r leakguard/register, 2000 requests, kill -USR2 -> ${path.basename(file)}`);
-    console.log(`  ${mb(st.size)}, mode ${(st.mode & 0o777).toString(8)}, written atomically; analysing in Rust...`);
+    console.log(`production style: node -r leakguard/register, 3 x 1500 requests, kill -USR2 after each -> 3 dumps`);
+    console.log(`  the last: ${mb(st.size)}, mode ${(st.mode & 0o777).toString(8)}, written atomically; analysing in Rust...`);
     const snap = await lg.loadSnapshot(file);
     const rows = await snap.summary({ top: 6 });
     console.log(`  ${snap.nodeCount} objects, ${mb(snap.totalSize)} live heap; classes by retained size:`);
@@ -66,6 +85,16 @@ async function signalDump() {
     const [msg] = await snap.objects('IncomingMessage', { limit: 1 });
     if (msg) console.log(`  why is an IncomingMessage alive? ${(await snap.retainerPath(msg.id)).text}`);
     snap.dispose();
+
+    console.log('\nlater, on a laptop or in CI: the command line on the three dumps');
+    const code = cli(['leaks', ...dumps]);
+    console.log(`  exit code ${code} (1: suspects found, usable as a CI gate)`);
+    const out = path.join(__dirname, 'out', 'report.html');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    if (cli(['report', ...dumps, '--samples', samples, '--title', 'leakguard demo: leaky-server.js', '--html', out]) !== 0) {
+      throw new Error('leakguard report failed');
+    }
+    console.log(`  open it in a browser: file://${out}`);
   } finally {
     server.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -77,7 +106,7 @@ async function main() {
   runPart('hunt.js');
   runPart('hunt.js', ['--fixed']);
   runPart('assertion.js');
-  await signalDump();
+  await signalDumps();
 }
 
 main().catch((err) => {
