@@ -140,7 +140,11 @@ export declare class HeapSnapshot {
   summary(options?: SummaryOptions): Promise<ClassRow[]>;
   /** Objects of one class (default: 100, biggest retained size first). */
   objects(className: string, options?: ObjectsOptions): Promise<ObjectRow[]>;
-  /** The `n` objects with the biggest retained size (default 20). */
+  /**
+   * The `n` objects with the biggest retained size (default 20), among those a user root reaches
+   * (as in DevTools; objects held only by V8's internal roots, with a `distance` of 100000000 or
+   * more, and synthetic roots are left out).
+   */
   largestObjects(n?: number, options?: AnalysisOptions): Promise<ObjectRow[]>;
   /**
    * Why an object is alive: the chain of references from a user root (usually the global
