@@ -43,6 +43,13 @@ function summaryText(file, snap, sizes, classes, total, width) {
   return s;
 }
 
+/** Flags most commands share (util.parseArgs option specs). */
+const COMMON_OPTIONS = Object.freeze({
+  sizes: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+});
+
 const summary = {
   name: 'summary',
   synopsis: 'summary <file>',
@@ -53,9 +60,7 @@ const summary = {
   max: 1,
   options: {
     top: { type: 'string' },
-    sizes: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...COMMON_OPTIONS,
   },
   help: `Usage: leakguard summary <file> [--top N] [--sizes devtools|raw] [--json]
 
@@ -100,9 +105,7 @@ const diffCommand = {
   max: 2,
   options: {
     top: { type: 'string' },
-    sizes: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...COMMON_OPTIONS,
   },
   help: `Usage: leakguard diff <base> <current> [--top N] [--sizes devtools|raw] [--json]
 
@@ -206,9 +209,7 @@ const leaks = {
     'min-size': { type: 'string' },
     ignore: { type: 'string', multiple: true },
     'path-kind': { type: 'string' },
-    sizes: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...COMMON_OPTIONS,
   },
   help: `Usage: leakguard leaks <baseline> <target> <final> [options]
 
@@ -309,8 +310,8 @@ const pathCommand = {
   options: {
     kind: { type: 'string' },
     'max-steps': { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    json: COMMON_OPTIONS.json,
+    help: COMMON_OPTIONS.help,
   },
   help: `Usage: leakguard path <file> <id> [--kind devtools|shortest] [--max-steps N] [--json]
 
@@ -357,9 +358,7 @@ const largest = {
   max: 1,
   options: {
     top: { type: 'string' },
-    sizes: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...COMMON_OPTIONS,
   },
   help: `Usage: leakguard largest <file> [--top N] [--sizes devtools|raw] [--json]
 
@@ -419,12 +418,10 @@ const report = {
     samples: { type: 'string' },
     top: { type: 'string' },
     title: { type: 'string' },
-    sizes: { type: 'string' },
     'min-count': { type: 'string' },
     'min-size': { type: 'string' },
     ignore: { type: 'string', multiple: true },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...COMMON_OPTIONS,
   },
   help: `Usage: leakguard report <files…> --html <out.html> [options]
 
