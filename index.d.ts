@@ -292,6 +292,11 @@ export interface LeakSuspect {
   paths: RetainerPath[];
   /** The path with indices normalised: what the group has in common. */
   shape: string;
+  /**
+   * Index in `suspects` of another suspect whose objects the first path runs through (e.g.
+   * sockets kept alive by leaked requests): a consequence of that leak, fixed with it. Else null.
+   */
+  heldVia: number | null;
 }
 /** What findLeaks() found. */
 export interface LeakReport {

@@ -318,6 +318,7 @@ test('leaks on a leaking process: exit 1, names CliLeakProbe and the holding var
   const top = JSON.parse(asJson.stdout).suspects[0];
   assert.equal(top.className, 'CliLeakProbe');
   assert.equal(top.count, 200);
+  assert.equal(top.heldVia, null);
   assert.ok(top.paths[0].steps.some((s) => s.edge && s.edge.name === 'cliLeakHolder'), top.paths[0].text);
   // every sample id leads to a path the `path` command can show
   const p = await cli(['path', leak[2], String(top.sampleIds[0])]);

@@ -86,6 +86,12 @@ test('an http server keeping requests in a module-level Map: IncomingMessage fir
   assert.match(top.paths[0].text, /requests/, describe(top));
   assert.match(top.paths[0].text, /Map/, describe(top));
   assert.match(top.paths[0].text, /IncomingMessage$/, describe(top));
+  assert.equal(top.heldVia, null);
+  // What the leaked requests keep alive in turn (their keep-alive sockets, parser state) is
+  // reported as such: kept alive through suspect 0.
+  for (const s of report.suspects.slice(1)) {
+    if (s.paths[0] && / \(IncomingMessage\) → /.test(s.paths[0].text)) assert.equal(s.heldVia, 0, describe(s));
+  }
 });
 
 test('the same server with the leak fixed reports nothing that large', () => {

@@ -446,6 +446,9 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
     const second = decode(byId(d, 'article', 'suspect-1'));
     assert.match(second, /\(closure\)onData@77001/);
     assert.match(second, /shortest, incomplete: does not reach a GC root/);
+    assert.match(second, /Kept alive through suspect #1 \(RequestContext\): fixing that leak frees these too\./);
+    assert.match(byId(d, 'article', 'suspect-1'), /<a href="#suspect-0">suspect #1/);
+    assert.doesNotMatch(text, /Kept alive through/);
   });
 
   test('timeline: SVG lines, post-GC points, trend line, axis ticks and legend', () => {

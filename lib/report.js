@@ -641,6 +641,16 @@ function clientMain() {
           arr(sp.sampleIds).length ? h('span', null, ['samples ', h('b', { class: 'mono' }, arr(sp.sampleIds).slice(0, 8).map((x) => '@' + str(x)).join(' ') + (arr(sp.sampleIds).length > 8 ? ' \u2026' : ''))]) : null,
         ])
       );
+      const via = typeof sp.heldVia === 'number' ? suspects[sp.heldVia] : null;
+      if (via && via !== sp) {
+        card.appendChild(
+          h('p', { class: 'notice via' }, [
+            'Kept alive through ',
+            h('a', { href: '#suspect-' + sp.heldVia }, 'suspect #' + (sp.heldVia + 1) + ' (' + cut(str(via.className), 200) + ')'),
+            ': fixing that leak frees these too.',
+          ])
+        );
+      }
       if (sp.heldBy) card.appendChild(h('p', { class: 'held' }, ['Held by: ', h('code', { title: cut(sp.heldBy, 2000) }, cut(sp.heldBy, 400))]));
       if (sp.shape) card.appendChild(h('p', { class: 'shape' }, ['Shape: ', h('code', { title: cut(sp.shape, 2000) }, cut(sp.shape, 400))]));
       const paths = arr(sp.paths);

@@ -78,6 +78,7 @@ fn report_json(r: &LeakReport) -> Value {
             "sampleIds": s.sample_ids,
             "paths": s.paths.iter().map(path_json).collect::<Vec<_>>(),
             "shape": s.shape,
+            "heldVia": s.held_via,
         })).collect::<Vec<_>>(),
         "newInTarget": r.new_in_target,
         "stillAlive": r.still_alive,

@@ -183,6 +183,8 @@ function leaksText(files, report) {
   s += `${n} leak ${n === 1 ? 'suspect' : 'suspects'}, biggest first:\n`;
   report.suspects.forEach((sus, i) => {
     s += `\n${i + 1}. ${f.cleanText(sus.className)} ×${f.formatCount(sus.count)}, retained ${f.formatBytes(sus.retainedSize)} (shallow ${f.formatBytes(sus.shallowSize)})\n`;
+    const via = sus.heldVia == null ? null : report.suspects[sus.heldVia];
+    if (via) s += `   kept alive through suspect ${sus.heldVia + 1} (${f.cleanText(via.className)}): fixing that leak frees these too\n`;
     if (sus.paths.length > 0) {
       // The variable or property that holds them first (what a user greps for), then the rest.
       const held = shortPath(sus.paths[0].text);

@@ -76,6 +76,10 @@ pub struct Suspect {
     /// The normalised DevTools retainer path text the members share, e.g.
     /// `global → ->requests (Map) → {table} (array) → [] → Req`; `""` if none was computed.
     pub shape: String,
+    /// Index in [`LeakReport::suspects`] of another suspect whose members the first sample
+    /// path runs through (sockets held by leaked requests): these objects are a consequence of
+    /// that leak, and fixing it frees them too.
+    pub held_via: Option<usize>,
 }
 
 /// Result of [`find_leaks`].
@@ -336,6 +340,8 @@ const TEMPLATE_CACHES: [&str; 2] = [
 
 /// One suspect under construction.
 struct Group {
+    /// Creation order: stable across the ranking sort, for [`Suspect::held_via`].
+    key: usize,
     class: u32,
     shape: String,
     /// The shape runs through a VM cache (see [`TEMPLATE_CACHES`]): dropped from the report.
@@ -411,11 +417,11 @@ pub fn find_leaks(
         ..LeakReport::default()
     };
 
-    // T, as a sorted list of distinct ids.
+    // T, as a sorted list of distinct ids. The baseline's ids stay for `held_via`.
+    let baseline_ids = ids::sorted(&baseline.node_id, cancel)?;
     let new_ids = {
-        let b = ids::sorted(&baseline.node_id, cancel)?;
         let t = ids::sorted(&target.node_id, cancel)?;
-        ids::difference(&t, &b)
+        ids::difference(&t, &baseline_ids)
     };
     report.new_in_target = new_ids.len() as u64;
 
@@ -547,6 +553,8 @@ pub fn find_leaks(
     classes.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
 
     let mut groups: Vec<Group> = Vec::new();
+    // Leak root → its group's key: which suspect an object on another suspect's path belongs to.
+    let mut member_of: HashMap<u32, usize> = HashMap::new();
     let mut budget = PATH_BUDGET;
     let mut computed = 0usize;
     for &(_, s, e) in &classes {
@@ -574,6 +582,7 @@ pub fn find_leaks(
             let (shape, vm_owned) = shape_of(fin, fin_a, x);
             let g = *by_shape.entry(shape).or_insert_with_key(|shape| {
                 groups.push(Group {
+                    key: groups.len(),
                     class,
                     shape: shape.clone(),
                     vm_owned,
@@ -608,6 +617,7 @@ pub fn find_leaks(
                 .saturating_add(fin_a.self_size(x, opts.mode))
                 .saturating_add(link_shallow);
             grp.retained = grp.retained.saturating_add(retained(x));
+            member_of.insert(x, grp.key);
             if grp.samples.len() < opts.max_samples {
                 grp.samples.push(x);
             }
@@ -624,20 +634,44 @@ pub fn find_leaks(
             .then_with(|| name_of(x.class).cmp(name_of(y.class)))
             .then_with(|| x.shape.cmp(&y.shape))
     });
+    let rank: HashMap<usize, usize> = groups.iter().enumerate().map(|(i, g)| (g.key, i)).collect();
+    // The best-ranked reported group of each class, for path steps that are leaked objects of
+    // that class but not in L (created after `target`: the same leak, just younger).
+    let mut first_of_class: HashMap<u32, (usize, usize)> = HashMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        first_of_class.entry(g.class).or_insert((g.key, i));
+    }
     for g in groups {
         check(cancel)?;
+        let paths: Vec<RetainerPath> = g
+            .samples
+            .iter()
+            .filter_map(|&x| sample_path(fin, fin_a, x, opts))
+            .collect();
+        // The first step on the way down that belongs to another reported suspect: one of its
+        // members, or an object of its class created after the baseline.
+        let held_via = paths.first().and_then(|p| {
+            let inner = p.steps.len().saturating_sub(1);
+            p.steps.get(..inner)?.iter().find_map(|s| {
+                let (k, r) = match member_of.get(&s.ordinal) {
+                    Some(k) => (*k, *rank.get(k)?),
+                    None if baseline_ids.binary_search(&s.id).is_err() => {
+                        *first_of_class.get(&class_of(s.ordinal))?
+                    }
+                    None => return None,
+                };
+                (k != g.key).then_some(r)
+            })
+        });
         report.suspects.push(Suspect {
             class_name: name_of(g.class).to_owned(),
             count: g.count,
             retained_size: g.retained,
             shallow_size: g.shallow,
             sample_ids: g.samples.iter().map(|&x| fin.node_id(x)).collect(),
-            paths: g
-                .samples
-                .iter()
-                .filter_map(|&x| sample_path(fin, fin_a, x, opts))
-                .collect(),
+            paths,
             shape: g.shape,
+            held_via,
         });
     }
     Ok(report)
