@@ -448,6 +448,7 @@ test('usage errors: exit 2 with the usage on stderr', async () => {
   assertUsage(leaks2, /missing <final>/);
   assertUsage(minCount, /--min-count/);
   assertUsage(noHtml, /missing --html/);
+  assertUsage(await cli(['report', '--html', 'x.html']), /missing <files…> \(snapshot files, or --samples/);
   assertUsage(helpUnknown, /unknown command/);
   // a usage error names the command and how to get its help
   assert.match(nan.stderr, /^leakguard summary: .*\nUsage: leakguard summary <file>.*\nRun 'leakguard summary --help' for details\.\n$/);
@@ -572,6 +573,19 @@ test('main() in-process: returns exit codes; an abort exits 130 quietly', async 
 
 // ---------------------------------------------------------------------------------------------
 // report
+
+test('report: --samples alone gives a timeline-only report', async () => {
+  const { samples } = await snapshots();
+  const dir = fs.mkdtempSync(path.join(TMP, 'report-'));
+  const out = path.join(dir, 'timeline.html');
+  const r = await cli(['report', '--samples', samples, '--html', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /report written to .* \(.*; 0 snapshots, 0 comparisons\)\n$/);
+  const j = await cli(['report', '--samples', samples, '--json']);
+  const model = JSON.parse(j.stdout);
+  assert.deepEqual([model.files, model.diffs, model.leaks], [[], [], null]);
+  assert.ok(model.samples.rss.length > 0);
+});
 
 test('report: HTML written atomically, with the suspects; --json prints the model', async () => {
   const { leak, samples } = await snapshots();

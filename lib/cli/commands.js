@@ -413,7 +413,8 @@ const report = {
   usage: 'leakguard report <files…> --html <out.html> [--samples <file.json>] [--top N] [--json] …',
   brief: 'a self-contained HTML report of one or more snapshots',
   names: ['file'],
-  min: 1,
+  // 0: a report of --samples alone (a memory timeline before any dump was taken).
+  min: 0,
   max: Infinity,
   options: {
     html: { type: 'string' },
@@ -432,6 +433,7 @@ file's class summary and largest objects, a comparison of each consecutive pair
 (an error such as ERR_LEAKGUARD_MISMATCH is shown in place, it does not stop the report), and,
 with three or more files, the leak suspects of the last three (as 'leakguard leaks').
 Snapshots are analysed one after another, so at most three are held in memory.
+With --samples, the files may be left out: a memory timeline alone.
 
 Options:
   --html FILE        where to write the report (written to a temp file, then renamed)

@@ -86,6 +86,9 @@ async function runReport({ values, positionals: files }, ctx, { sizes: SIZES }) 
   if (out === undefined && !values.json) throw new UsageError('missing --html <out.html> (or --json for the model)', 'report');
   if (out === '') throw new UsageError('--html needs a file name', 'report');
 
+  if (files.length === 0 && values.samples === undefined) {
+    throw new UsageError('missing <files…> (snapshot files, or --samples for a memory timeline alone)', 'report');
+  }
   if (out !== undefined) checkWritable(out);
   const samples = values.samples === undefined ? null : await readSamples(values.samples);
 

@@ -193,10 +193,12 @@ function countOption(v, name, dflt) {
  * @returns {Promise<object>} the model documented in the README ("HTML report")
  */
 async function buildReportModel(files, options = {}) {
-  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== 'string' || f === '')) {
-    throw invalidArg('buildReportModel(files): files must be a non-empty array of file names');
-  }
   if (options === null || typeof options !== 'object') throw invalidArg('buildReportModel(files, options): options must be an object');
+  // No files is fine with samples: a memory timeline before any dump was taken.
+  const minFiles = options.samples ? 0 : 1;
+  if (!Array.isArray(files) || files.length < minFiles || files.some((f) => typeof f !== 'string' || f === '')) {
+    throw invalidArg('buildReportModel(files): files must be an array of file names (non-empty without samples)');
+  }
   const top = countOption(options.top, 'top', 100);
   const largestN = countOption(options.largest, 'largest', 20);
   const sizes = options.sizes === undefined ? 'devtools' : options.sizes;
