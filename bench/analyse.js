@@ -11,10 +11,9 @@
 // one retainerPath). Results are merged into out/analyse-results.json the same
 // way parse.js merges its own.
 
-const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { OUT, snapshotFor, runOnce, median, machine, fmtTime } = require('./parse');
+const { OUT, runOnce, median, fmtTime, printRows, runSuite } = require('./parse');
 
 const RESULTS = path.join(OUT, 'analyse-results.json');
 // The contenders that can list classes with retained sizes (memlab-parse and
@@ -85,14 +84,6 @@ function bench(name, snap, runs, timeoutS) {
   return entry;
 }
 
-function loadResults() {
-  try {
-    return JSON.parse(fs.readFileSync(RESULTS, 'utf8'));
-  } catch {
-    return { sizes: {} };
-  }
-}
-
 function printTable(mb, rec) {
   const lg = rec.contenders.leakguard;
   const lgMs = lg && lg.ok ? lg.medianMs : null;
@@ -110,9 +101,7 @@ function printTable(mb, rec) {
     rows.push([c.name + note, fmtTime(c.stepMedians.load), fmtTime(c.stepMedians.summary), fmtTime(c.medianMs),
       `${c.maxRssMB} MB`, ratio]);
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  // The last column is left unpadded: it holds the (long) error of a failed run.
-  for (const r of rows) console.log(r.map((cell, i) => (i < 5 ? cell.padEnd(widths[i]) : cell)).join('  '));
+  printRows(rows);
   if (lg && lg.ok) {
     console.log(`leakguard then: largestObjects(10) ${fmtTime(lg.stepMedians.largestObjects)}, ` +
       `retainerPath ${fmtTime(lg.stepMedians.retainerPath)} (medians)`);
@@ -127,27 +116,7 @@ function printTable(mb, rec) {
 }
 
 function main() {
-  const opt = parseArgs(process.argv.slice(2));
-  fs.mkdirSync(OUT, { recursive: true });
-  const all = loadResults();
-  all.machine = machine();
-  for (const mb of opt.sizes) {
-    const snap = snapshotFor(mb);
-    const runs = opt.runs || (mb <= 200 ? 3 : 1);
-    const timeoutS = opt.timeout || (mb <= 200 ? 600 : 1200);
-    // Figures from an earlier invocation count only if they were taken on this very file.
-    const prev = all.sizes[mb];
-    const same = prev && prev.bytes === snap.bytes && prev.nodeCount === snap.nodeCount;
-    const rec = { file: path.relative(__dirname, snap.file), bytes: snap.bytes, nodeCount: snap.nodeCount,
-      edgeCount: snap.edgeCount, contenders: same ? prev.contenders : {} };
-    for (const c of Object.values(rec.contenders)) c.fresh = false;
-    console.log(`\n${rec.file}: ${runs} run(s) per contender, timeout ${timeoutS} s`);
-    for (const name of opt.names) rec.contenders[name] = { ...bench(name, snap, runs, timeoutS), fresh: true };
-    all.sizes[mb] = rec;
-    fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + '\n');
-    printTable(mb, rec);
-  }
-  console.log(`\nraw results: ${path.relative(process.cwd(), RESULTS)}`);
+  runSuite(parseArgs(process.argv.slice(2)), { resultsFile: RESULTS, timeouts: [600, 1200], bench, printTable });
 }
 
 main();

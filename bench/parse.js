@@ -122,12 +122,46 @@ function machine() {
   };
 }
 
-function loadResults() {
+function loadResults(file) {
   try {
-    return JSON.parse(fs.readFileSync(RESULTS, 'utf8'));
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
     return { sizes: {} };
   }
+}
+
+/** Prints aligned rows; the last column is left unpadded (it holds a failed run's long error). */
+function printRows(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const last = rows[0].length - 1;
+  for (const r of rows) console.log(r.map((cell, i) => (i < last ? cell.padEnd(widths[i]) : cell)).join('  '));
+}
+
+/**
+ * The driver parse.js and analyse.js share: per size, `bench(name, snap, runs, timeoutS)` for
+ * each contender, results merged into `resultsFile` (figures of an earlier invocation are kept
+ * only if taken on the very same file, marked "(earlier)"), then `printTable(mb, rec)`.
+ */
+function runSuite(opt, { resultsFile, timeouts: [small, large], bench, printTable }) {
+  fs.mkdirSync(OUT, { recursive: true });
+  const all = loadResults(resultsFile);
+  all.machine = machine();
+  for (const mb of opt.sizes) {
+    const snap = snapshotFor(mb);
+    const runs = opt.runs || (mb <= 200 ? 3 : 1);
+    const timeoutS = opt.timeout || (mb <= 200 ? small : large);
+    const prev = all.sizes[mb];
+    const same = prev && prev.bytes === snap.bytes && prev.nodeCount === snap.nodeCount;
+    const rec = { file: path.relative(__dirname, snap.file), bytes: snap.bytes, nodeCount: snap.nodeCount,
+      edgeCount: snap.edgeCount, contenders: same ? prev.contenders : {} };
+    for (const c of Object.values(rec.contenders)) c.fresh = false;
+    console.log(`\n${rec.file}: ${runs} run(s) per contender, timeout ${timeoutS} s`);
+    for (const name of opt.names) rec.contenders[name] = { ...bench(name, snap, runs, timeoutS), fresh: true };
+    all.sizes[mb] = rec;
+    fs.writeFileSync(resultsFile, JSON.stringify(all, null, 2) + '\n');
+    printTable(mb, rec);
+  }
+  console.log(`\nraw results: ${path.relative(process.cwd(), resultsFile)}`);
 }
 
 function fmtTime(ms) {
@@ -148,9 +182,7 @@ function printTable(mb, rec) {
     const ratio = lgMs ? `${(c.medianMs / lgMs).toFixed(2)}x` : 'n/a';
     rows.push([c.name + note, fmtTime(c.medianMs), `${c.maxRssMB} MB`, String(c.nodes), ratio]);
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  // The last column is left unpadded: it holds the (long) error of a failed run.
-  for (const r of rows) console.log(r.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]) : cell)).join('  '));
+  printRows(rows);
 
   const competitors = Object.values(rec.contenders).filter((c) => c.name !== 'leakguard' && c.ok);
   if (!competitors.length) return;
@@ -167,28 +199,8 @@ function printTable(mb, rec) {
 }
 
 function main() {
-  const opt = parseArgs(process.argv.slice(2));
-  fs.mkdirSync(OUT, { recursive: true });
-  const all = loadResults();
-  all.machine = machine();
-  for (const mb of opt.sizes) {
-    const snap = snapshotFor(mb);
-    const runs = opt.runs || (mb <= 200 ? 3 : 1);
-    const timeoutS = opt.timeout || (mb <= 200 ? 180 : 900);
-    // Figures from an earlier invocation count only if they were taken on this very file.
-    const prev = all.sizes[mb];
-    const same = prev && prev.bytes === snap.bytes && prev.nodeCount === snap.nodeCount;
-    const rec = { file: path.relative(__dirname, snap.file), bytes: snap.bytes, nodeCount: snap.nodeCount,
-      edgeCount: snap.edgeCount, contenders: same ? prev.contenders : {} };
-    for (const c of Object.values(rec.contenders)) c.fresh = false;
-    console.log(`\n${rec.file}: ${runs} run(s) per contender, timeout ${timeoutS} s`);
-    for (const name of opt.names) rec.contenders[name] = { ...bench(name, snap, runs, timeoutS), fresh: true };
-    all.sizes[mb] = rec;
-    fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + '\n');
-    printTable(mb, rec);
-  }
-  console.log(`\nraw results: ${path.relative(process.cwd(), RESULTS)}`);
+  runSuite(parseArgs(process.argv.slice(2)), { resultsFile: RESULTS, timeouts: [180, 900], bench, printTable });
 }
 
-module.exports = { OUT, snapshotFor, runOnce, median, machine, fmtTime };
+module.exports = { OUT, snapshotFor, runOnce, median, machine, fmtTime, printRows, runSuite };
 if (require.main === module) main();
