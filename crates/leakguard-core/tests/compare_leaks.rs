@@ -545,6 +545,14 @@ fn lazy_initialisation_artefacts_are_not_reported() {
     assert_eq!(got, vec![("Req", 5)]);
 }
 
+/// (class, count, held_via) per suspect.
+fn via(r: &LeakReport) -> Vec<(&str, u64, Option<usize>)> {
+    r.suspects
+        .iter()
+        .map(|s| (s.class_name.as_str(), s.count, s.held_via))
+        .collect()
+}
+
 #[test]
 fn objects_kept_alive_through_another_suspect_say_which() {
     // 12 leaked Reqs share 6 new Sockets (two requests per keep-alive connection): a Socket is
@@ -567,13 +575,8 @@ fn objects_kept_alive_through_another_suspect_say_which() {
     let mut f = Heap::new();
     build(&mut f, 12);
     let r = run(&b, &t, &f, &opts(5));
-    let got: Vec<(&str, u64, Option<usize>)> = r
-        .suspects
-        .iter()
-        .map(|s| (s.class_name.as_str(), s.count, s.held_via))
-        .collect();
     assert_eq!(
-        got,
+        via(&r),
         vec![("Req", 12, None), ("Socket", 6, Some(0))],
         "{:#?}",
         r.suspects
@@ -613,13 +616,8 @@ fn objects_kept_alive_through_another_suspect_say_which() {
         f2.edge(young, PROPERTY, "client", sockets[(i / 2) as usize]);
     }
     let r = run(&b, &t, &f2, &opts(5));
-    let got: Vec<(&str, u64, Option<usize>)> = r
-        .suspects
-        .iter()
-        .map(|s| (s.class_name.as_str(), s.count, s.held_via))
-        .collect();
     assert_eq!(
-        got,
+        via(&r),
         vec![("Req", 12, None), ("Socket", 6, Some(0))],
         "{:#?}",
         r.suspects
