@@ -1,6 +1,9 @@
 //! Parses a snapshot and prints counts, wall time and peak RSS; used to tune the parser.
 //!
-//! `cargo run --release -p leakguard-core --example parse -- FILE [THREADS]`
+//! `cargo run --release -p leakguard-core --example parse -- FILE [THREADS [CHUNK_BYTES]]`
+//!
+//! `CHUNK_BYTES` sets [`LoadOptions::chunk_bytes`]. With `LEAKGUARD_PARSE_TIMING=1` the parser
+//! also prints, on stderr, which thread ran each work item and when.
 
 use leakguard_core::{parse_file, LoadOptions};
 use std::time::Instant;
@@ -21,12 +24,14 @@ fn peak_rss_kib() -> u64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
-        eprintln!("usage: parse FILE [THREADS]");
+        eprintln!("usage: parse FILE [THREADS [CHUNK_BYTES]]");
         std::process::exit(2);
     };
     let threads = args.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let chunk_bytes = args.next().and_then(|t| t.parse().ok()).unwrap_or(0);
     let opts = LoadOptions {
         threads,
+        chunk_bytes,
         ..LoadOptions::default()
     };
     let start = Instant::now();

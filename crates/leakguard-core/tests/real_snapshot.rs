@@ -244,6 +244,53 @@ fn cancel_and_progress() {
         cancel: Some(&flag),
         progress: Some(&stop),
         threads: 2,
+        ..LoadOptions::default()
     };
     assert!(matches!(parse_bytes(&r.bytes, &opts), Err(Error::Aborted)));
+}
+
+/// The edges array cut into chunks (down to a few bytes) parses as it does serially, also when
+/// it is truncated or damaged inside: the same graph or the same error.
+#[test]
+fn chunked_parse_matches_serial() {
+    let r = real();
+    let full = r.bytes.as_slice();
+    let outcome = |bytes: &[u8], threads: usize, chunk_bytes: usize| {
+        let opts = LoadOptions {
+            threads,
+            chunk_bytes,
+            ..LoadOptions::default()
+        };
+        parse_bytes(bytes, &opts).map(|g| dump(&g))
+    };
+    let want = outcome(full, 1, 0).unwrap();
+    for chunk_bytes in [13, 4096, 0] {
+        for threads in [2, 3] {
+            assert!(
+                outcome(full, threads, chunk_bytes).as_ref() == Ok(&want),
+                "threads {threads} chunk {chunk_bytes}"
+            );
+        }
+    }
+    let key = b"\"edges\":[";
+    let start = full.windows(key.len()).position(|w| w == key).unwrap() + key.len();
+    let len = full[start..].iter().position(|&c| c == b']').unwrap();
+    let mut rng = Rng::new(0xc0de);
+    for round in 0..24 {
+        let at = start + rng.below(len);
+        let bytes = if round % 2 == 0 {
+            full[..at].to_vec()
+        } else {
+            let mut b = full.to_vec();
+            b[at] = b"0123456789, x\n"[rng.below(14)];
+            b
+        };
+        let want = outcome(&bytes, 1, 0);
+        for (threads, chunk_bytes) in [(2, 97), (3, 4096)] {
+            assert!(
+                outcome(&bytes, threads, chunk_bytes) == want,
+                "round {round} at {at}: threads {threads} chunk {chunk_bytes}"
+            );
+        }
+    }
 }

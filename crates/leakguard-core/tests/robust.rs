@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use leakguard_core::{EdgeName, Error, HeapGraph};
+use leakguard_core::{parse_bytes, EdgeName, Error, HeapGraph, LoadOptions};
 use std::fmt::Write as _;
 
 #[test]
@@ -502,4 +502,52 @@ fn generated_snapshots_round_trip_and_mutants_never_panic() {
     }
     assert!(valid >= 300, "ran {valid} generated snapshots");
     let _ = mutants_ok;
+}
+
+/// Generated snapshots and their mutants parse the same serially and with the edges array cut
+/// into tiny chunks on several threads: the same graph, or the same error (the one the serial
+/// parse reports, even when several parts of the input are broken).
+#[test]
+fn generated_snapshots_and_mutants_parse_the_same_in_chunks() {
+    let seed: u64 = std::env::var("LEAKGUARD_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x1ea4);
+    // A stream of its own, so this test does not replay the other generator test's inputs.
+    let mut rng = Rng::new(seed ^ 0xc4c4_5917);
+    let mut budget = Budget::new(Budget::secs_from_env(3.0), 200, usize::MAX);
+    let outcome = |r: leakguard_core::Result<HeapGraph>| r.map(|g| dump(&g));
+    let (mut compared, mut errors) = (0usize, 0usize);
+    while budget.more() {
+        let (text, _) = generate(&mut rng);
+        let mut inputs = vec![text.clone().into_bytes()];
+        for _ in 0..4 {
+            inputs.push(mutate(&mut rng, &text));
+        }
+        for bytes in inputs {
+            let want = outcome(parse_serial(&bytes));
+            let threads = 2 + rng.below(2);
+            let chunk_bytes = 1 + rng.below(24);
+            let opts = LoadOptions {
+                threads,
+                chunk_bytes,
+                ..LoadOptions::default()
+            };
+            let got = outcome(parse_bytes(&bytes, &opts));
+            assert!(
+                got == want,
+                "threads {threads} chunk {chunk_bytes}: got {:?}, want {:?}\n{}",
+                got.as_ref().err(),
+                want.as_ref().err(),
+                String::from_utf8_lossy(&bytes)
+            );
+            compared += 1;
+            errors += usize::from(want.is_err());
+        }
+    }
+    eprintln!("chunked vs serial: {compared} inputs compared, {errors} of them errors");
+    assert!(
+        errors > 0 && errors < compared,
+        "{errors} errors in {compared}"
+    );
 }

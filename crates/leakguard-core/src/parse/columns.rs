@@ -537,6 +537,13 @@ impl<'a> Pacer<'a> {
         }
     }
 
+    /// Starts the bookkeeping at body offset `start` (a chunk that begins there).
+    fn skip_to(&mut self, start: usize) {
+        self.last = start;
+        self.released = start;
+        self.next_tick = start + TICK;
+    }
+
     #[inline(always)]
     fn due(&self, i: usize) -> bool {
         i >= self.next_tick
@@ -671,35 +678,58 @@ pub(crate) struct EdgesOut {
     pub(crate) max_name: Option<(u32, usize)>,
 }
 
-/// Parses the body of the `edges` array (`range` excludes the brackets).
-pub(crate) fn parse_edges(
-    src: Source<'_>,
-    range: Range<usize>,
+/// Largest string index used as an edge name and its offset (the last one on ties, as a serial
+/// scan keeping `>=` finds it).
+pub(crate) type MaxName = Option<(u32, usize)>;
+
+/// Folds a later run's [`MaxName`] into an earlier one's, giving what one scan over both finds.
+pub(crate) fn later_max(acc: MaxName, next: MaxName) -> MaxName {
+    match (acc, next) {
+        (Some(a), Some(b)) if b.0 < a.0 => Some(a),
+        (a, None) => a,
+        (_, b) => b,
+    }
+}
+
+/// Where a run of edge rows lands: one slice per column, exactly as long as the run.
+pub(crate) struct EdgeSlices<'s> {
+    pub(crate) types: &'s mut [u8],
+    pub(crate) names: &'s mut [u32],
+    pub(crate) to: &'s mut [u32],
+}
+
+/// Parses edge rows `rows` of the body `a` from `*i` into `out`, counting retainers into `counts`.
+/// For row 0, `*i` is at the array's first number; otherwise at the `,` (or whitespace before it)
+/// that ends the previous row. The one row loop for the whole array and for a chunk of it, so
+/// both report the same values and errors.
+#[inline(always)]
+fn edge_rows(
+    a: &[u8],
+    i: &mut usize,
+    rows: Range<usize>,
     lay: &Layout,
-    ctl: &Ctl<'_>,
-) -> Result<EdgesOut> {
-    ctl.check()?;
-    let base = range.start;
-    let a = src.bytes.get(range).unwrap_or_default();
+    out: EdgeSlices<'_>,
+    counts: &mut [u32],
+    pacer: &mut Pacer<'_>,
+) -> Result<MaxName> {
     let e = lay.edge_count;
     let n = lay.node_count;
+    let base = pacer.base;
     let nf = lay.nf() as u64;
     let div = FastDiv::new(nf);
-    let mut out = EdgesOut {
-        types: Vec::with_capacity(e),
-        names: Vec::with_capacity(e),
-        to: Vec::with_capacity(e),
-        retainer_counts: vec![0; n + 1],
-        max_name: None,
-    };
-    let mut pacer = Pacer::new(src, ctl, base);
-    let mut i = super::scan::skip_ws(a, 0);
+    let mut max_name: MaxName = None;
     let mut ty: u8 = 0;
-    for row in 0..e {
+    let slots = out
+        .types
+        .iter_mut()
+        .zip(out.names.iter_mut())
+        .zip(out.to.iter_mut());
+    // The slices are as long as `rows` by construction; zip just saves a bounds check per value.
+    for (row, ((ty_out, name_out), to_out)) in rows.zip(slots) {
         let mut name = (0u32, 0usize);
         for (c, &role) in lay.edge_roles.iter().enumerate() {
-            let (v, at) = next_number(a, &mut i, row == 0 && c == 0, "edge", row, e, base)?;
-            let at_abs = at;
+            let start = row == 0 && c == 0;
+            let (v, at_abs) = next_number(a, i, start, "edge", row, e, base)?;
             match role {
                 EdgeRole::Type => {
                     ty = u8::try_from(v).map_err(|_| {
@@ -708,7 +738,7 @@ pub(crate) fn parse_edges(
                             format!("edge type {v} out of range (edge row {row})"),
                         )
                     })?;
-                    out.types.push(ty);
+                    *ty_out = ty;
                 }
                 EdgeRole::Name => {
                     let s = u32::try_from(v).map_err(|_| {
@@ -718,7 +748,7 @@ pub(crate) fn parse_edges(
                         )
                     })?;
                     name = (s, at_abs);
-                    out.names.push(s);
+                    *name_out = s;
                 }
                 EdgeRole::To => {
                     let (q, r) = div.divrem(v);
@@ -731,7 +761,7 @@ pub(crate) fn parse_edges(
                     let Some(slot) = usize::try_from(q)
                         .ok()
                         .filter(|&q| q < n)
-                        .and_then(|q| out.retainer_counts.get_mut(q))
+                        .and_then(|q| counts.get_mut(q))
                     else {
                         return Err(Error::parse(
                             at_abs,
@@ -739,7 +769,7 @@ pub(crate) fn parse_edges(
                         ));
                     };
                     *slot += 1;
-                    out.to.push(q as u32);
+                    *to_out = q as u32;
                 }
                 EdgeRole::Skip => {}
             }
@@ -750,19 +780,114 @@ pub(crate) fn parse_edges(
             .get(usize::from(ty))
             .copied()
             .unwrap_or(false);
-        if !index_named && out.max_name.map_or(true, |m| name.0 >= m.0) {
-            out.max_name = Some(name);
+        if !index_named && max_name.map_or(true, |m| name.0 >= m.0) {
+            max_name = Some(name);
         }
-        if pacer.due(i) {
-            pacer.tick(i)?;
+        if pacer.due(*i) {
+            pacer.tick(*i)?;
         }
     }
+    Ok(max_name)
+}
+
+/// Parses the body of the `edges` array (`range` excludes the brackets) in one go.
+pub(crate) fn parse_edges(
+    src: Source<'_>,
+    range: Range<usize>,
+    lay: &Layout,
+    ctl: &Ctl<'_>,
+) -> Result<EdgesOut> {
+    ctl.check()?;
+    let base = range.start;
+    let a = src.bytes.get(range).unwrap_or_default();
+    let e = lay.edge_count;
+    let mut out = EdgesOut {
+        types: vec![0; e],
+        names: vec![0; e],
+        to: vec![0; e],
+        retainer_counts: vec![0; lay.node_count + 1],
+        max_name: None,
+    };
+    let mut pacer = Pacer::new(src, ctl, base);
+    let mut i = super::scan::skip_ws(a, 0);
+    let slices = EdgeSlices {
+        types: &mut out.types,
+        names: &mut out.names,
+        to: &mut out.to,
+    };
+    out.max_name = edge_rows(
+        a,
+        &mut i,
+        0..e,
+        lay,
+        slices,
+        &mut out.retainer_counts,
+        &mut pacer,
+    )?;
     if e == 0 {
         i = super::scan::skip_ws(a, i);
     }
     after_rows(a, i, "edge", e, base)?;
     pacer.finish(a.len())?;
     Ok(out)
+}
+
+/// One piece of the `edges` array for a parallel parse: rows `rows`, which start at byte `start`
+/// of the body (0 for the first piece, else the `,` ending row `rows.start - 1`) and end just
+/// before byte `end` (where the next piece starts, or the body's end).
+pub(crate) struct EdgeChunk<'s> {
+    pub(crate) rows: Range<usize>,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) out: EdgeSlices<'s>,
+}
+
+/// Parses one [`EdgeChunk`] of the `edges` body `range`, counting retainers into `counts`.
+///
+/// If every earlier chunk succeeded, this returns exactly what the serial parse does for these
+/// rows, errors included: the earlier chunks consumed `rows.start * ef - 1` separators, each with
+/// one comma, so the serial parse stands at `start` (the comma with that index, found by
+/// counting) after skipping whitespace. A row that does not end at `end` is the serial parse's
+/// missing-separator error, and the last chunk checks for extra rows like the serial parse.
+pub(crate) fn parse_edge_chunk(
+    src: Source<'_>,
+    range: Range<usize>,
+    lay: &Layout,
+    ctl: &Ctl<'_>,
+    chunk: EdgeChunk<'_>,
+    counts: &mut [u32],
+) -> Result<MaxName> {
+    ctl.check()?;
+    let base = range.start;
+    let a = src.bytes.get(range).unwrap_or_default();
+    let e = lay.edge_count;
+    let first = chunk.rows.start == 0;
+    let mut i = if first {
+        super::scan::skip_ws(a, 0)
+    } else {
+        chunk.start
+    };
+    let mut pacer = Pacer::new(src, ctl, base);
+    pacer.skip_to(chunk.start);
+    let max_name = edge_rows(
+        a,
+        &mut i,
+        chunk.rows.clone(),
+        lay,
+        chunk.out,
+        counts,
+        &mut pacer,
+    )?;
+    if chunk.end >= a.len() {
+        after_rows(a, i, "edge", e, base)?;
+    } else {
+        let j = super::scan::skip_ws(a, i);
+        if j != chunk.end {
+            return Err(row_end_error(a, j, "edge", chunk.rows.end, e, base));
+        }
+    }
+    pacer.finish(chunk.end)?;
+    Ok(max_name)
 }
 
 #[cfg(test)]

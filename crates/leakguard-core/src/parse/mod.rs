@@ -5,25 +5,36 @@
 //! for their closing `]`, the string table is decoded on the spot, and anything else is skipped.
 //! As soon as the header and an array's byte range are known, that array becomes a work item for
 //! a small thread pool, so the node and edge columns are parsed while the structural pass is still
-//! running. Finally the reverse (retainer) index is built from the edge columns.
+//! running. The edges array, the largest, is cut into chunks of whole rows (the same SIMD pass
+//! counts its commas, which locates row boundaries) that any thread can parse into its own part
+//! of the columns. Finally the reverse (retainer) index is built from the edge columns.
+//!
+//! Every work item has a rank, its place in the order a serial parse runs them; a failure only
+//! stops items ranked after it, so the error reported is always the one the serial parse reports.
 
 mod columns;
 mod scan;
 
 use crate::graph::HeapGraph;
 use crate::{Error, Result};
-use columns::{EdgesOut, Layout, NodesOut};
+use columns::{EdgeChunk, EdgeSlices, EdgesOut, Layout, MaxName, NodesOut};
 use parking_lot::{Condvar, Mutex};
 use scan::{skip_ws, truncated, Strings, TICK};
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Consumed file pages are handed back to the OS in steps of this size, so a mapped 1 GB file
 /// never adds 1 GB of resident memory on top of the graph.
 pub(crate) const RELEASE: usize = 32 << 20;
+
+/// Default size of the pieces the edges array is cut into for a parallel parse: small enough
+/// that the last pieces even out the threads' finishing times, large enough that the per-piece
+/// cost (a queue entry, a boundary search) does not matter.
+const CHUNK: usize = 1 << 20;
 
 /// How a load runs. `Default` means: no cancellation, no progress, automatic thread count.
 #[derive(Default, Clone, Copy)]
@@ -34,9 +45,13 @@ pub struct LoadOptions<'a> {
     /// Receives the completed fraction in `0..=1`: monotone, at most ~100 calls, ending with
     /// exactly `1.0` on success. May be called from any parser thread.
     pub progress: Option<&'a (dyn Fn(f64) + Sync)>,
-    /// Threads to use; 0 = `available_parallelism`. More than 3 never helps (nodes, edges and
-    /// strings are the only independent work items), so it is capped there; 1 parses serially.
+    /// Threads to use; 0 = `available_parallelism`. Capped at 3 (only measured on up to 2
+    /// cores); 1 parses serially.
     pub threads: usize,
+    /// For tests and tuning: approximate size in bytes of the pieces the edges array is cut into
+    /// when more than one thread parses; 0 = the default (1 MiB). Tiny values put piece
+    /// boundaries everywhere; the result is the same for every value.
+    pub chunk_bytes: usize,
 }
 
 impl std::fmt::Debug for LoadOptions<'_> {
@@ -45,6 +60,7 @@ impl std::fmt::Debug for LoadOptions<'_> {
             .field("cancel", &self.cancel.is_some())
             .field("progress", &self.progress.is_some())
             .field("threads", &self.threads)
+            .field("chunk_bytes", &self.chunk_bytes)
             .finish()
     }
 }
@@ -68,7 +84,7 @@ impl Source<'_> {
                 // SAFETY: the map is a private (copy-on-write), read-only file mapping that is
                 // never written, so MADV_DONTNEED only drops clean page-table entries: any later
                 // read of these addresses (including by another thread reading a neighbouring
-                // range that shares a page, should the real page size exceed 4 KiB) faults the
+                // range that shares a page, or reading past its edge chunk's end) faults the
                 // identical bytes back in from the file. No reference observes different data.
                 let _ = unsafe {
                     map.unchecked_advise_range(
@@ -84,31 +100,51 @@ impl Source<'_> {
     }
 }
 
-/// Shared control block: cancellation, early stop after another thread's failure, progress.
-pub(crate) struct Ctl<'a> {
+/// Shared control block: cancellation, early stop after another item's failure, progress.
+pub(crate) struct Shared<'a> {
     cancel: Option<&'a AtomicBool>,
     progress: Option<&'a (dyn Fn(f64) + Sync)>,
-    stop: AtomicBool,
+    /// Lowest rank of a work item that failed, `usize::MAX` while none has.
+    failed: AtomicUsize,
     done: AtomicU64,
     total: u64,
     last_pct: AtomicU32,
     report: Mutex<()>,
+    /// Set from `LEAKGUARD_PARSE_TIMING`: when the parse started, for a per-item timing trace on
+    /// stderr (a tuning aid, off in normal use).
+    timing: Option<Instant>,
+}
+
+/// Ranks: the order in which a serial parse runs the work items.
+const STRUCTURE: usize = 0;
+const NODES: usize = 1;
+/// The edges array, or its first chunk; chunk `k` has rank `EDGES + k`.
+const EDGES: usize = 2;
+
+/// One work item's view of [`Shared`]. Its rank decides which failures stop it: only those of
+/// items ranked before it, whose errors a serial parse would report first. Items ranked before a
+/// failure run to the end, so the earliest real error is always known.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctl<'a> {
+    sh: &'a Shared<'a>,
+    rank: usize,
 }
 
 /// Share of the progress range given to parsing; the rest covers the retainer index.
 const PARSE_SHARE: f64 = 0.9;
 
-impl<'a> Ctl<'a> {
+impl<'a> Shared<'a> {
     fn new(opts: &LoadOptions<'a>, len: usize) -> Self {
-        Ctl {
+        Shared {
             cancel: opts.cancel,
             progress: opts.progress,
-            stop: AtomicBool::new(false),
+            failed: AtomicUsize::new(usize::MAX),
             done: AtomicU64::new(0),
             // Every byte is scanned once and parsed once.
             total: (2 * len as u64).max(1),
             last_pct: AtomicU32::new(0),
             report: Mutex::new(()),
+            timing: std::env::var_os("LEAKGUARD_PARSE_TIMING").map(|_| Instant::now()),
         }
     }
 
@@ -116,28 +152,21 @@ impl<'a> Ctl<'a> {
         self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
-    /// Err(Aborted) if the caller cancelled or another part of the parse already failed.
-    pub(crate) fn check(&self) -> Result<()> {
-        if self.cancelled() || self.stop.load(Ordering::Relaxed) {
-            Err(Error::Aborted)
-        } else {
-            Ok(())
-        }
+    fn ctl(&'a self, rank: usize) -> Ctl<'a> {
+        Ctl { sh: self, rank }
     }
 
-    fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-
-    /// Records `units` of parse work and polls for cancellation.
-    pub(crate) fn advance(&self, units: u64) -> Result<()> {
-        self.check()?;
-        if self.progress.is_some() {
-            let done = self.done.fetch_add(units, Ordering::Relaxed) + units;
-            let frac = (done as f64 / self.total as f64).min(1.0) * PARSE_SHARE;
-            self.report(frac);
+    /// Prints one line of the `LEAKGUARD_PARSE_TIMING` trace: which thread ran what, when.
+    fn trace(&self, what: std::fmt::Arguments<'_>, from: Instant) {
+        if let Some(t0) = self.timing {
+            let ms = |t: Instant| t.saturating_duration_since(t0).as_secs_f64() * 1e3;
+            eprintln!(
+                "leakguard parse: {:<16} {what}: {:.1}..{:.1} ms",
+                std::thread::current().name().unwrap_or("?"),
+                ms(from),
+                ms(Instant::now())
+            );
         }
-        Ok(())
     }
 
     /// Reports `frac` if it is at least one percent past the last report. The lock makes the
@@ -153,6 +182,34 @@ impl<'a> Ctl<'a> {
             self.last_pct.store(pct, Ordering::Relaxed);
             cb(f64::from(pct) / 100.0);
         }
+    }
+}
+
+impl Ctl<'_> {
+    /// Err(Aborted) if the caller cancelled or an item ranked before this one failed.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.sh.cancelled() || self.sh.failed.load(Ordering::Relaxed) < self.rank {
+            Err(Error::Aborted)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records that this item failed, which stops every item ranked after it.
+    fn fail(&self) {
+        self.sh.failed.fetch_min(self.rank, Ordering::Relaxed);
+    }
+
+    /// Records `units` of parse work and polls for cancellation.
+    pub(crate) fn advance(&self, units: u64) -> Result<()> {
+        self.check()?;
+        let sh = self.sh;
+        if sh.progress.is_some() {
+            let done = sh.done.fetch_add(units, Ordering::Relaxed) + units;
+            let frac = (done as f64 / sh.total as f64).min(1.0) * PARSE_SHARE;
+            sh.report(frac);
+        }
+        Ok(())
     }
 }
 
@@ -193,22 +250,32 @@ pub fn parse_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<HeapGraph> {
     parse_source(Source { bytes, map: None }, opts)
 }
 
-/// A column-parsing work item.
-enum Job {
+/// A column-parsing work item. Edge chunks write into disjoint parts of columns that outlive
+/// the thread scope (`'c`), hence the lifetime.
+enum Job<'c> {
     Nodes(Arc<Layout>, Range<usize>),
     Edges(Arc<Layout>, Range<usize>),
+    EdgeChunk(Box<ChunkJob<'c>>),
+}
+
+/// Chunk `index` of the edges array whose body is `body`.
+struct ChunkJob<'c> {
+    index: usize,
+    lay: Arc<Layout>,
+    body: Range<usize>,
+    chunk: EdgeChunk<'c>,
 }
 
 /// A tiny work queue: items appear while the structural pass runs; workers (and finally the
 /// calling thread) take them in order. Items only become ready one after another, so a fixed
 /// assignment of items to threads would leave a core idle.
-struct Queue {
-    state: Mutex<(VecDeque<Job>, bool)>,
+struct Queue<'c> {
+    state: Mutex<(VecDeque<Job<'c>>, bool)>,
     ready: Condvar,
 }
 
-impl Queue {
-    fn push(&self, job: Job) {
+impl<'c> Queue<'c> {
+    fn push(&self, job: Job<'c>) {
         self.state.lock().0.push_back(job);
         self.ready.notify_one();
     }
@@ -218,7 +285,7 @@ impl Queue {
         self.ready.notify_all();
     }
 
-    fn pop(&self) -> Option<Job> {
+    fn pop(&self) -> Option<Job<'c>> {
         let mut st = self.state.lock();
         loop {
             if let Some(job) = st.0.pop_front() {
@@ -233,27 +300,67 @@ impl Queue {
 }
 
 /// Where the parsed columns land.
+#[derive(Default)]
 struct Slots {
     nodes: Mutex<Option<Result<NodesOut>>>,
     edges: Mutex<Option<Result<EdgesOut>>>,
+    /// Per edge chunk: (index, result).
+    chunks: Mutex<Vec<(usize, Result<MaxName>)>>,
+    /// Retainer count arrays of finished edge chunks, reused by the next ones: one per thread
+    /// at most, summed at the end (cheaper than an atomic increment per edge).
+    counts: Mutex<Vec<Vec<u32>>>,
 }
 
-fn work(queue: &Queue, slots: &Slots, src: Source<'_>, ctl: &Ctl<'_>) {
+/// The edge columns that chunk jobs fill in place.
+struct EdgeColumns {
+    types: Vec<u8>,
+    names: Vec<u32>,
+    to: Vec<u32>,
+}
+
+fn work<'c>(queue: &Queue<'c>, slots: &Slots, src: Source<'_>, sh: &Shared<'_>) {
     while let Some(job) = queue.pop() {
+        let from = Instant::now();
         match job {
             Job::Nodes(lay, range) => {
-                let r = columns::parse_nodes(src, range, &lay, ctl);
+                let ctl = sh.ctl(NODES);
+                let r = columns::parse_nodes(src, range, &lay, &ctl);
                 if r.is_err() {
-                    ctl.stop();
+                    ctl.fail();
                 }
                 *slots.nodes.lock() = Some(r);
+                sh.trace(format_args!("nodes"), from);
             }
             Job::Edges(lay, range) => {
-                let r = columns::parse_edges(src, range, &lay, ctl);
+                let ctl = sh.ctl(EDGES);
+                let r = columns::parse_edges(src, range, &lay, &ctl);
                 if r.is_err() {
-                    ctl.stop();
+                    ctl.fail();
                 }
                 *slots.edges.lock() = Some(r);
+                sh.trace(format_args!("edges"), from);
+            }
+            Job::EdgeChunk(job) => {
+                let ChunkJob {
+                    index,
+                    lay,
+                    body,
+                    chunk,
+                } = *job;
+                let ctl = sh.ctl(EDGES + index);
+                let rows = chunk.rows.clone();
+                let mut counts = slots.counts.lock().pop().unwrap_or_default();
+                // Allocated lazily so that at most one array per thread ever exists.
+                if counts.is_empty() {
+                    counts = vec![0; lay.node_count + 1];
+                }
+                let r = columns::parse_edge_chunk(src, body, &lay, &ctl, chunk, &mut counts);
+                slots.counts.lock().push(counts);
+                if r.is_err() {
+                    ctl.fail();
+                }
+                slots.chunks.lock().push((index, r));
+                sh.trace(format_args!("edge chunk {index} rows {rows:?}"), from);
             }
         }
     }
@@ -266,42 +373,59 @@ struct Structure {
 }
 
 fn parse_source(src: Source<'_>, opts: &LoadOptions) -> Result<HeapGraph> {
-    let ctl = Ctl::new(opts, src.bytes.len());
-    ctl.check()?;
+    let sh = Shared::new(opts, src.bytes.len());
+    sh.ctl(STRUCTURE).check()?;
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         t => t,
     }
     .clamp(1, 3);
+    // Splitting only pays when another thread can take a piece; one thread parses serially.
+    let chunk_bytes = match (threads, opts.chunk_bytes) {
+        (1, _) => 0,
+        (_, 0) => CHUNK,
+        (_, c) => c,
+    };
+    let mut edge_columns: Option<EdgeColumns> = None;
     let queue = Queue {
         state: Mutex::new((VecDeque::new(), false)),
         ready: Condvar::new(),
     };
-    let slots = Slots {
-        nodes: Mutex::new(None),
-        edges: Mutex::new(None),
-    };
+    let slots = Slots::default();
     let structure = std::thread::scope(|s| {
         for _ in 1..threads {
             // If the OS refuses a thread, the calling thread simply does more of the work.
             let _ = std::thread::Builder::new()
                 .name("leakguard-parse".into())
-                .spawn_scoped(s, || work(&queue, &slots, src, &ctl));
+                .spawn_scoped(s, || work(&queue, &slots, src, &sh));
         }
-        let r = structure(src, &ctl, &queue);
+        let from = Instant::now();
+        let ctl = sh.ctl(STRUCTURE);
+        let r = structure(src, &ctl, &queue, &mut edge_columns, chunk_bytes);
         if r.is_err() {
-            ctl.stop();
+            ctl.fail();
         }
+        sh.trace(format_args!("structure"), from);
         queue.close();
-        work(&queue, &slots, src, &ctl);
+        work(&queue, &slots, src, &sh);
         r
     });
+    // The queue is empty now; dropping it ends the chunks' borrow of the edge columns.
+    drop(queue);
     let nodes = slots.nodes.into_inner();
-    let edges = slots.edges.into_inner();
-    if ctl.cancelled() {
+    let edges = match edge_columns {
+        None => slots.edges.into_inner(),
+        Some(cols) => Some(join_chunks(
+            cols,
+            slots.chunks.into_inner(),
+            slots.counts.into_inner(),
+        )),
+    };
+    if sh.cancelled() {
         return Err(Error::Aborted);
     }
-    // Report the real failure, not the Aborted that other threads saw after it stopped them.
+    // Report the real failure, not the Aborted that items ranked after it saw. Items ranked
+    // before it were not stopped, so this is the error a serial parse reports.
     let real = |e: &Error| !matches!(e, Error::Aborted);
     let first_err = [
         structure.as_ref().err(),
@@ -318,11 +442,147 @@ fn parse_source(src: Source<'_>, opts: &LoadOptions) -> Result<HeapGraph> {
     let structure = structure?;
     let nodes = nodes.ok_or(Error::Aborted)??;
     let edges = edges.ok_or(Error::Aborted)??;
-    assemble(structure, nodes, edges, &ctl)
+    let from = Instant::now();
+    let graph = assemble(structure, nodes, edges, &sh.ctl(usize::MAX));
+    sh.trace(format_args!("assemble"), from);
+    graph
+}
+
+/// Puts the chunk results together: the first chunk's error (the earliest by position, which a
+/// serial parse reports), else the columns with the retainer counts summed.
+fn join_chunks(
+    cols: EdgeColumns,
+    mut results: Vec<(usize, Result<MaxName>)>,
+    counts: Vec<Vec<u32>>,
+) -> Result<EdgesOut> {
+    results.sort_unstable_by_key(|r| r.0);
+    let mut max_name = None;
+    for (_, r) in results {
+        // A chunk only aborts after a cancel or a failure ranked before it, and such a failure
+        // is the one reported, so stopping at the first non-Ok chunk is exact.
+        max_name = columns::later_max(max_name, r?);
+    }
+    let mut counts = counts.into_iter();
+    let mut total = counts.next().unwrap_or_default();
+    for c in counts {
+        for (t, x) in total.iter_mut().zip(c) {
+            *t += x;
+        }
+    }
+    Ok(EdgesOut {
+        types: cols.types,
+        names: cols.names,
+        to: cols.to,
+        retainer_counts: total,
+        max_name,
+    })
+}
+
+/// Cuts the edges body (`a`, `rows` rows of `fields` numbers) into chunks of about `chunk_bytes`,
+/// using `marks`: (body offset, commas before it) in increasing order. Returns the row and body
+/// offset where each chunk after the first starts: the offset of the comma just before the row's
+/// first number. A comma count that does not match the rows only means fewer cuts; the chunk
+/// parses themselves detect any malformed input.
+fn edge_cuts(
+    a: &[u8],
+    marks: &[(usize, usize)],
+    rows: usize,
+    fields: usize,
+    chunk_bytes: usize,
+) -> Vec<(usize, usize)> {
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut next = chunk_bytes;
+    for &(pos, commas) in marks {
+        if pos < next {
+            continue;
+        }
+        // The first comma at or after `pos` has index `commas`; the next one that ends a row
+        // (its index + 1 is a multiple of `fields`) is `skip` commas further on.
+        let skip = (fields - 1 - commas % fields) % fields;
+        let row = (commas + skip + 1) / fields;
+        if row >= rows {
+            break;
+        }
+        if cuts.last().is_some_and(|&(r, _)| r >= row) {
+            continue;
+        }
+        let Some(at) = a
+            .get(pos..)
+            .and_then(|tail| memchr::memchr_iter(b',', tail).nth(skip))
+        else {
+            break;
+        };
+        cuts.push((row, pos + at));
+        next = pos + at + chunk_bytes;
+    }
+    cuts
+}
+
+/// Queues the edges array: one job, or (if it is worth cutting) one job per chunk, each writing
+/// its rows straight into its part of `store`'s columns.
+fn queue_edges<'c>(
+    b: &[u8],
+    lay: &Arc<Layout>,
+    body: Range<usize>,
+    marks: &[(usize, usize)],
+    chunk_bytes: usize,
+    queue: &Queue<'c>,
+    store: &'c mut Option<EdgeColumns>,
+) {
+    let a = b.get(body.clone()).unwrap_or_default();
+    let e = lay.edge_count;
+    let cuts = if chunk_bytes == 0 {
+        Vec::new()
+    } else {
+        edge_cuts(a, marks, e, lay.ef(), chunk_bytes)
+    };
+    if cuts.is_empty() {
+        queue.push(Job::Edges(lay.clone(), body));
+        return;
+    }
+    let cols = store.insert(EdgeColumns {
+        types: vec![0; e],
+        names: vec![0; e],
+        to: vec![0; e],
+    });
+    let (mut types, mut names, mut to) =
+        (&mut cols.types[..], &mut cols.names[..], &mut cols.to[..]);
+    let starts = std::iter::once((0, 0)).chain(cuts.iter().copied());
+    let ends = cuts.iter().copied().chain(std::iter::once((e, a.len())));
+    for (index, ((row0, start), (row1, end))) in starts.zip(ends).enumerate() {
+        let n = row1 - row0;
+        let (t, rest) = std::mem::take(&mut types).split_at_mut(n);
+        types = rest;
+        let (nm, rest) = std::mem::take(&mut names).split_at_mut(n);
+        names = rest;
+        let (tt, rest) = std::mem::take(&mut to).split_at_mut(n);
+        to = rest;
+        queue.push(Job::EdgeChunk(Box::new(ChunkJob {
+            index,
+            lay: lay.clone(),
+            body: body.clone(),
+            chunk: EdgeChunk {
+                rows: row0..row1,
+                start,
+                end,
+                out: EdgeSlices {
+                    types: t,
+                    names: nm,
+                    to: tt,
+                },
+            },
+        })));
+    }
 }
 
 /// Walks the top-level object, queueing column work as soon as it is possible.
-fn structure(src: Source<'_>, ctl: &Ctl<'_>, queue: &Queue) -> Result<Structure> {
+fn structure<'c>(
+    src: Source<'_>,
+    ctl: &Ctl<'_>,
+    queue: &Queue<'c>,
+    edge_columns: &'c mut Option<EdgeColumns>,
+    chunk_bytes: usize,
+) -> Result<Structure> {
     let b = src.bytes;
     let mut i = skip_ws(b, 0);
     match b.get(i) {
@@ -339,6 +599,8 @@ fn structure(src: Source<'_>, ctl: &Ctl<'_>, queue: &Queue) -> Result<Structure>
     let mut nodes: Option<Range<usize>> = None;
     let mut edges: Option<Range<usize>> = None;
     let mut strings: Option<Strings> = None;
+    let mut edge_marks = Vec::new();
+    let mut edge_columns = Some(edge_columns);
     let (mut nodes_queued, mut edges_queued) = (false, false);
     let mut key = String::new();
     i = skip_ws(b, i);
@@ -370,7 +632,11 @@ fn structure(src: Source<'_>, ctl: &Ctl<'_>, queue: &Queue) -> Result<Structure>
                     if slot.is_some() {
                         return Err(dup());
                     }
-                    let (range, end) = find_array(b, i, &key, ctl)?;
+                    let step = if key == "edges" { chunk_bytes } else { 0 };
+                    let (range, end, marks) = find_array(b, i, &key, ctl, step)?;
+                    if key == "edges" {
+                        edge_marks = marks;
+                    }
                     *slot = Some(range);
                     i = end;
                 }
@@ -393,7 +659,10 @@ fn structure(src: Source<'_>, ctl: &Ctl<'_>, queue: &Queue) -> Result<Structure>
                 }
                 if let (Some(re), false) = (&edges, edges_queued) {
                     columns::check_fits(lay.edge_count, lay.ef(), re, "edge")?;
-                    queue.push(Job::Edges(lay.clone(), re.clone()));
+                    if let Some(store) = edge_columns.take() {
+                        queue_edges(b, lay, re.clone(), &edge_marks, chunk_bytes, queue, store);
+                    }
+                    edge_marks = Vec::new();
                     edges_queued = true;
                 }
             }
@@ -426,21 +695,42 @@ fn structure(src: Source<'_>, ctl: &Ctl<'_>, queue: &Queue) -> Result<Structure>
     Ok(Structure { layout, strings })
 }
 
+/// Comma positions sampled while locating an array: (body offset, commas before it).
+type Marks = Vec<(usize, usize)>;
+
 /// Locates a numeric array starting at `i` (its `[`): the first `]` ends it, because a valid
-/// numeric array holds nothing else that could contain one. Returns the body range and the
-/// index after `]`. Validation of the body is left to the column parser.
-fn find_array(b: &[u8], i: usize, what: &str, ctl: &Ctl<'_>) -> Result<(Range<usize>, usize)> {
+/// numeric array holds nothing else that could contain one. Returns the body range, the index
+/// after `]` and, if `step` > 0, a [`Marks`] entry every `step` bytes (SIMD comma counts cost
+/// little next to reading the pages). Validation of the body is left to the column parser.
+fn find_array(
+    b: &[u8],
+    i: usize,
+    what: &str,
+    ctl: &Ctl<'_>,
+    step: usize,
+) -> Result<(Range<usize>, usize, Marks)> {
     let start = scan::expect(b, i, b'[', &format!("to open the {what} array"))?;
+    let stride = if step == 0 { TICK } else { step.min(TICK) };
+    let mut marks = Vec::new();
+    let mut commas = 0;
     let mut pos = start;
+    let mut reported = start;
     loop {
-        let chunk_end = (pos + TICK).min(b.len());
+        let chunk_end = (pos + stride).min(b.len());
         let chunk = b.get(pos..chunk_end).unwrap_or_default();
         if let Some(p) = memchr::memchr(b']', chunk) {
             let end = pos + p;
-            ctl.advance((end + 1 - pos) as u64)?;
-            return Ok((start..end, end + 1));
+            ctl.advance((end + 1 - reported) as u64)?;
+            return Ok((start..end, end + 1, marks));
         }
-        ctl.advance(chunk.len() as u64)?;
+        if step > 0 {
+            commas += memchr::memchr_iter(b',', chunk).count();
+            marks.push((chunk_end - start, commas));
+        }
+        if chunk_end - reported >= TICK || chunk_end >= b.len() {
+            ctl.advance((chunk_end - reported) as u64)?;
+            reported = chunk_end;
+        }
         if chunk_end >= b.len() {
             return Err(truncated(b, &format!("the {what} array")));
         }
@@ -510,9 +800,9 @@ fn assemble(st: Structure, nodes: NodesOut, edges: EdgesOut, ctl: &Ctl<'_>) -> R
         root,
         total_size: nodes.total_size,
     };
-    if let Some(cb) = ctl.progress {
-        let _guard = ctl.report.lock();
-        ctl.last_pct.store(100, Ordering::Relaxed);
+    if let Some(cb) = ctl.sh.progress {
+        let _guard = ctl.sh.report.lock();
+        ctl.sh.last_pct.store(100, Ordering::Relaxed);
         cb(1.0);
     }
     Ok(graph)
@@ -560,4 +850,167 @@ fn build_retainers(
         }
     }
     Ok((first_retainer, retaining_edge, retaining_node))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xorshift64: deterministic randomness without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    const SEPS: [&str; 7] = [",", ",", "\n,", ", ", " ,\n ", "\t,\r\n", ",  "];
+    const WS: [&str; 4] = ["", " ", "\n", " \r\n\t "];
+
+    /// `[n, n, ...]` with V8's and other separators, and whitespace inside the brackets.
+    fn array(rng: &mut Rng, nums: &[u64]) -> String {
+        let mut s = format!("[{}", WS[rng.below(WS.len())]);
+        for (k, v) in nums.iter().enumerate() {
+            if k > 0 {
+                s.push_str(SEPS[rng.below(SEPS.len())]);
+            }
+            s.push_str(&v.to_string());
+        }
+        s.push_str(WS[rng.below(WS.len())]);
+        s.push(']');
+        s
+    }
+
+    #[test]
+    fn cuts_fall_on_the_commas_that_end_rows() {
+        let mut rng = Rng(0x5eed_cafe);
+        for _ in 0..3000 {
+            let fields = 1 + rng.below(5);
+            let rows = 1 + rng.below(40);
+            let nums: Vec<u64> = (0..rows * fields).map(|_| rng.below(1000) as u64).collect();
+            let text = array(&mut rng, &nums);
+            let b = text.as_bytes();
+            let sh = Shared::new(&LoadOptions::default(), b.len());
+            let (step, chunk) = match rng.below(3) {
+                0 => (1, 1),
+                _ => (1 + rng.below(12), 1 + rng.below(40)),
+            };
+            let (body, end, marks) = find_array(b, 0, "edge", &sh.ctl(STRUCTURE), step).unwrap();
+            assert_eq!(end, b.len());
+            let a = &b[body];
+            let cuts = edge_cuts(a, &marks, rows, fields, chunk);
+            let mut last = (0, 0);
+            for &(row, at) in &cuts {
+                assert!(
+                    row > last.0 && row < rows && at > last.1,
+                    "{cuts:?} in {text}"
+                );
+                assert_eq!(a[at], b',');
+                let before = a[..at].iter().filter(|&&c| c == b',').count();
+                assert_eq!(before, row * fields - 1, "cut {row} at {at} in {text}");
+                last = (row, at);
+            }
+            if (step, chunk) == (1, 1) {
+                assert_eq!(cuts.len(), rows - 1, "every row boundary is a cut: {text}");
+            }
+        }
+    }
+
+    /// The edge columns and everything else an edge parse yields, comparable.
+    type Outcome = Result<(Vec<u8>, Vec<u32>, Vec<u32>, Vec<u32>, MaxName)>;
+
+    fn outcome(r: Result<EdgesOut>) -> Outcome {
+        r.map(|o| (o.types, o.names, o.to, o.retainer_counts, o.max_name))
+    }
+
+    /// Parses the edges array at the start of `b` in chunks of `chunk` bytes with the real
+    /// queue and workers (run on this thread); returns the outcome and the number of jobs.
+    fn chunked(b: &[u8], lay: &Arc<Layout>, chunk: usize) -> (Outcome, usize) {
+        let src = Source {
+            bytes: b,
+            map: None,
+        };
+        let sh = Shared::new(&LoadOptions::default(), b.len());
+        let ctl = sh.ctl(STRUCTURE);
+        let (body, _, marks) = find_array(b, 0, "edge", &ctl, chunk).unwrap();
+        let mut store = None;
+        let queue = Queue {
+            state: Mutex::new((VecDeque::new(), false)),
+            ready: Condvar::new(),
+        };
+        queue_edges(b, lay, body, &marks, chunk, &queue, &mut store);
+        let jobs = queue.state.lock().0.len();
+        queue.close();
+        let slots = Slots::default();
+        work(&queue, &slots, src, &sh);
+        drop(queue);
+        let out = match store {
+            Some(cols) => join_chunks(cols, slots.chunks.into_inner(), slots.counts.into_inner()),
+            None => slots.edges.into_inner().unwrap(),
+        };
+        (outcome(out), jobs)
+    }
+
+    fn serial(b: &[u8], lay: &Layout) -> Outcome {
+        let src = Source {
+            bytes: b,
+            map: None,
+        };
+        let sh = Shared::new(&LoadOptions::default(), b.len());
+        let (body, _, _) = find_array(b, 0, "edge", &sh.ctl(STRUCTURE), 0).unwrap();
+        outcome(columns::parse_edges(src, body, lay, &sh.ctl(EDGES)))
+    }
+
+    #[test]
+    fn chunk_jobs_match_the_serial_parse_also_on_damaged_arrays() {
+        let mut rng = Rng(0x0dd_ba11);
+        let nodes = 50usize;
+        let mut chunked_jobs = 0;
+        for round in 0..1500 {
+            let rows = 1 + rng.below(60);
+            let header = format!(
+                r#"{{"meta":{{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["hidden"]],"edge_fields":["type","name_or_index","extra","to_node"],"edge_types":[["context","element","property"],"string_or_number","number","node"]}},"node_count":{nodes},"edge_count":{rows}}}"#
+            );
+            let (lay, _) = columns::read_header(header.as_bytes(), 0).unwrap();
+            let lay = Arc::new(lay);
+            let mut nums = Vec::new();
+            for _ in 0..rows {
+                nums.push(rng.below(3) as u64);
+                nums.push(rng.below(100) as u64);
+                nums.push(rng.below(7) as u64);
+                nums.push((rng.below(nodes) * 5) as u64);
+            }
+            let text = array(&mut rng, &nums);
+            let mut b = text.into_bytes();
+            // Damage most arrays: a wrong byte, a lost or an extra one.
+            for _ in 0..rng.below(3) {
+                let at = 1 + rng.below(b.len() - 2);
+                let junk = b"0123456789,, \n-x9"[rng.below(17)];
+                match rng.below(3) {
+                    0 => b[at] = junk,
+                    1 => {
+                        b.remove(at);
+                    }
+                    _ => b.insert(at, junk),
+                }
+            }
+            let want = serial(&b, &lay);
+            for chunk in [1, 2, 3, 5, 8, 13, 40, 1 << 20] {
+                let (got, jobs) = chunked(&b, &lay, chunk);
+                assert_eq!(got, want, "round {round} chunk {chunk}");
+                if jobs > 1 {
+                    chunked_jobs += 1;
+                }
+            }
+            if round == 0 {
+                let (_, jobs) = chunked(&b, &lay, 1);
+                assert!(jobs > 1 || rows == 1, "{jobs} jobs for {rows} rows");
+            }
+        }
+        assert!(chunked_jobs > 5000, "{chunked_jobs} chunked parses");
+    }
 }
