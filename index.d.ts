@@ -363,6 +363,8 @@ export interface LeakCheckSuspect {
   path: string;
   /** Sample paths of the different holders (most objects first). */
   paths: string[];
+  /** The class of another suspect whose leaked objects keep these alive (findLeaks' `heldVia`), else null. */
+  via: string | null;
   /** The number of calls in round 1. */
   calls: number;
 }

@@ -260,6 +260,39 @@ test('assertNoLeak: LeakError with code, result and an assertion-style message',
   assert.match(err.stack, /assert\.test\.js/);
 });
 
+// Every call keeps a Req; every second call opens a Conn that two Reqs share, so a Conn is not
+// owned by one Req (the store's array dominates it) but every path to it runs through a Req.
+class ViaReq {
+  constructor(conn) {
+    this.conn = conn;
+    this.at = Date.now();
+  }
+}
+class ViaConn {
+  constructor() {
+    this.buffer = [1, 2, 3];
+  }
+}
+const viaStore = [];
+let viaConn = null;
+let viaCalls = 0;
+const viaLeak = () => {
+  if (viaCalls++ % 2 === 0) viaConn = new ViaConn();
+  viaStore.push(new ViaReq(viaConn));
+};
+
+test('a class kept alive only through another leaked class says so', async () => {
+  const r = await lg.checkLeak(viaLeak, { iterations: 60 });
+  const req = r.suspects.find((s) => s.className === 'ViaReq');
+  const conn = r.suspects.find((s) => s.className === 'ViaConn');
+  assert.ok(req && conn, JSON.stringify(r.suspects.map((s) => s.className)));
+  assert.equal(req.via, null);
+  assert.equal(conn.via, 'ViaReq');
+  assert.equal(conn.perIteration, 0.5);
+  const message = require('../lib/assert').formatResult(r);
+  assert.match(message, /each call leaves 0\.5 ViaConn alive \(30 after 60 calls, [^)]+\), kept alive through the leaked ViaReq\n/);
+});
+
 test('assertNoLeak resolves with the result when nothing leaks; checkLeak reports the leak without throwing', async () => {
   const r = await lg.assertNoLeak(() => {
     const s = new Session(0);

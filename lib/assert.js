@@ -184,7 +184,8 @@ function formatResult(result, subject = 'fn') {
   if (result.suspects.length > 0) {
     // Surviving objects are the primary evidence (every object leak grows the heap too).
     result.suspects.slice(0, 4).forEach((s, i) => {
-      lines.push(i === 0 ? `expected ${subject} not to leak, but ${describeSuspect(s)}` : `  and ${describeSuspect(s)}`);
+      const what = describeSuspect(s) + (s.via ? `, kept alive through the leaked ${s.via}` : '');
+      lines.push(i === 0 ? `expected ${subject} not to leak, but ${what}` : `  and ${what}`);
       if (s.path) lines.push(`  held by: ${shortPath(s.path)}`);
     });
     if (result.suspects.length > 4) lines.push(`  and ${result.suspects.length - 4} more classes (see err.result.suspects)`);
@@ -269,6 +270,11 @@ function byClass(report, o) {
       (a, b) => internalRoot(a.path) - internalRoot(b.path) || b.count - a.count || b.retainedSize - a.retainedSize,
     );
     const paths = ranked.filter((h) => h.path).slice(0, 5).map((h) => h.path);
+    // Kept alive through another class's leaked objects (the sockets of leaked requests): named
+    // when every group of the class is, and through the same class.
+    const vias = new Set(c.groups.map((g) => (g.heldVia == null ? null : report.suspects[g.heldVia].className)));
+    const [only] = vias;
+    const via = vias.size === 1 && only !== null && only !== c.className ? only : null;
     out.push({
       className: c.className,
       count: c.count,
@@ -276,6 +282,7 @@ function byClass(report, o) {
       retainedSize: c.retainedSize,
       path: paths[0] || '',
       paths,
+      via,
       calls: o.iterations,
     });
   }
