@@ -67,6 +67,32 @@ test('snapshots of different processes are refused with ERR_LEAKGUARD_MISMATCH',
   assert.ok(Array.isArray(await lg.diff(own, again)));
 });
 
+test('a diff computes only classes; a later summary completes that analysis, alone or racing', async () => {
+  const file = (n) => path.join(VECTORS, n);
+  const fresh = await lg.loadSnapshot(file('v1.json'));
+  const want = await fresh.summary({ sizes: 'raw' });
+  const afterAll = fresh.memoryBytes;
+  for (const race of [false, true]) {
+    const a = await lg.loadSnapshot(file('v1.json'));
+    const b = await lg.loadSnapshot(file('v1b.json'));
+    const before = a.memoryBytes;
+    let rows;
+    let summary;
+    if (race) {
+      [rows, summary] = await Promise.all([lg.diff(a, b), a.summary({ sizes: 'raw' })]);
+    } else {
+      rows = await lg.diff(a, b);
+      const classesOnly = a.memoryBytes;
+      assert.ok(classesOnly > before && classesOnly < afterAll, `${before} < ${classesOnly} < ${afterAll}`);
+      summary = await a.summary({ sizes: 'raw' });
+    }
+    assert.ok(rows.length > 0);
+    assert.deepEqual(summary, want, `race: ${race}`);
+    assert.equal(a.memoryBytes, afterAll);
+    assert.deepEqual(await lg.diff(a, b), rows);
+  }
+});
+
 test('argument errors', async () => {
   const a = await lg.loadSnapshot(path.join(VECTORS, 'v1.json'));
   await assert.rejects(lg.diff(a, {}), { code: 'ERR_LEAKGUARD_INVALID_ARG' });

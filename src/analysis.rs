@@ -78,26 +78,60 @@ fn invalid(msg: String) -> napi::Error {
     crate::to_napi(CoreError::InvalidArg(msg))
 }
 
-/// The cached analysis of `shared`, computing it (once, even under concurrent calls) if needed.
+/// The cached complete analysis of `shared`, computing it (once, even under concurrent calls)
+/// if needed; a cached classes-only analysis (from a diff) is completed rather than redone.
 pub(crate) fn analysis_of(
     shared: &Shared,
     state: &JobState,
     progress: &(dyn Fn(f64) + Sync),
 ) -> Result<(Arc<HeapGraph>, Arc<Analysis>), CoreError> {
+    cached_or(shared, true, |graph, cached| {
+        let cancel = Some(&state.cancel);
+        // Completing consumes the classes-only analysis; if a running diff still holds it,
+        // compute afresh instead of waiting.
+        match cached.map(Arc::try_unwrap) {
+            Some(Ok(partial)) => partial.complete(graph, cancel, Some(progress)),
+            _ => Analysis::compute(graph, cancel, Some(progress)),
+        }
+    })
+}
+
+/// The cached analysis of `shared`, complete or classes-only (enough for a diff), computing
+/// the classes-only one if there is none.
+pub(crate) fn classes_of(
+    shared: &Shared,
+    state: &JobState,
+    progress: &(dyn Fn(f64) + Sync),
+) -> Result<(Arc<HeapGraph>, Arc<Analysis>), CoreError> {
+    cached_or(shared, false, |graph, _| {
+        Analysis::compute_classes(graph, Some(&state.cancel), Some(progress))
+    })
+}
+
+/// The cached analysis if it is complete enough, else `make(graph, cached)` under the compute
+/// lock (concurrent first queries queue there instead of computing the same thing twice).
+fn cached_or(
+    shared: &Shared,
+    need_complete: bool,
+    make: impl FnOnce(&HeapGraph, Option<Arc<Analysis>>) -> Result<Analysis, CoreError>,
+) -> Result<(Arc<HeapGraph>, Arc<Analysis>), CoreError> {
     let graph = shared.graph()?;
-    if let Some(a) = shared.analysis.read().clone() {
+    let usable = |a: &Option<Arc<Analysis>>| {
+        a.as_ref()
+            .filter(|a| a.is_complete() || !need_complete)
+            .cloned()
+    };
+    if let Some(a) = usable(&shared.analysis.read()) {
         return Ok((graph, a));
     }
-    // Concurrent first queries queue here instead of each computing the same analysis.
     let _computing = shared.compute_lock.lock();
-    if let Some(a) = shared.analysis.read().clone() {
+    if let Some(a) = usable(&shared.analysis.read()) {
         return Ok((graph, a));
     }
-    let a = Arc::new(Analysis::compute(
-        &graph,
-        Some(&state.cancel),
-        Some(progress),
-    )?);
+    // Taken out of the cache so that completing it can own it; on failure it is simply
+    // recomputed by the next query.
+    let cached = shared.analysis.write().take();
+    let a = Arc::new(make(&graph, cached)?);
     // A dispose() that raced with us must not be undone by caching the result.
     if !shared.is_disposed() {
         *shared.analysis.write() = Some(a.clone());

@@ -172,6 +172,23 @@ fn node_same_heap_diff_and_other_process_mismatch() {
     assert_eq!((req.added_count, req.removed_count), (LEAKED, 0));
     assert_eq!(req.count_delta(), LEAKED as i64);
     assert!(req.size_delta() > 0);
+    // The classes-only analyses give the same comparison, and completed, the same analysis.
+    let bc = Analysis::compute_classes(&b, None, None).expect("classes");
+    let tc = Analysis::compute_classes(&t, None, None).expect("classes");
+    for mode in [SizeMode::DevTools, SizeMode::Raw] {
+        assert_eq!(
+            diff(&b, &bc, &t, &tc, mode).expect("diff"),
+            diff(&b, &ba, &t, &ta, mode).expect("diff")
+        );
+    }
+    let bdone = bc.complete(&b, None, None).expect("complete");
+    for mode in [SizeMode::DevTools, SizeMode::Raw] {
+        assert_eq!(bdone.summary(&b, mode), ba.summary(&b, mode));
+        assert_eq!(
+            bdone.largest_objects(&b, mode, 100),
+            ba.largest_objects(&b, mode, 100)
+        );
+    }
 
     // Two processes of the same program.
     for (x, y) in [(&b, &b2), (&t, &t2), (&f, &f2), (&b2, &f)] {

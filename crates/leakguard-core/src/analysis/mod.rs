@@ -118,6 +118,8 @@ pub struct Analysis {
     by_id: Vec<u64>,
     /// Lazily built summaries, one per mode.
     summary_cache: [OnceLock<Vec<ClassRow>>; 2],
+    /// Whether the dominator phases ran (see [`Analysis::compute_classes`]).
+    complete: bool,
 }
 
 fn mode_index(mode: SizeMode) -> usize {
@@ -143,7 +145,6 @@ impl Analysis {
         let v = View::new(graph)?;
         let mut ctl = Ctl::new(cancel, progress);
         let mut timings = PhaseTimings::default();
-        let n = v.n;
 
         // DOM state first: it renames nodes, which class names depend on.
         ctl.phase(0.0, 0.02)?;
@@ -165,8 +166,8 @@ impl Analysis {
         });
         let main = main?;
         let side = side?;
-        timings.phases.extend(main.timings);
-        timings.phases.extend(side.timings);
+        timings.phases.extend(main.timings.iter().copied());
+        timings.phases.extend(side.timings.iter().copied());
 
         ctl.phase(0.92, 0.08)?;
         let t = Instant::now();
@@ -177,22 +178,140 @@ impl Analysis {
         timings.phases.push(("retained sizes", t.elapsed()));
         ctl.report(1.0);
 
+        Ok(Analysis::assemble(
+            graph,
+            &v,
+            dom,
+            side,
+            Some((
+                main,
+                retained_raw,
+                retained_adjusted,
+                first_dominated,
+                dominated,
+            )),
+            timings,
+        ))
+    }
+
+    /// The phases a comparison needs — DOM state, distances, self sizes in both modes, class
+    /// names with inferred interfaces, the id index — without page-owned flags, essential edges,
+    /// dominators and retained sizes (about half the work of [`Analysis::compute`]). Until
+    /// [`Analysis::complete`] runs, [`Analysis::is_complete`] is false, the dominator tree is
+    /// empty and retained sizes are 0: summaries, object lists, retainer paths and the leak
+    /// finder need a complete analysis; [`crate::compare::diff`] does not.
+    pub fn compute_classes(
+        graph: &HeapGraph,
+        cancel: Option<&AtomicBool>,
+        progress: Option<&(dyn Fn(f64) + Sync)>,
+    ) -> Result<Analysis> {
+        let v = View::new(graph)?;
+        let mut ctl = Ctl::new(cancel, progress);
+        let mut timings = PhaseTimings::default();
+        ctl.phase(0.0, 0.05)?;
+        let t = Instant::now();
+        let dom = passes::propagate_dom_state(&v, &ctl)?;
+        timings.phases.push(("dom state", t.elapsed()));
+        ctl.phase(0.05, 0.95)?;
+        let side = side_chain(&v, dom.as_ref().map(|d| &d.renamed), &ctl)?;
+        timings.phases.extend(side.timings.iter().copied());
+        ctl.report(1.0);
+        Ok(Analysis::assemble(graph, &v, dom, side, None, timings))
+    }
+
+    /// Adds the dominator phases to an analysis from [`Analysis::compute_classes`] (a complete
+    /// one is returned as it is). The result equals [`Analysis::compute`]'s. `graph` must be
+    /// the analysed graph ([`crate::Error::InvalidArg`] otherwise).
+    pub fn complete(
+        mut self,
+        graph: &HeapGraph,
+        cancel: Option<&AtomicBool>,
+        progress: Option<&(dyn Fn(f64) + Sync)>,
+    ) -> Result<Analysis> {
+        if self.complete {
+            return Ok(self);
+        }
+        let v = self.view(graph).ok_or_else(|| {
+            crate::Error::InvalidArg("the analysis does not belong to this snapshot".into())
+        })?;
+        let mut ctl = Ctl::new(cancel, progress);
+        // Progress as in a full computation: the dominator chain reports 0.02..0.70.
+        let main = dominator_chain(&v, &mut ctl)?;
+        ctl.phase(0.92, 0.08)?;
+        let t = Instant::now();
+        let (retained_raw, retained_adjusted) =
+            dominators::retained_sizes(&main.tree, &self.raw_self, self.adjusted_self.as_deref());
+        ctl.check()?;
+        let (first_dominated, dominated) = dominators::dominated_csr(&main.tree, v.root);
+        self.timings.phases.extend(main.timings.iter().copied());
+        self.timings.phases.push(("retained sizes", t.elapsed()));
+        self.page_owned = main.page_owned;
+        self.essential = main.essential;
+        self.idom = main.tree.idom;
+        self.first_dominated = first_dominated;
+        self.dominated = dominated;
+        self.retained_raw = retained_raw;
+        self.retained_adjusted = retained_adjusted;
+        // A summary asked of the incomplete analysis had no retained sizes.
+        self.summary_cache = [OnceLock::new(), OnceLock::new()];
+        self.complete = true;
+        ctl.report(1.0);
+        Ok(self)
+    }
+
+    /// Whether the dominator tree and retained sizes are there (see
+    /// [`Analysis::compute_classes`]).
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Puts the phases' results together; `main` is `None` for a classes-only analysis.
+    #[allow(clippy::type_complexity)]
+    fn assemble(
+        graph: &HeapGraph,
+        v: &View<'_>,
+        dom: Option<passes::DomState>,
+        side: SideChain,
+        main: Option<(MainChain, Vec<u64>, Option<Vec<u64>>, Vec<u32>, Vec<u32>)>,
+        timings: PhaseTimings,
+    ) -> Analysis {
         let (dom_state, detached_renamed) = match dom {
             Some(d) => (Some(d.state), Some(d.renamed)),
             None => (None, None),
         };
-        Ok(Analysis {
-            node_count: n,
+        let complete = main.is_some();
+        let (
+            page_owned,
+            essential,
+            idom,
+            retained_raw,
+            retained_adjusted,
+            first_dominated,
+            dominated,
+        ) = match main {
+            Some((m, rr, ra, fd, d)) => (m.page_owned, m.essential, m.tree.idom, rr, ra, fd, d),
+            None => (
+                Bits(Vec::new()),
+                Bits(Vec::new()),
+                Vec::new(),
+                Vec::new(),
+                None,
+                Vec::new(),
+                Vec::new(),
+            ),
+        };
+        Analysis {
+            node_count: v.n,
             fingerprint: View::fingerprint(graph),
             root: v.root,
             dist: side.dist.dist,
             bfs_parent_edge: side.dist.parent_edge,
             has_user_roots: side.dist.has_user_roots,
-            page_owned: main.page_owned,
-            essential: main.essential,
+            page_owned,
+            essential,
             dom_state,
             detached_renamed,
-            idom: main.tree.idom,
+            idom,
             first_dominated,
             dominated,
             raw_self: side.raw_self,
@@ -206,7 +325,8 @@ impl Analysis {
             timings,
             by_id: side.by_id,
             summary_cache: [OnceLock::new(), OnceLock::new()],
-        })
+            complete,
+        }
     }
 
     /// Number of nodes analysed.
@@ -238,7 +358,7 @@ impl Analysis {
     }
 
     /// Immediate dominator of node `n` (the root dominates itself, as do out-of-range ordinals'
-    /// fallbacks: they return the root).
+    /// fallbacks: they return the root). The root for every node of an incomplete analysis.
     pub fn idom(&self, n: u32) -> u32 {
         self.idom.get(n as usize).copied().unwrap_or(self.root)
     }
@@ -293,7 +413,7 @@ impl Analysis {
     }
 
     /// Retained size of node `n` in the given mode: its self size plus the self sizes of all
-    /// nodes it dominates.
+    /// nodes it dominates. 0 in an incomplete analysis ([`Analysis::is_complete`]).
     pub fn retained_size(&self, n: u32, mode: SizeMode) -> u64 {
         let v = match (mode, &self.retained_adjusted) {
             (SizeMode::DevTools, Some(a)) => a,
@@ -304,10 +424,10 @@ impl Analysis {
 
     /// Sum of all self sizes (the root's retained size); equal in both modes.
     pub fn total_size(&self) -> u64 {
-        self.retained_raw
-            .get(self.root as usize)
-            .copied()
-            .unwrap_or(0)
+        match self.retained_raw.get(self.root as usize) {
+            Some(&t) => t,
+            None => self.raw_self.iter().sum(),
+        }
     }
 
     /// Class name of node `n`: `Function`, `RegExp`, `(system)`, `(compiled code)`, `<div>`,

@@ -1,0 +1,134 @@
+//! The classes-only analysis ([`Analysis::compute_classes`]) and its completion: what a diff
+//! needs is the same as in a full analysis, and completing it gives exactly the full analysis.
+
+mod analysis_common;
+
+use analysis_common::*;
+use leakguard_core::analysis::{Analysis, PathKind, SizeMode};
+use leakguard_core::compare::{diff, find_leaks, LeakOptions};
+use leakguard_core::{Error, HeapGraph};
+
+const MODES: [SizeMode; 2] = [SizeMode::DevTools, SizeMode::Raw];
+
+/// Every per-node answer of two analyses of `g`, compared node by node.
+fn assert_same(g: &HeapGraph, a: &Analysis, b: &Analysis, what: &str) {
+    assert_eq!(a.class_names(), b.class_names(), "{what}: class table");
+    assert_eq!(
+        a.interface_definitions(),
+        b.interface_definitions(),
+        "{what}"
+    );
+    assert_eq!(a.total_size(), b.total_size(), "{what}: total size");
+    for x in 0..g.node_count() as u32 {
+        assert_eq!(a.class_index(x), b.class_index(x), "{what}: class of {x}");
+        assert_eq!(a.distance(x), b.distance(x), "{what}: distance of {x}");
+        assert_eq!(a.display_name(g, x), b.display_name(g, x), "{what}: {x}");
+        assert_eq!(a.node_by_id(g.node_id(x)), b.node_by_id(g.node_id(x)));
+        for m in MODES {
+            assert_eq!(a.self_size(x, m), b.self_size(x, m), "{what}: self {x}");
+        }
+    }
+}
+
+fn assert_same_dominators(g: &HeapGraph, a: &Analysis, b: &Analysis, what: &str) {
+    for x in 0..g.node_count() as u32 {
+        assert_eq!(a.idom(x), b.idom(x), "{what}: idom of {x}");
+        assert_eq!(a.dominated(x), b.dominated(x), "{what}: dominated by {x}");
+        assert_eq!(
+            a.is_page_owned(x),
+            b.is_page_owned(x),
+            "{what}: page-owned {x}"
+        );
+        for m in MODES {
+            assert_eq!(a.retained_size(x, m), b.retained_size(x, m), "{what}: {x}");
+        }
+    }
+    for e in 0..g.edge_count() {
+        assert_eq!(
+            a.is_essential_edge(e),
+            b.is_essential_edge(e),
+            "{what}: edge {e}"
+        );
+    }
+    for m in MODES {
+        assert_eq!(a.summary(g, m), b.summary(g, m), "{what}: summary");
+        assert_eq!(a.largest_objects(g, m, 50), b.largest_objects(g, m, 50));
+    }
+    for x in 0..g.node_count() as u32 {
+        for k in [PathKind::DevTools, PathKind::Shortest] {
+            assert_eq!(a.retainer_path(g, x, k, 50), b.retainer_path(g, x, k, 50));
+        }
+    }
+}
+
+#[test]
+fn classes_only_then_complete_equals_the_full_analysis_on_every_vector() {
+    for name in ["v1.json", "v1b.json", "v2.json", "v3.json"] {
+        let g = parse_value(&vector_json(name));
+        let full = Analysis::compute(&g, None, None).expect("full");
+        let classes = Analysis::compute_classes(&g, None, None).expect("classes");
+        assert!(full.is_complete() && !classes.is_complete());
+        assert_same(&g, &full, &classes, name);
+        // Incomplete: no dominator tree, no retained sizes; a summary asked now must not stick.
+        assert_eq!(classes.retained_size(0, SizeMode::Raw), 0);
+        let early = classes.summary(&g, SizeMode::Raw);
+        assert!(early.iter().all(|r| r.retained_size == 0));
+        let done = classes.complete(&g, None, None).expect("complete");
+        assert!(done.is_complete());
+        assert_same(&g, &full, &done, name);
+        assert_same_dominators(&g, &full, &done, name);
+        // Completing a complete analysis is a no-op.
+        let again = done.complete(&g, None, None).expect("again");
+        assert_same_dominators(&g, &full, &again, name);
+    }
+}
+
+#[test]
+fn diff_needs_only_classes_but_the_leak_finder_needs_dominators() {
+    let (b, t) = (
+        parse_value(&vector_json("v1.json")),
+        parse_value(&vector_json("v1b.json")),
+    );
+    let (bf, tf) = (
+        Analysis::compute(&b, None, None).unwrap(),
+        Analysis::compute(&t, None, None).unwrap(),
+    );
+    let (bc, tc) = (
+        Analysis::compute_classes(&b, None, None).unwrap(),
+        Analysis::compute_classes(&t, None, None).unwrap(),
+    );
+    for m in MODES {
+        let want = diff(&b, &bf, &t, &tf, m).unwrap();
+        assert!(!want.is_empty());
+        assert_eq!(diff(&b, &bc, &t, &tc, m).unwrap(), want);
+        assert_eq!(diff(&b, &bf, &t, &tc, m).unwrap(), want);
+    }
+    let err = find_leaks(&b, &b, &t, &tc, &LeakOptions::default(), None).unwrap_err();
+    assert!(matches!(err, Error::InvalidArg(_)), "{err:?}");
+    find_leaks(&b, &b, &t, &tf, &LeakOptions::default(), None).expect("complete analysis");
+}
+
+#[test]
+fn completing_with_another_graph_is_refused() {
+    let g1 = parse_value(&vector_json("v1.json"));
+    let g2 = parse_value(&vector_json("v2.json"));
+    let c = Analysis::compute_classes(&g1, None, None).unwrap();
+    let err = c.complete(&g2, None, None).unwrap_err();
+    assert!(matches!(err, Error::InvalidArg(_)), "{err:?}");
+}
+
+#[test]
+fn progress_is_monotone_and_ends_at_one_in_both_steps() {
+    let g = parse_value(&vector_json("v3.json"));
+    for step in 0..2 {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let report = |f: f64| seen.lock().unwrap().push(f);
+        let c = Analysis::compute_classes(&g, None, (step == 0).then_some(&report as _)).unwrap();
+        if step == 1 {
+            c.complete(&g, None, Some(&report)).unwrap();
+        }
+        let seen = seen.into_inner().unwrap();
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        assert_eq!(seen.last(), Some(&1.0), "{seen:?}");
+    }
+}
