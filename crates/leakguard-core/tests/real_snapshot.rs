@@ -223,14 +223,7 @@ fn cancel_and_progress() {
         };
         with_file(|p| parse_file(p, &opts)).unwrap();
         let seen = seen.into_inner().unwrap();
-        assert!(
-            seen.len() >= 2 && seen.len() <= 101,
-            "{} reports",
-            seen.len()
-        );
-        assert!(seen.windows(2).all(|w| w[0] < w[1]), "monotone: {seen:?}");
-        assert!(seen.iter().all(|&f| (0.0..=1.0).contains(&f)));
-        assert_eq!(*seen.last().unwrap(), 1.0);
+        assert_progress(&seen);
     }
 
     // Cancelling from inside a progress report stops the parse promptly.

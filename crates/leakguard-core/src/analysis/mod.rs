@@ -142,15 +142,7 @@ impl Analysis {
         cancel: Option<&AtomicBool>,
         progress: Option<&(dyn Fn(f64) + Sync)>,
     ) -> Result<Analysis> {
-        let v = View::new(graph)?;
-        let mut ctl = Ctl::new(cancel, progress);
-        let mut timings = PhaseTimings::default();
-
-        // DOM state first: it renames nodes, which class names depend on.
-        ctl.phase(0.0, 0.02)?;
-        let t = Instant::now();
-        let dom = passes::propagate_dom_state(&v, &ctl)?;
-        timings.phases.push(("dom state", t.elapsed()));
+        let (v, mut ctl, mut timings, dom) = begin(graph, cancel, progress, 0.02)?;
         let renamed = dom.as_ref().map(|d| &d.renamed);
 
         // Two independent chains; each phase only reads the graph and earlier results of its
@@ -205,13 +197,7 @@ impl Analysis {
         cancel: Option<&AtomicBool>,
         progress: Option<&(dyn Fn(f64) + Sync)>,
     ) -> Result<Analysis> {
-        let v = View::new(graph)?;
-        let mut ctl = Ctl::new(cancel, progress);
-        let mut timings = PhaseTimings::default();
-        ctl.phase(0.0, 0.05)?;
-        let t = Instant::now();
-        let dom = passes::propagate_dom_state(&v, &ctl)?;
-        timings.phases.push(("dom state", t.elapsed()));
+        let (v, mut ctl, mut timings, dom) = begin(graph, cancel, progress, 0.05)?;
         ctl.phase(0.05, 0.95)?;
         let side = side_chain(&v, dom.as_ref().map(|d| &d.renamed), &ctl)?;
         timings.phases.extend(side.timings.iter().copied());
@@ -517,6 +503,25 @@ impl Analysis {
             _ => None,
         }
     }
+}
+
+/// The start of every analysis: the view, the control, and the DOM state (first, because it
+/// renames nodes and class names depend on that), which takes `dom_span` of the progress.
+#[allow(clippy::type_complexity)]
+fn begin<'g, 'c>(
+    graph: &'g HeapGraph,
+    cancel: Option<&'c AtomicBool>,
+    progress: Option<&'c (dyn Fn(f64) + Sync)>,
+    dom_span: f64,
+) -> Result<(View<'g>, Ctl<'c>, PhaseTimings, Option<passes::DomState>)> {
+    let v = View::new(graph)?;
+    let mut ctl = Ctl::new(cancel, progress);
+    ctl.phase(0.0, dom_span)?;
+    let t = Instant::now();
+    let dom = passes::propagate_dom_state(&v, &ctl)?;
+    let mut timings = PhaseTimings::default();
+    timings.phases.push(("dom state", t.elapsed()));
+    Ok((v, ctl, timings, dom))
 }
 
 /// Results of the dominator chain.

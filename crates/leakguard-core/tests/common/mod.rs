@@ -261,3 +261,16 @@ pub fn check_invariants(g: &HeapGraph) {
         assert_eq!(&got, want, "retainers of {t}");
     }
 }
+
+/// What a parse's progress reports must look like: 2 to 101 reports, strictly increasing,
+/// within 0..=1, ending at exactly 1.
+pub fn assert_progress(seen: &[f64]) {
+    assert!(
+        seen.len() >= 2 && seen.len() <= 101,
+        "{} reports",
+        seen.len()
+    );
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "monotone: {seen:?}");
+    assert!(seen.iter().all(|&f| (0.0..=1.0).contains(&f)));
+    assert_eq!(seen.last().copied(), Some(1.0));
+}
