@@ -21,11 +21,7 @@ fn scratch(name: &str) -> PathBuf {
 /// final snapshots named `<tag>-{b,t,f}.heapsnapshot`. With `release`, the entries are deleted
 /// again before the final snapshot. `None` when node is not installed.
 fn run_program(tag: &str, release: bool) -> Option<[PathBuf; 3]> {
-    let files = [
-        scratch(&format!("{tag}-b.heapsnapshot")),
-        scratch(&format!("{tag}-t.heapsnapshot")),
-        scratch(&format!("{tag}-f.heapsnapshot")),
-    ];
+    let files = three_files(tag);
     let code = format!(
         "const v8 = require('v8');
          class PendingRequest {{
@@ -51,7 +47,18 @@ fn run_program(tag: &str, release: bool) -> Option<[PathBuf; 3]> {
         t = files[1].display().to_string(),
         f = files[2].display().to_string(),
     );
-    match Command::new("node").args(["-e", &code]).status() {
+    run_node(&code, files)
+}
+
+/// Scratch paths `<tag>-{b,t,f}.heapsnapshot` for baseline, target and final.
+fn three_files(tag: &str) -> [PathBuf; 3] {
+    ["b", "t", "f"].map(|s| scratch(&format!("{tag}-{s}.heapsnapshot")))
+}
+
+/// Runs `code` with `node -e`; `Some(files)` when it succeeded, `None` (with a note) when node
+/// is not installed.
+fn run_node(code: &str, files: [PathBuf; 3]) -> Option<[PathBuf; 3]> {
+    match Command::new("node").args(["-e", code]).status() {
         Ok(s) => {
             assert!(s.success(), "node failed: {s}");
             Some(files)
@@ -214,11 +221,7 @@ fn node_same_heap_diff_and_other_process_mismatch() {
 /// plenty of its own objects on the first requests (parsers, binding functions, literals of
 /// lazily compiled code); the report must still be about the sessions only.
 fn run_server(tag: &str, leak: bool) -> Option<[PathBuf; 3]> {
-    let files = [
-        scratch(&format!("{tag}-b.heapsnapshot")),
-        scratch(&format!("{tag}-t.heapsnapshot")),
-        scratch(&format!("{tag}-f.heapsnapshot")),
-    ];
+    let files = three_files(tag);
     let code = format!(
         "const v8 = require('v8');
          const http = require('http');
@@ -256,16 +259,7 @@ fn run_server(tag: &str, leak: bool) -> Option<[PathBuf; 3]> {
         t = files[1].display().to_string(),
         f = files[2].display().to_string(),
     );
-    match Command::new("node").args(["-e", &code]).status() {
-        Ok(s) => {
-            assert!(s.success(), "node failed: {s}");
-            Some(files)
-        }
-        Err(e) => {
-            eprintln!("skipping: cannot run node ({e})");
-            None
-        }
-    }
+    run_node(&code, files)
 }
 
 #[test]
