@@ -13,7 +13,7 @@
 
 const os = require('os');
 const path = require('path');
-const { OUT, runOnce, median, fmtTime, printRows, runSuite } = require('./parse');
+const { OUT, runOnce, median, fmtTime, printRows, runSuite, entryOf } = require('./parse');
 
 const RESULTS = path.join(OUT, 'analyse-results.json');
 // The contenders that can list classes with retained sizes (memlab-parse and
@@ -57,31 +57,15 @@ function bench(name, snap, runs, timeoutS) {
     console.log(`  ${name} run ${i + 1}/${runs}: ${what}  [load avg ${loadBefore}]`);
     if (!r.ok) break; // a failure (or "not built") would only repeat
   }
-  const ok = results.filter((r) => r.ok);
-  const failed = results.find((r) => !r.ok);
-  const stepMedians = {};
-  for (const s of STEPS) {
-    const xs = ok.map((r) => r.steps[s]).filter((x) => x != null);
-    if (xs.length) stepMedians[s] = median(xs);
-  }
-  const entry = {
-    name,
-    ok: ok.length > 0 && !failed,
-    runs: results,
-    medianMs: ok.length ? median(ok.map((r) => r.ms)) : null,
-    stepMedians,
-    maxRssMB: results.length ? Math.max(...results.map((r) => r.maxRssMB || 0)) : null,
-    nodes: ok.length ? ok[0].nodes : null,
-    top: ok.length ? ok[0].info.summary.slice(0, 3).map((r) => `${r.className} ${r.retainedSize}`) : null,
-    error: failed ? failed.error : null,
-    skipped: Boolean(failed && failed.skipped),
-    at: new Date().toISOString(),
-  };
-  if (entry.ok && entry.nodes !== snap.nodeCount) {
-    entry.warning = `saw ${entry.nodes} nodes, header says ${snap.nodeCount}`;
-    console.log(`  WARNING ${name}: ${entry.warning}`);
-  }
-  return entry;
+  return entryOf(name, snap, results, (ok) => {
+    const stepMedians = {};
+    for (const s of STEPS) {
+      const xs = ok.map((r) => r.steps[s]).filter((x) => x != null);
+      if (xs.length) stepMedians[s] = median(xs);
+    }
+    const top = ok.length ? ok[0].info.summary.slice(0, 3).map((r) => `${r.className} ${r.retainedSize}`) : null;
+    return { stepMedians, top };
+  });
 }
 
 function printTable(mb, rec) {

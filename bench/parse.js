@@ -92,6 +92,15 @@ function bench(name, snap, runs, timeoutS) {
     console.log(`  ${name} run ${i + 1}/${runs}: ${what}`);
     if (!r.ok) break; // a failure (or "not built") would only repeat
   }
+  return entryOf(name, snap, results);
+}
+
+/**
+ * One contender's record from its runs: median time and peak RSS of the successful ones, the
+ * first failure, and a warning when it saw another node count than the header's. `extra(ok)`
+ * adds fields of its own (analyse.js: step medians).
+ */
+function entryOf(name, snap, results, extra = () => ({})) {
   const ok = results.filter((r) => r.ok);
   const failed = results.find((r) => !r.ok);
   const entry = {
@@ -101,6 +110,7 @@ function bench(name, snap, runs, timeoutS) {
     medianMs: ok.length ? median(ok.map((r) => r.ms)) : null,
     maxRssMB: results.length ? Math.max(...results.map((r) => r.maxRssMB || 0)) : null,
     nodes: ok.length ? ok[0].nodes : null,
+    ...extra(ok),
     error: failed ? failed.error : null,
     skipped: Boolean(failed && failed.skipped),
     at: new Date().toISOString(),
@@ -202,5 +212,5 @@ function main() {
   runSuite(parseArgs(process.argv.slice(2)), { resultsFile: RESULTS, timeouts: [180, 900], bench, printTable });
 }
 
-module.exports = { OUT, snapshotFor, runOnce, median, machine, fmtTime, printRows, runSuite };
+module.exports = { OUT, snapshotFor, runOnce, median, machine, fmtTime, printRows, runSuite, entryOf };
 if (require.main === module) main();
