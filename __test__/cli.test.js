@@ -500,17 +500,26 @@ test('progress: LEAKGUARD_PROGRESS=1 shows a percentage on stderr and clears it;
 
 // A real terminal (util-linux `script` gives the command a pty): progress without any variable.
 const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
-test('progress: on a real terminal it shows by default, then the table', { skip: SCRIPT ? false : 'util-linux script(1) not installed' }, async () => {
-  const { leak } = await snapshots();
-  const command = [process.execPath, BIN, 'summary', leak[2], '--top', '3'].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = spawn(SCRIPT, ['-qefc', command, '/dev/null'], { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the CLI with a pty as its terminal; the combined output. */
+async function onTerminal(args, env = {}) {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn(SCRIPT, ['-qefc', command, '/dev/null'], { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, out);
+  return out;
+}
+
+test('progress: on a real terminal it shows by default, then the table; LEAKGUARD_PROGRESS=0 hides it', { skip: SCRIPT ? false : 'util-linux script(1) not installed' }, async () => {
+  const { leak } = await snapshots();
+  const args = ['summary', leak[2], '--top', '3'];
+  const [out, quiet] = await Promise.all([onTerminal(args), onTerminal(args, { LEAKGUARD_PROGRESS: '0' })]);
   assert.match(out, /\rloading \S+ \d+%/, JSON.stringify(out));
   // The progress line is blanked before the table (the pty turns each \n into \r\n).
   assert.match(out, /\r {10,}\r[^\r\n]*heapsnapshot: [\d,]+ nodes[\s\S]*Class +Count +Shallow +Retained +Distance/, JSON.stringify(out));
+  assert.doesNotMatch(quiet, /loading/, JSON.stringify(quiet));
+  assert.match(quiet, /Class +Count +Shallow +Retained +Distance/);
 });
 
 test('a reader that closes the pipe early (EPIPE) ends the command quietly', async () => {
