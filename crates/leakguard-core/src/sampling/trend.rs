@@ -617,6 +617,34 @@ mod tests {
     }
 
     #[test]
+    fn sensitivity_moves_the_bar_both_ways() {
+        let verdicts = |pts: &[Point]| {
+            [
+                TrendOptions::low(),
+                TrendOptions::normal(),
+                TrendOptions::high(),
+            ]
+            .map(|o| trend(pts, &o).leak)
+        };
+        // 20 MB growing 0.6 MB over a minute (3%): only 'high' calls it a leak (normal wants
+        // 1 MiB and 5%).
+        let small = series(30, 2000, 10_000.0, 21, |i| {
+            20.0 * MB + i as f64 * 0.6 * MB / 29.0
+        });
+        assert_eq!(verdicts(&small), [false, false, true]);
+        // 40 MB growing 4 MB (10%): normal and high, not 'low' (8 MiB and 20%).
+        let medium = series(30, 2000, 10_000.0, 22, |i| {
+            40.0 * MB + i as f64 * 4.0 * MB / 29.0
+        });
+        assert_eq!(verdicts(&medium), [false, true, true]);
+        // 40 MB growing 20 MB: all three.
+        let big = series(30, 2000, 10_000.0, 23, |i| {
+            40.0 * MB + i as f64 * 20.0 * MB / 29.0
+        });
+        assert_eq!(verdicts(&big), [true, true, true]);
+    }
+
+    #[test]
     fn sawtooth_noise_is_not_a_leak() {
         // GC baselines that ramp up and drop back every 6 points (periodic batch work).
         let pts = series(30, 2000, 0.3 * MB, 11, |i| {
