@@ -54,6 +54,22 @@ const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
     const m = median(times[k]);
     console.log(`${k.padEnd(8)}  ${m.toFixed(1).padStart(9)}  ${(((m / base) - 1) * 100).toFixed(2).padStart(8)}%   ${median(samples[k])}`);
   }
+  // Per-call costs on the JS thread: one timer tick (memoryUsage() + recording into the Rust
+  // ring) and one post-GC update (heap space statistics, recording, the trend over a full
+  // 30-point window, the 'gc'/'stats' events), called directly in a loop.
+  {
+    const s = lg.startSampling({ intervalMs: 1000000 });
+    const per = (n, f) => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) f(i);
+      return Number(process.hrtime.bigint() - t0) / 1e3 / n;
+    };
+    per(2000, () => s._tick()); // warm-up
+    const tick = median([1, 2, 3].map(() => per(20000, () => s._tick())));
+    const gc = median([1, 2, 3].map(() => per(2000, (i) => s._onMajorGc({ startTime: i, duration: 1 }))));
+    console.log(`per call on the JS thread: timer tick ${tick.toFixed(1)} µs, post-GC update with the trend ${gc.toFixed(1)} µs (medians of 3)`);
+    s.stop();
+  }
   for (const maxSamples of [undefined, 100000]) {
     const s = lg.startSampling({ intervalMs: 1000, ...(maxSamples ? { maxSamples } : {}) });
     const st = s.stats();
