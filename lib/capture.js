@@ -76,6 +76,19 @@ function unlinkQuiet(file) {
  * ERR_LEAKGUARD_IO on any failure and leaves neither the final name nor a temp file behind.
  */
 function writeAtomic(finalPath) {
+  return commitAtomic(finalPath, 'heap snapshot', (tmp) => {
+    v8.writeHeapSnapshot(tmp);
+    if (!isComplete(tmp)) throw new Error('the snapshot was cut off (disk full?)');
+  });
+}
+
+/**
+ * Creates `finalPath` atomically with mode 0600 (heap snapshots and reports quoting them hold
+ * secrets): a private temp file in the same directory (rename() must not cross filesystems) is
+ * created first, filled by `fill(tmp)`, flushed and renamed over the target. On failure it
+ * throws ERR_LEAKGUARD_IO and leaves no temp file; a previous file of that name stays intact.
+ */
+function commitAtomic(finalPath, what, fill) {
   const tmp = tempNameFor(finalPath);
   let fd;
   try {
@@ -83,8 +96,7 @@ function writeAtomic(finalPath) {
     fs.fchmodSync(fd, 0o600); // in case the umask stripped our own bits
     fs.closeSync(fd);
     fd = undefined;
-    v8.writeHeapSnapshot(tmp);
-    if (!isComplete(tmp)) throw new Error('the snapshot was cut off (disk full?)');
+    fill(tmp);
     fd = fs.openSync(tmp, 'r+');
     fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -99,7 +111,7 @@ function writeAtomic(finalPath) {
       }
     }
     unlinkQuiet(tmp);
-    throw ioError(`cannot write heap snapshot ${finalPath}`, err, finalPath);
+    throw ioError(`cannot write ${what} ${finalPath}`, err, finalPath);
   }
   syncDir(path.dirname(finalPath));
   return finalPath;
@@ -418,5 +430,5 @@ module.exports = {
   dumpOnSignal,
   dumpNearHeapLimit,
   // for tests and the relay
-  _internal: { makeDumper, listDumps, rotate, isComplete, defaultName, writeAtomic },
+  _internal: { makeDumper, listDumps, rotate, isComplete, defaultName, writeAtomic, commitAtomic },
 };

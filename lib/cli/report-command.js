@@ -7,13 +7,13 @@
 
 const fs = require('fs');
 const path = require('path');
-const crypto = require('crypto');
 const { codes, LeakguardError, ioError } = require('../errors');
 const { UsageError, wholeNumber, oneOf } = require('./args');
 const { buildReportModel, readSamples } = require('./report-model');
 const { tagFile } = require('./load');
 const { formatBytes, cleanText } = require('./format');
 const { renderReport } = require('../report');
+const { commitAtomic } = require('../capture')._internal;
 
 /** Fails early, before any snapshot is loaded, if `file` cannot be created. */
 function checkWritable(file) {
@@ -31,43 +31,13 @@ function checkWritable(file) {
   }
 }
 
-/**
- * Writes `data` to `file` atomically: a temp file in the same directory (so rename() does not
- * cross filesystems), flushed to disk, then renamed over the target. A reader never sees a
- * half-written report, and a failure leaves the previous one in place.
- * @param {string} file
- * @param {string} data
- * @returns {string} the absolute path written
- */
-function writeFileAtomic(file, data) {
-  const abs = path.resolve(file);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  let fd;
+/** Writes the report as leakguard writes dumps: atomically, mode 0600 (it quotes heap contents). */
+function writeReport(file, html) {
   try {
-    // 0600 like the dumps: the report quotes heap contents (strings among the largest objects,
-    // property names in paths), which can be secrets.
-    fd = fs.openSync(tmp, 'wx', 0o600);
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, abs);
+    return commitAtomic(path.resolve(file), 'report', (tmp) => fs.writeFileSync(tmp, html));
   } catch (err) {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* never created, or already renamed */
-    }
-    throw tagFile(ioError(`cannot write ${file}`, err, file), file);
+    throw tagFile(err, file);
   }
-  return abs;
 }
 
 /**
@@ -108,7 +78,7 @@ async function runReport({ values, positionals: files }, ctx, { sizes: SIZES }) 
   if (out !== undefined) {
     const html = renderReport(model);
     if (typeof html !== 'string' || html === '') throw new LeakguardError(codes.INTERNAL, 'the HTML renderer returned no document');
-    const abs = writeFileAtomic(out, html);
+    const abs = writeReport(out, html);
     const suspects = model.leaks && !model.leaks.error ? model.leaks.suspects.length : null;
     const what = [
       `${model.files.length} ${model.files.length === 1 ? 'snapshot' : 'snapshots'}`,
@@ -126,4 +96,4 @@ async function runReport({ values, positionals: files }, ctx, { sizes: SIZES }) 
   return 0;
 }
 
-module.exports = { runReport, writeFileAtomic };
+module.exports = { runReport };
