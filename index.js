@@ -4,7 +4,7 @@
 // and analysis run in Rust on the libuv thread pool (lib/snapshot.js -> src/ -> crates/).
 
 const { codes, LeakguardError } = require('./lib/errors');
-const capture = require('./lib/capture');
+const { writeSnapshot, dumpOnSignal, dumpNearHeapLimit, configure } = require('./lib/capture');
 const { HeapSnapshot, loadSnapshot, loadSnapshotSync } = require('./lib/snapshot');
 const { takeSnapshot, diff, findLeaks } = require('./lib/compare');
 const { checkLeak, assertNoLeak, LeakError } = require('./lib/assert');
@@ -12,12 +12,16 @@ const { memoryUsage, startSampling, MemorySampler } = require('./lib/sampler');
 
 require('./lib/relay').installMainRelay();
 
+// Shorthand properties of plain identifiers only: Node finds a CommonJS module's named exports
+// for `import { findLeaks } from 'leakguard'` by static analysis (cjs-module-lexer), which stops
+// at the first value that is not a bare identifier. Nothing here loads the native addon; the
+// Rust-backed calls load it on first use (lib/native.js).
 module.exports = {
   // capture (node-heapdump compatible)
-  writeSnapshot: capture.writeSnapshot,
-  dumpOnSignal: capture.dumpOnSignal,
-  dumpNearHeapLimit: capture.dumpNearHeapLimit,
-  configure: capture.configure,
+  writeSnapshot,
+  dumpOnSignal,
+  dumpNearHeapLimit,
+  configure,
   // snapshots in Rust memory
   loadSnapshot,
   loadSnapshotSync,

@@ -20,6 +20,7 @@ const timers = require('timers');
 const { performance } = require('perf_hooks');
 const { takeSnapshot, findLeaks, diff } = require('./compare');
 const { LeakguardError, codes, invalidArg } = require('./errors');
+const { binding } = require('./native');
 
 const DEFAULTS = Object.freeze({
   iterations: 100,
@@ -381,6 +382,7 @@ function checkLeak(fn, options) {
   let o;
   try {
     o = normalize(fn, options);
+    binding(); // without the addon, fail before the warmup calls fn hundreds of times for nothing
   } catch (err) {
     return Promise.reject(err);
   }

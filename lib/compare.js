@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { threadId } = require('worker_threads');
-const native = require('./native');
+const { binding } = require('./native');
 const { writeAtomic } = require('./capture')._internal;
 const { loadSnapshot, runJob, handleOf, kOrigin } = require('./snapshot');
 const { LeakguardError, codes, invalidArg } = require('./errors');
@@ -23,6 +23,7 @@ const ORIGIN = `${process.pid}:${threadId}`;
  */
 async function takeSnapshot(options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArg('takeSnapshot(options): options must be an object');
+  binding(); // without the addon, fail before V8 spends seconds writing a snapshot nobody can parse
   if (options.signal && options.signal.aborted) {
     throw new LeakguardError(codes.ABORTED, 'the operation was aborted', { cause: options.signal.reason });
   }
@@ -65,6 +66,7 @@ function sizesOf(o, fn) {
 function diff(base, current, options = {}) {
   let args;
   try {
+    binding(); // without the addon no HeapSnapshot can exist: say so rather than "not a HeapSnapshot"
     if (options === null || typeof options !== 'object') throw invalidArg('diff(base, current, options): options must be an object');
     args = [handleOf(base, 'diff(base)'), handleOf(current, 'diff(current)')];
     checkOrigins([base, current]);
@@ -72,7 +74,7 @@ function diff(base, current, options = {}) {
   } catch (err) {
     return Promise.reject(err);
   }
-  return runJob((job) => native.diffSnapshots(args[0], args[1], job, args[2]), options, 'diff').then(JSON.parse);
+  return runJob((job) => binding().diffSnapshots(args[0], args[1], job, args[2]), options, 'diff').then(JSON.parse);
 }
 
 function optCount(o, name) {
@@ -90,6 +92,7 @@ function findLeaks(snapshots, options = {}) {
   let handles;
   let opts;
   try {
+    binding(); // as in diff()
     if (snapshots === null || typeof snapshots !== 'object') throw invalidArg('findLeaks({ baseline, target, final }): argument must be an object');
     if (options === null || typeof options !== 'object') throw invalidArg('findLeaks(snapshots, options): options must be an object');
     const { baseline, target } = snapshots;
@@ -112,7 +115,7 @@ function findLeaks(snapshots, options = {}) {
   } catch (err) {
     return Promise.reject(err);
   }
-  return runJob((job) => native.findLeaksIn(handles[0], handles[1], handles[2], job, opts), options, 'findLeaks').then(JSON.parse);
+  return runJob((job) => binding().findLeaksIn(handles[0], handles[1], handles[2], job, opts), options, 'findLeaks').then(JSON.parse);
 }
 
 module.exports = { takeSnapshot, diff, findLeaks };

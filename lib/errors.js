@@ -11,6 +11,8 @@ const codes = Object.freeze({
   INTERNAL: 'ERR_LEAKGUARD_INTERNAL',
   LEAK: 'ERR_LEAKGUARD_LEAK',
   TIMEOUT: 'ERR_LEAKGUARD_TIMEOUT',
+  // No compiled addon for this platform (lib/native.js): only the Rust-backed calls fail.
+  NO_BINARY: 'ERR_LEAKGUARD_NO_BINARY',
 });
 
 /** Every error leakguard raises: an Error with a stable `code`. */

@@ -8,7 +8,7 @@ const EventEmitter = require('events');
 const path = require('path');
 const v8 = require('v8');
 const { PerformanceObserver, constants } = require('perf_hooks');
-const native = require('./native');
+const { binding } = require('./native');
 const { fromNative, invalidArg, ioError, LeakguardError } = require('./errors');
 
 /**
@@ -94,7 +94,7 @@ class MemorySampler extends EventEmitter {
     const o = parseOptions(options);
     this.options = o;
     try {
-      this._native = new native.NativeSampler(o.intervalMs, o.maxSamples, JSON.stringify(o.trend));
+      this._native = new (binding().NativeSampler)(o.intervalMs, o.maxSamples, JSON.stringify(o.trend));
     } catch (err) {
       throw fromNative(err);
     }

@@ -3,7 +3,7 @@
 // Snapshots held in Rust memory. Heavy work runs on the libuv thread pool; this file only
 // validates arguments, wires AbortSignal and progress, and maps errors to stable codes.
 
-const native = require('./native');
+const { binding } = require('./native');
 const { fromNative, invalidArg, aborted } = require('./errors');
 
 // Symbol.for, not Symbol(): Jest may load this module more than once in one process, and
@@ -14,7 +14,7 @@ const kOrigin = Symbol.for('leakguard.origin');
 /** A parsed heap snapshot kept in Rust memory. Obtain one from loadSnapshot(). */
 class HeapSnapshot {
   constructor(handle, origin = null) {
-    if (!(handle instanceof native.NativeSnapshot)) {
+    if (!(handle instanceof binding().NativeSnapshot)) {
       throw invalidArg('HeapSnapshot cannot be constructed directly; use loadSnapshot()');
     }
     this[kNative] = handle;
@@ -144,7 +144,13 @@ function runJob(start, { signal, onProgress } = {}, fnName, onLateResult) {
     return Promise.reject(err);
   }
   if (signal && signal.aborted) return Promise.reject(aborted(signal.reason));
-  const job = new native.Job();
+  let job;
+  try {
+    job = new (binding().Job)();
+  } catch (err) {
+    // No addon (ERR_LEAKGUARD_NO_BINARY): these calls return promises, so reject, never throw.
+    return Promise.reject(fromNative(err));
+  }
   return new Promise((resolve, reject) => {
     let settled = false;
     let lastProgress = -1;
@@ -217,7 +223,7 @@ function loadSnapshot(path, options = {}) {
     return Promise.reject(err);
   }
   return runJob(
-    (job) => native.loadSnapshot(require('path').resolve(path), job),
+    (job) => binding().loadSnapshot(require('path').resolve(path), job),
     options,
     'loadSnapshot',
     (late) => late.dispose(),
@@ -228,7 +234,7 @@ function loadSnapshot(path, options = {}) {
 function loadSnapshotSync(path) {
   checkPath(path, 'loadSnapshotSync');
   try {
-    return new HeapSnapshot(native.loadSnapshotSync(require('path').resolve(path)));
+    return new HeapSnapshot(binding().loadSnapshotSync(require('path').resolve(path)));
   } catch (err) {
     throw fromNative(err);
   }

@@ -69,7 +69,8 @@ function reportError(err, io, debug) {
   // Messages can span lines (and carry heap text): squeeze them so the error stays one line.
   const message = cleanText(String((err && err.message) || err).replace(/\s*\n\s*/g, ' '));
   // The file the error concerns, unless the message already names it (I/O errors do).
-  const where = err && err[kFile] !== undefined ? cleanText(err[kFile]) : '';
+  // (Not for a missing addon: that concerns the platform, not the file being loaded.)
+  const where = err && err[kFile] !== undefined && code !== codes.NO_BINARY ? cleanText(err[kFile]) : '';
   const file = where && !message.includes(where) ? ` (${where})` : '';
   const hint = code === codes.INTERNAL && !debug ? ' [a bug? LEAKGUARD_DEBUG=1 shows the stack trace]' : '';
   io.err(`leakguard: ${code}: ${message}${file}${hint}\n`);
