@@ -1,579 +1,593 @@
 // Type definitions for leakguard. The native loader's own types (binding.d.ts) are internal.
+//
+// index.js is CommonJS (`module.exports = { … }`), so this file says `export =` of a namespace:
+// that is the shape TypeScript must assume for every consumer to type-check what Node does
+// (named imports everywhere; `import leakguard from 'leakguard'` from ES modules, and from
+// CommonJS output with esModuleInterop). ES `export` statements here would claim an
+// `__esModule` module without a default export, which the runtime is not.
 
 import { EventEmitter } from 'events';
 
-/** Stable error codes carried by every error leakguard raises (`err.code`). */
-export type LeakguardErrorCode =
-  | 'ERR_LEAKGUARD_PARSE'
-  | 'ERR_LEAKGUARD_IO'
-  | 'ERR_LEAKGUARD_INVALID_ARG'
-  | 'ERR_LEAKGUARD_ABORTED'
-  | 'ERR_LEAKGUARD_MISMATCH'
-  | 'ERR_LEAKGUARD_TOO_LARGE'
-  | 'ERR_LEAKGUARD_INTERNAL'
-  | 'ERR_LEAKGUARD_LEAK'
-  | 'ERR_LEAKGUARD_TIMEOUT';
+declare namespace leakguard {
+  /** Stable error codes carried by every error leakguard raises (`err.code`). */
+  export type LeakguardErrorCode =
+    | 'ERR_LEAKGUARD_PARSE'
+    | 'ERR_LEAKGUARD_IO'
+    | 'ERR_LEAKGUARD_INVALID_ARG'
+    | 'ERR_LEAKGUARD_ABORTED'
+    | 'ERR_LEAKGUARD_MISMATCH'
+    | 'ERR_LEAKGUARD_TOO_LARGE'
+    | 'ERR_LEAKGUARD_INTERNAL'
+    | 'ERR_LEAKGUARD_LEAK'
+    | 'ERR_LEAKGUARD_TIMEOUT'
+    | 'ERR_LEAKGUARD_NO_BINARY';
 
-/** The error class behind every leakguard failure. */
-export declare class LeakguardError extends Error {
-  readonly code: LeakguardErrorCode;
-  /** For ERR_LEAKGUARD_PARSE: the byte offset in the file where parsing failed. */
-  readonly offset?: number;
-  /** For ERR_LEAKGUARD_IO: the path involved. */
-  readonly path?: string;
-  /** For ERR_LEAKGUARD_IO: the underlying errno code (`ENOSPC`, `ENOENT`, …). */
-  readonly errno?: string;
-  readonly syscall?: string;
-}
+  /** The error class behind every leakguard failure. */
+  export class LeakguardError extends Error {
+    readonly code: LeakguardErrorCode;
+    /** For ERR_LEAKGUARD_PARSE: the byte offset in the file where parsing failed. */
+    readonly offset?: number;
+    /** For ERR_LEAKGUARD_IO: the path involved. */
+    readonly path?: string;
+    /** For ERR_LEAKGUARD_IO: the underlying errno code (`ENOSPC`, `ENOENT`, …). */
+    readonly errno?: string;
+    readonly syscall?: string;
+    /** For ERR_LEAKGUARD_NO_BINARY: the platform the addon was looked for (`linux-x64-gnu`, `darwin-arm64`, …); `cause` has the loader's error. */
+    readonly platform?: string;
+  }
 
-/** The error codes, by short name. */
-export declare const codes: {
-  readonly PARSE: 'ERR_LEAKGUARD_PARSE';
-  readonly IO: 'ERR_LEAKGUARD_IO';
-  readonly INVALID_ARG: 'ERR_LEAKGUARD_INVALID_ARG';
-  readonly ABORTED: 'ERR_LEAKGUARD_ABORTED';
-  readonly MISMATCH: 'ERR_LEAKGUARD_MISMATCH';
-  readonly TOO_LARGE: 'ERR_LEAKGUARD_TOO_LARGE';
-  readonly INTERNAL: 'ERR_LEAKGUARD_INTERNAL';
-  readonly LEAK: 'ERR_LEAKGUARD_LEAK';
-  readonly TIMEOUT: 'ERR_LEAKGUARD_TIMEOUT';
-};
+  /** The error codes, by short name. */
+  export const codes: {
+    readonly PARSE: 'ERR_LEAKGUARD_PARSE';
+    readonly IO: 'ERR_LEAKGUARD_IO';
+    readonly INVALID_ARG: 'ERR_LEAKGUARD_INVALID_ARG';
+    readonly ABORTED: 'ERR_LEAKGUARD_ABORTED';
+    readonly MISMATCH: 'ERR_LEAKGUARD_MISMATCH';
+    readonly TOO_LARGE: 'ERR_LEAKGUARD_TOO_LARGE';
+    readonly INTERNAL: 'ERR_LEAKGUARD_INTERNAL';
+    readonly LEAK: 'ERR_LEAKGUARD_LEAK';
+    readonly TIMEOUT: 'ERR_LEAKGUARD_TIMEOUT';
+    readonly NO_BINARY: 'ERR_LEAKGUARD_NO_BINARY';
+  };
 
-// ---------------------------------------------------------------------------------------------
-// Capture (node-heapdump compatible)
-
-/**
- * Writes a V8 heap snapshot of the current thread's isolate, node-heapdump style.
- *
- * Without `filename`, writes `heapdump-<sec>.<usec>.heapsnapshot` into the directory set by
- * `configure({ directory })`, else the current directory. A relative `filename` is resolved
- * against the current directory. The file appears atomically (temp file + rename) with mode
- * 0600. Returns the absolute path. With a callback, it is called with `(null, path)` or
- * `(err)` (then the return value is `undefined`); without, errors are thrown. I/O failures
- * (bad path, unwritable directory, full disk) have `code` `ERR_LEAKGUARD_IO` and leave no file.
- */
-export declare function writeSnapshot(
-  filename?: string,
-  callback?: (err: LeakguardError | null, filename?: string) => void,
-): string;
-export declare function writeSnapshot(callback: (err: LeakguardError | null, filename?: string) => void): string;
-
-/** Defaults shared by the capture functions. */
-export interface ConfigureOptions {
-  /** Directory for unnamed dumps (`null` = the current directory at dump time). */
-  directory?: string | null;
-}
-/** Sets capture defaults; returns the settings now in force. */
-export declare function configure(options: ConfigureOptions): { directory: string | null };
-
-/** Options of dumpOnSignal(). */
-export interface DumpOnSignalOptions {
-  /** Signal to listen for. Default `'SIGUSR2'`. */
-  signal?: NodeJS.Signals;
-  /** Where dumps go (created 0700 if missing). Default: `configure()`'s directory, else cwd. */
-  directory?: string;
-  /** Keep at most this many `heapdump-*.heapsnapshot` files in `directory`; older ones are deleted. Default: no limit. */
-  maxFiles?: number;
-  /** Signals closer together than this collapse into one trailing dump. Default 1000. */
-  minIntervalMs?: number;
-  /** Called with the path of each completed dump. */
-  onDump?: (file: string) => void;
-  /** Called with each failure (default: a process warning; never a crash). */
-  onError?: (err: LeakguardError) => void;
-}
-/**
- * Dumps a snapshot whenever `signal` arrives. Off unless called. The app's own listeners for
- * the signal keep running. In a worker thread the main thread relays the signal (the main
- * thread must have loaded leakguard too). Returns a function that uninstalls it.
- */
-export declare function dumpOnSignal(options?: DumpOnSignalOptions): () => void;
-
-/** Options of dumpNearHeapLimit(). */
-export interface DumpNearHeapLimitOptions {
-  /** Where dumps go. Default: `configure()`'s directory, else cwd. */
-  directory?: string;
-  /** At most this many dumps. Default 1. */
-  maxCount?: number;
-  /** Dump when the old generation’s use reaches threshold × its limit (checked after each major GC). Default 0.8. */
-  threshold?: number;
-  /** Also arm V8's in-allocation near-limit hook (Node's own file names, written to cwd or --diagnostic-dir). */
-  native?: boolean;
-  onDump?: (file: string) => void;
-  onError?: (err: LeakguardError) => void;
-}
-/** Writes a snapshot when the heap approaches its limit. Returns a function that disarms it. */
-export declare function dumpNearHeapLimit(options?: DumpNearHeapLimitOptions): () => void;
-
-// ---------------------------------------------------------------------------------------------
-// Snapshots in Rust memory
-
-/** Options of loadSnapshot(). */
-export interface LoadOptions {
-  /** Aborting rejects with `ERR_LEAKGUARD_ABORTED` at once; the worker stops within milliseconds. */
-  signal?: AbortSignal;
-  /** Called with the fraction done (0..1), at most every 50 ms, and with 1 at the end. */
-  onProgress?: (fraction: number) => void;
-}
-
-/** A parsed heap snapshot held in Rust memory. */
-export declare class HeapSnapshot {
-  private constructor();
-  /** Number of nodes (heap objects, including synthetic roots). */
-  readonly nodeCount: number;
-  /** Number of edges (references). */
-  readonly edgeCount: number;
-  /** Sum of all self sizes, in bytes. */
-  readonly totalSize: number;
-  /** Approximate bytes of native memory this snapshot holds: the graph, plus the analysis once computed; 0 after dispose(). */
-  readonly memoryBytes: number;
-  /** Whether dispose() was called. */
-  readonly disposed: boolean;
-  /** For snapshots from takeSnapshot(): `"<pid>:<threadId>"` of the heap shown; null for files. */
-  readonly origin: string | null;
-  /** Frees the native memory now (the garbage collector frees it otherwise). */
-  dispose(): void;
+  // ---------------------------------------------------------------------------------------------
+  // Capture (node-heapdump compatible)
 
   /**
-   * Per-class rows, biggest retained size first. The first analysis call computes distances,
-   * dominators and retained sizes on a worker thread and caches them.
+   * Writes a V8 heap snapshot of the current thread's isolate, node-heapdump style.
+   *
+   * Without `filename`, writes `heapdump-<sec>.<usec>.heapsnapshot` into the directory set by
+   * `configure({ directory })`, else the current directory. A relative `filename` is resolved
+   * against the current directory. The file appears atomically (temp file + rename) with mode
+   * 0600. Returns the absolute path. With a callback, it is called with `(null, path)` or
+   * `(err)` (then the return value is `undefined`); without, errors are thrown. I/O failures
+   * (bad path, unwritable directory, full disk) have `code` `ERR_LEAKGUARD_IO` and leave no file.
    */
-  summary(options?: SummaryOptions): Promise<ClassRow[]>;
-  /** Objects of one class (default: 100, biggest retained size first). */
-  objects(className: string, options?: ObjectsOptions): Promise<ObjectRow[]>;
+  export function writeSnapshot(
+    filename?: string,
+    callback?: (err: LeakguardError | null, filename?: string) => void,
+  ): string;
+  export function writeSnapshot(callback: (err: LeakguardError | null, filename?: string) => void): string;
+
+  /** Defaults shared by the capture functions. */
+  export interface ConfigureOptions {
+    /** Directory for unnamed dumps (`null` = the current directory at dump time). */
+    directory?: string | null;
+  }
+  /** Sets capture defaults; returns the settings now in force. */
+  export function configure(options: ConfigureOptions): { directory: string | null };
+
+  /** Options of dumpOnSignal(). */
+  export interface DumpOnSignalOptions {
+    /** Signal to listen for. Default `'SIGUSR2'`. */
+    signal?: NodeJS.Signals;
+    /** Where dumps go (created 0700 if missing). Default: `configure()`'s directory, else cwd. */
+    directory?: string;
+    /** Keep at most this many `heapdump-*.heapsnapshot` files in `directory`; older ones are deleted. Default: no limit. */
+    maxFiles?: number;
+    /** Signals closer together than this collapse into one trailing dump. Default 1000. */
+    minIntervalMs?: number;
+    /** Called with the path of each completed dump. */
+    onDump?: (file: string) => void;
+    /** Called with each failure (default: a process warning; never a crash). */
+    onError?: (err: LeakguardError) => void;
+  }
   /**
-   * The `n` objects with the biggest retained size (default 20), among those a user root reaches
-   * (as in DevTools; objects held only by V8's internal roots, with a `distance` of 100000000 or
-   * more, and synthetic roots are left out).
+   * Dumps a snapshot whenever `signal` arrives. Off unless called. The app's own listeners for
+   * the signal keep running. In a worker thread the main thread relays the signal (the main
+   * thread must have loaded leakguard too). Returns a function that uninstalls it.
    */
-  largestObjects(n?: number, options?: AnalysisOptions): Promise<ObjectRow[]>;
+  export function dumpOnSignal(options?: DumpOnSignalOptions): () => void;
+
+  /** Options of dumpNearHeapLimit(). */
+  export interface DumpNearHeapLimitOptions {
+    /** Where dumps go. Default: `configure()`'s directory, else cwd. */
+    directory?: string;
+    /** At most this many dumps. Default 1. */
+    maxCount?: number;
+    /** Dump when the old generation’s use reaches threshold × its limit (checked after each major GC). Default 0.8. */
+    threshold?: number;
+    /** Also arm V8's in-allocation near-limit hook (Node's own file names, written to cwd or --diagnostic-dir). */
+    native?: boolean;
+    onDump?: (file: string) => void;
+    onError?: (err: LeakguardError) => void;
+  }
+  /** Writes a snapshot when the heap approaches its limit. Returns a function that disarms it. */
+  export function dumpNearHeapLimit(options?: DumpNearHeapLimitOptions): () => void;
+
+  // ---------------------------------------------------------------------------------------------
+  // Snapshots in Rust memory
+
+  /** Options of loadSnapshot(). */
+  export interface LoadOptions {
+    /** Aborting rejects with `ERR_LEAKGUARD_ABORTED` at once; the worker stops within milliseconds. */
+    signal?: AbortSignal;
+    /** Called with the fraction done (0..1), at most every 50 ms, and with 1 at the end. */
+    onProgress?: (fraction: number) => void;
+  }
+
+  /** A parsed heap snapshot held in Rust memory. */
+  export class HeapSnapshot {
+    private constructor();
+    /** Number of nodes (heap objects, including synthetic roots). */
+    readonly nodeCount: number;
+    /** Number of edges (references). */
+    readonly edgeCount: number;
+    /** Sum of all self sizes, in bytes. */
+    readonly totalSize: number;
+    /** Approximate bytes of native memory this snapshot holds: the graph, plus the analysis once computed; 0 after dispose(). */
+    readonly memoryBytes: number;
+    /** Whether dispose() was called. */
+    readonly disposed: boolean;
+    /** For snapshots from takeSnapshot(): `"<pid>:<threadId>"` of the heap shown; null for files. */
+    readonly origin: string | null;
+    /** Frees the native memory now (the garbage collector frees it otherwise). */
+    dispose(): void;
+
+    /**
+     * Per-class rows, biggest retained size first. The first analysis call computes distances,
+     * dominators and retained sizes on a worker thread and caches them.
+     */
+    summary(options?: SummaryOptions): Promise<ClassRow[]>;
+    /** Objects of one class (default: 100, biggest retained size first). */
+    objects(className: string, options?: ObjectsOptions): Promise<ObjectRow[]>;
+    /**
+     * The `n` objects with the biggest retained size (default 20), among those a user root reaches
+     * (as in DevTools; objects held only by V8's internal roots, with a `distance` of 100000000 or
+     * more, and synthetic roots are left out).
+     */
+    largestObjects(n?: number, options?: AnalysisOptions): Promise<ObjectRow[]>;
+    /**
+     * Why an object is alive: the chain of references from a user root (usually the global
+     * object) down to it. Resolves null for an object nothing retains.
+     */
+    retainerPath(id: number, options?: RetainerPathOptions): Promise<RetainerPath | null>;
+  }
+
+  /** `'devtools'` (default): current DevTools sizes, where the self size of an internal array or
+   * hidden object with a single owner is counted in that owner; `'raw'`: V8's sizes as written. */
+  export type SizeMode = 'devtools' | 'raw';
+
+  /** Options shared by every analysis call. */
+  export interface AnalysisOptions {
+    sizes?: SizeMode;
+    /** Aborting rejects with `ERR_LEAKGUARD_ABORTED` at once. */
+    signal?: AbortSignal;
+    /** Called with the fraction done while the analysis is computed. */
+    onProgress?: (fraction: number) => void;
+  }
+  export interface SummaryOptions extends AnalysisOptions {
+    /** At most this many rows. */
+    top?: number;
+  }
+  export interface ObjectsOptions extends AnalysisOptions {
+    limit?: number;
+    sortBy?: 'retained' | 'shallow' | 'distance' | 'id';
+  }
+  export interface RetainerPathOptions {
+    /** `'devtools'` (default): the chain DevTools' Retainers view expands (each step takes the
+     * retainer closest to a root); `'shortest'`: a true shortest path from a root. */
+    kind?: 'devtools' | 'shortest';
+    /** Longest path returned (default 20 edges, as DevTools). */
+    maxSteps?: number;
+    signal?: AbortSignal;
+    onProgress?: (fraction: number) => void;
+  }
+
+  /** One row of the class summary. */
+  export interface ClassRow {
+    className: string;
+    count: number;
+    /** Sum of self sizes, bytes. */
+    shallowSize: number;
+    /** Memory freed if all objects of the class were freed (no double counting), bytes. */
+    retainedSize: number;
+    /** Shortest distance of a member from a user root (−5: unreachable). */
+    distance: number;
+  }
+
+  /** One object. */
+  export interface ObjectRow {
+    /** V8's object id, stable across snapshots of one heap. */
+    id: number;
+    className: string;
+    name: string;
+    shallowSize: number;
+    retainedSize: number;
+    distance: number;
+  }
+
+  /** One step of a retainer path. */
+  export interface PathStep {
+    id: number;
+    className: string;
+    name: string;
+    /** The reference from the previous step to this one; null on the first step. Type `'indirect'` (name `'…'`) when a leak report shortens a long chain (a linked list) between a holder and the object. */
+    edge: { type: string; name: string } | null;
+  }
+
+  /** A chain of references that keeps an object alive, root side first. */
+  export interface RetainerPath {
+    steps: PathStep[];
+    /** One line, e.g. `Window → ->requests (Map) → {table} (array) → [7] → IncomingMessage`. */
+    text: string;
+    kind: 'devtools' | 'shortest';
+    /** Whether the path reaches a root (false when cut by maxSteps or stuck in garbage). */
+    complete: boolean;
+  }
+
   /**
-   * Why an object is alive: the chain of references from a user root (usually the global
-   * object) down to it. Resolves null for an object nothing retains.
+   * Parses a `.heapsnapshot` file on a worker thread. Corrupt input rejects with
+   * `ERR_LEAKGUARD_PARSE` (with `offset`), a missing or unreadable file with `ERR_LEAKGUARD_IO`.
    */
-  retainerPath(id: number, options?: RetainerPathOptions): Promise<RetainerPath | null>;
-}
+  export function loadSnapshot(path: string, options?: LoadOptions): Promise<HeapSnapshot>;
+  /** loadSnapshot on the calling thread (blocks it): for scripts and command-line tools. */
+  export function loadSnapshotSync(path: string): HeapSnapshot;
 
-/** `'devtools'` (default): current DevTools sizes, where the self size of an internal array or
- * hidden object with a single owner is counted in that owner; `'raw'`: V8's sizes as written. */
-export type SizeMode = 'devtools' | 'raw';
+  // ---------------------------------------------------------------------------------------------
+  // In-memory snapshots, diff and the leak finder
 
-/** Options shared by every analysis call. */
-export interface AnalysisOptions {
-  sizes?: SizeMode;
-  /** Aborting rejects with `ERR_LEAKGUARD_ABORTED` at once. */
-  signal?: AbortSignal;
-  /** Called with the fraction done while the analysis is computed. */
-  onProgress?: (fraction: number) => void;
-}
-export interface SummaryOptions extends AnalysisOptions {
-  /** At most this many rows. */
-  top?: number;
-}
-export interface ObjectsOptions extends AnalysisOptions {
-  limit?: number;
-  sortBy?: 'retained' | 'shallow' | 'distance' | 'id';
-}
-export interface RetainerPathOptions {
-  /** `'devtools'` (default): the chain DevTools' Retainers view expands (each step takes the
-   * retainer closest to a root); `'shortest'`: a true shortest path from a root. */
-  kind?: 'devtools' | 'shortest';
-  /** Longest path returned (default 20 edges, as DevTools). */
-  maxSteps?: number;
-  signal?: AbortSignal;
-  onProgress?: (fraction: number) => void;
-}
-
-/** One row of the class summary. */
-export interface ClassRow {
-  className: string;
-  count: number;
-  /** Sum of self sizes, bytes. */
-  shallowSize: number;
-  /** Memory freed if all objects of the class were freed (no double counting), bytes. */
-  retainedSize: number;
-  /** Shortest distance of a member from a user root (−5: unreachable). */
-  distance: number;
-}
-
-/** One object. */
-export interface ObjectRow {
-  /** V8's object id, stable across snapshots of one heap. */
-  id: number;
-  className: string;
-  name: string;
-  shallowSize: number;
-  retainedSize: number;
-  distance: number;
-}
-
-/** One step of a retainer path. */
-export interface PathStep {
-  id: number;
-  className: string;
-  name: string;
-  /** The reference from the previous step to this one; null on the first step. Type `'indirect'` (name `'…'`) when a leak report shortens a long chain (a linked list) between a holder and the object. */
-  edge: { type: string; name: string } | null;
-}
-
-/** A chain of references that keeps an object alive, root side first. */
-export interface RetainerPath {
-  steps: PathStep[];
-  /** One line, e.g. `Window → ->requests (Map) → {table} (array) → [7] → IncomingMessage`. */
-  text: string;
-  kind: 'devtools' | 'shortest';
-  /** Whether the path reaches a root (false when cut by maxSteps or stuck in garbage). */
-  complete: boolean;
-}
-
-/**
- * Parses a `.heapsnapshot` file on a worker thread. Corrupt input rejects with
- * `ERR_LEAKGUARD_PARSE` (with `offset`), a missing or unreadable file with `ERR_LEAKGUARD_IO`.
- */
-export declare function loadSnapshot(path: string, options?: LoadOptions): Promise<HeapSnapshot>;
-/** loadSnapshot on the calling thread (blocks it): for scripts and command-line tools. */
-export declare function loadSnapshotSync(path: string): HeapSnapshot;
-
-// ---------------------------------------------------------------------------------------------
-// In-memory snapshots, diff and the leak finder
-
-/** Options of takeSnapshot(). */
-export interface TakeSnapshotOptions extends LoadOptions {
-  /** Where the private temp file goes while it is parsed (default: os.tmpdir()). */
-  tmpdir?: string;
-}
-/**
- * Captures this thread's heap and loads it into Rust memory. The capture blocks (V8 does it
- * synchronously); the parse runs off the event loop. No file is left behind.
- */
-export declare function takeSnapshot(options?: TakeSnapshotOptions): Promise<HeapSnapshot>;
-
-/** One row of a comparison (DevTools Comparison view). */
-export interface DiffRow {
-  className: string;
-  /** Objects of the class in `current` whose id is not in `base`. */
-  addedCount: number;
-  /** Objects of the class in `base` whose id is not in `current`. */
-  removedCount: number;
-  countDelta: number;
-  addedSize: number;
-  removedSize: number;
-  sizeDelta: number;
-}
-/**
- * Per-class changes from `base` to `current`, objects matched by V8 id; classes with nothing
- * new or deleted are omitted; biggest size delta first. Snapshots of different heaps reject
- * with `ERR_LEAKGUARD_MISMATCH`.
- */
-export declare function diff(base: HeapSnapshot, current: HeapSnapshot, options?: AnalysisOptions): Promise<DiffRow[]>;
-
-/** Options of findLeaks(). */
-export interface FindLeaksOptions extends AnalysisOptions {
-  /** Ignore groups with fewer objects (default 5). */
-  minCount?: number;
-  /** Ignore groups retaining fewer bytes (default 0). */
-  minRetainedSize?: number;
-  /** Classes never reported (known, accepted growth). */
-  ignoreClasses?: string[];
-  /** Sample ids and paths per suspect (default 5). */
-  maxSamples?: number;
-  pathKind?: 'devtools' | 'shortest';
-  maxPathSteps?: number;
-}
-/** A group of leaked objects of one class held by the same path. */
-export interface LeakSuspect {
-  className: string;
-  count: number;
-  /** Memory that would be freed with them (they are disjoint in the dominator tree). */
-  retainedSize: number;
-  shallowSize: number;
-  /** Ids of the biggest members (in the final snapshot). */
-  sampleIds: number[];
-  /** Why the samples are alive. */
-  paths: RetainerPath[];
-  /** The path with indices normalised: what the group has in common. */
-  shape: string;
+  /** Options of takeSnapshot(). */
+  export interface TakeSnapshotOptions extends LoadOptions {
+    /** Where the private temp file goes while it is parsed (default: os.tmpdir()). */
+    tmpdir?: string;
+  }
   /**
-   * Index in `suspects` of another suspect whose objects the first path runs through (e.g.
-   * sockets kept alive by leaked requests): a consequence of that leak, fixed with it. Else null.
+   * Captures this thread's heap and loads it into Rust memory. The capture blocks (V8 does it
+   * synchronously); the parse runs off the event loop. No file is left behind.
    */
-  heldVia: number | null;
-}
-/** What findLeaks() found. */
-export interface LeakReport {
-  /** Biggest retained size first. */
-  suspects: LeakSuspect[];
-  /** Objects in `target` that were not in `baseline`. */
-  newInTarget: number;
-  /** Of those, how many are still alive in `final`. */
-  stillAlive: number;
-  nodes: { baseline: number; target: number; final: number };
-}
-/**
- * The three-snapshot method: objects created after `baseline`, present in `target` and still
- * alive in `final`, without internal noise (code, hidden objects, internal arrays, anything
- * owned by another suspect), grouped by class and retainer path, biggest first, each with the
- * chain of references from a root that keeps it alive.
- */
-export declare function findLeaks(
-  snapshots: { baseline: HeapSnapshot; target: HeapSnapshot; final: HeapSnapshot },
-  options?: FindLeaksOptions,
-): Promise<LeakReport>;
+  export function takeSnapshot(options?: TakeSnapshotOptions): Promise<HeapSnapshot>;
 
-// ---------------------------------------------------------------------------------------------
-// Leak assertions for tests
-
-/** Options of checkLeak() / assertNoLeak() (and of the Jest and Mocha helpers). */
-export interface LeakCheckOptions {
-  /** Calls per measured round (two rounds). Default 100; at least 2. */
-  iterations?: number;
-  /** Calls before the baseline snapshot (fills bounded caches, lazy init, JIT). Default max(10, iterations). */
-  warmup?: number;
-  /** A class leaks when this many of its objects per call from round 1 survive round 2. Default 0.5. */
-  threshold?: number;
-  /** …and at least this many of them in all (a floor against small constant noise). Default 10. */
-  minCount?: number;
+  /** One row of a comparison (DevTools Comparison view). */
+  export interface DiffRow {
+    className: string;
+    /** Objects of the class in `current` whose id is not in `base`. */
+    addedCount: number;
+    /** Objects of the class in `base` whose id is not in `current`. */
+    removedCount: number;
+    countDelta: number;
+    addedSize: number;
+    removedSize: number;
+    sizeDelta: number;
+  }
   /**
-   * Secondary signal: a class whose heap size grows by at least this many bytes per call in both
-   * rounds is reported even when none of its objects survive (a string copied into a longer one
-   * on every call). Default 16; `false` turns the signal off.
+   * Per-class changes from `base` to `current`, objects matched by V8 id; classes with nothing
+   * new or deleted are omitted; biggest size delta first. Snapshots of different heaps reject
+   * with `ERR_LEAKGUARD_MISMATCH`.
    */
-  byteThreshold?: number | false;
-  /** Classes never reported (known, accepted growth). */
-  ignoreClasses?: string[];
-  /** Rejects with `ERR_LEAKGUARD_TIMEOUT` when the whole check takes longer. Default 60000; `Infinity` for none. */
-  timeoutMs?: number;
-  /** Full GCs (each after a macrotask) before each snapshot. Default 3. */
-  gcRounds?: number;
-  /** Size semantics of the analysis (default 'devtools'). */
-  sizes?: SizeMode;
-  /** Aborting stops the check and rejects with `ERR_LEAKGUARD_ABORTED`. */
-  signal?: AbortSignal;
+  export function diff(base: HeapSnapshot, current: HeapSnapshot, options?: AnalysisOptions): Promise<DiffRow[]>;
+
+  /** Options of findLeaks(). */
+  export interface FindLeaksOptions extends AnalysisOptions {
+    /** Ignore groups with fewer objects (default 5). */
+    minCount?: number;
+    /** Ignore groups retaining fewer bytes (default 0). */
+    minRetainedSize?: number;
+    /** Classes never reported (known, accepted growth). */
+    ignoreClasses?: string[];
+    /** Sample ids and paths per suspect (default 5). */
+    maxSamples?: number;
+    pathKind?: 'devtools' | 'shortest';
+    maxPathSteps?: number;
+  }
+  /** A group of leaked objects of one class held by the same path. */
+  export interface LeakSuspect {
+    className: string;
+    count: number;
+    /** Memory that would be freed with them (they are disjoint in the dominator tree). */
+    retainedSize: number;
+    shallowSize: number;
+    /** Ids of the biggest members (in the final snapshot). */
+    sampleIds: number[];
+    /** Why the samples are alive. */
+    paths: RetainerPath[];
+    /** The path with indices normalised: what the group has in common. */
+    shape: string;
+    /**
+     * Index in `suspects` of another suspect whose objects the first path runs through (e.g.
+     * sockets kept alive by leaked requests): a consequence of that leak, fixed with it. Else null.
+     */
+    heldVia: number | null;
+  }
+  /** What findLeaks() found. */
+  export interface LeakReport {
+    /** Biggest retained size first. */
+    suspects: LeakSuspect[];
+    /** Objects in `target` that were not in `baseline`. */
+    newInTarget: number;
+    /** Of those, how many are still alive in `final`. */
+    stillAlive: number;
+    nodes: { baseline: number; target: number; final: number };
+  }
+  /**
+   * The three-snapshot method: objects created after `baseline`, present in `target` and still
+   * alive in `final`, without internal noise (code, hidden objects, internal arrays, anything
+   * owned by another suspect), grouped by class and retainer path, biggest first, each with the
+   * chain of references from a root that keeps it alive.
+   */
+  export function findLeaks(
+    snapshots: { baseline: HeapSnapshot; target: HeapSnapshot; final: HeapSnapshot },
+    options?: FindLeaksOptions,
+  ): Promise<LeakReport>;
+
+  // ---------------------------------------------------------------------------------------------
+  // Leak assertions for tests
+
+  /** Options of checkLeak() / assertNoLeak() (and of the Jest and Mocha helpers). */
+  export interface LeakCheckOptions {
+    /** Calls per measured round (two rounds). Default 100; at least 2. */
+    iterations?: number;
+    /** Calls before the baseline snapshot (fills bounded caches, lazy init, JIT). Default max(10, iterations). */
+    warmup?: number;
+    /** A class leaks when this many of its objects per call from round 1 survive round 2. Default 0.5. */
+    threshold?: number;
+    /** …and at least this many of them in all (a floor against small constant noise). Default 10. */
+    minCount?: number;
+    /**
+     * Secondary signal: a class whose heap size grows by at least this many bytes per call in both
+     * rounds is reported even when none of its objects survive (a string copied into a longer one
+     * on every call). Default 16; `false` turns the signal off.
+     */
+    byteThreshold?: number | false;
+    /** Classes never reported (known, accepted growth). */
+    ignoreClasses?: string[];
+    /** Rejects with `ERR_LEAKGUARD_TIMEOUT` when the whole check takes longer. Default 60000; `Infinity` for none. */
+    timeoutMs?: number;
+    /** Full GCs (each after a macrotask) before each snapshot. Default 3. */
+    gcRounds?: number;
+    /** Size semantics of the analysis (default 'devtools'). */
+    sizes?: SizeMode;
+    /** Aborting stops the check and rejects with `ERR_LEAKGUARD_ABORTED`. */
+    signal?: AbortSignal;
+  }
+
+  /** One class whose objects outlive the calls that made them. */
+  export interface LeakCheckSuspect {
+    className: string;
+    /** Objects made in round 1 (`iterations` calls) and alive after round 2. */
+    count: number;
+    /** `count / iterations`. */
+    perIteration: number;
+    /** Bytes they keep alive. */
+    retainedSize: number;
+    /** Why a sample is alive: the retainer path text from a root. */
+    path: string;
+    /** Sample paths of the different holders (most objects first). */
+    paths: string[];
+    /** The class of another suspect whose leaked objects keep these alive (findLeaks' `heldVia`), else null. */
+    via: string | null;
+    /** The number of calls in round 1. */
+    calls: number;
+  }
+
+  /** A class whose heap size grows in both rounds (the secondary, bytes signal). */
+  export interface LeakCheckGrowth {
+    className: string;
+    /** The smaller of the two rounds' growth, per call. */
+    bytesPerIteration: number;
+    /** Growth of the class in round 1 and round 2, bytes. */
+    sizeDelta: [number, number];
+    /** Where the memory that round 2 added is held (a retainer path), or ''. */
+    path: string;
+    calls: number;
+  }
+
+  /** What checkLeak() found. */
+  export interface LeakCheckResult {
+    /** Whether a class crossed `threshold` objects per call, or grew by `byteThreshold` bytes per call in both rounds. */
+    leaked: boolean;
+    iterations: number;
+    warmup: number;
+    threshold: number;
+    byteThreshold: number;
+    /** Classes above the threshold, most objects per call first. */
+    suspects: LeakCheckSuspect[];
+    /** Classes growing by at least `byteThreshold` per call in both rounds. */
+    growth: LeakCheckGrowth[];
+    /** findLeaks' full report (every group, down to one object). */
+    report: LeakReport;
+    /** Heap snapshots taken (3). */
+    snapshots: number;
+    durationMs: number;
+  }
+
+  /**
+   * Calls `fn` (sync or async; awaited) `warmup` times, then two rounds of `iterations` calls
+   * between three heap snapshots, each after full GCs (no --expose-gc needed), and tells whether
+   * the objects its calls create survive in a number that grows with the calls. An error thrown
+   * by `fn` rejects as is.
+   */
+  export function checkLeak(fn: () => unknown, options?: LeakCheckOptions): Promise<LeakCheckResult>;
+  /** checkLeak(), rejecting with a LeakError when `fn` leaks; resolves with the result otherwise. */
+  export function assertNoLeak(fn: () => unknown, options?: LeakCheckOptions): Promise<LeakCheckResult>;
+
+  /** The assertion failure of assertNoLeak (and the message of the Jest matcher). */
+  export class LeakError extends LeakguardError {
+    readonly code: 'ERR_LEAKGUARD_LEAK';
+    readonly result: LeakCheckResult;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Memory sampling and trend-based leak alerts
+
+  /** One memory reading (bytes). */
+  export interface MemoryUsage {
+    rss: number;
+    heapTotal: number;
+    heapUsed: number;
+    external: number;
+    arrayBuffers: number;
+    /** V8's heap limit (`v8.getHeapStatistics().heap_size_limit`). */
+    heapSizeLimit: number;
+    /** Contexts (vm contexts, iframes) that are detached but still alive: a leak sign. */
+    numberOfDetachedContexts: number;
+  }
+  /** `process.memoryUsage()` plus V8's heap limit and detached contexts; cheap to call often. */
+  export function memoryUsage(): MemoryUsage;
+
+  /** Options of startSampling(). */
+  export interface SamplingOptions {
+    /** Sampling period of RSS (Rust thread) and of the JS heap figures (timer). Default 1000, at least 10. */
+    intervalMs?: number;
+    /** Capacity of each ring buffer (RSS, heap, GC points). Default 3600, at least 16. */
+    maxSamples?: number;
+    /** Trend window: the newest this many post-GC points. Default 30. */
+    window?: number;
+    /** …and only points at most this old (ms before the newest). Default: no limit. */
+    windowMs?: number;
+    /** Presets of the thresholds below. Default `'normal'`. */
+    sensitivity?: 'low' | 'normal' | 'high';
+    /** No verdict with fewer post-GC points in the window. Default 12. */
+    minPoints?: number;
+    /** Minimum Theil–Sen slope (normal: 16 KiB/min). */
+    minSlopeBytesPerMinute?: number;
+    /** Minimum Mann–Kendall confidence of an increase, 0..1 (normal: 0.99). */
+    minConfidence?: number;
+    /** Minimum growth over the window (normal: 1 MiB). */
+    minGrowthBytes?: number;
+    /** Minimum growth relative to the window's start (normal: 0.05). */
+    minGrowthRatio?: number;
+    /** `'snapshot'`: write a heap snapshot into `directory` on a leak alert (at most `maxSnapshots`); a function: called with the report. */
+    onLeak?: 'snapshot' | ((report: TrendReport) => void);
+    /** Where leak snapshots go (created 0700 if missing). Default: cwd. */
+    directory?: string;
+    /** Leak snapshots at most. Default 1. */
+    maxSnapshots?: number;
+  }
+
+  /** A point of a series: ms since the epoch and bytes. */
+  export interface SamplePoint {
+    time: number;
+    value: number;
+  }
+  /** One reading of the JS heap figures. */
+  export interface HeapSample {
+    time: number;
+    rss: number;
+    heapTotal: number;
+    heapUsed: number;
+    external: number;
+    arrayBuffers: number;
+  }
+  /** The heap after a major GC. */
+  export interface GcSample {
+    time: number;
+    /** Heap used outside the young generation: the post-GC baseline the trend is computed on. */
+    baseline: number;
+    heapUsed: number;
+  }
+  /** What a 'gc' event carries. */
+  export interface GcEvent extends GcSample {
+    durationMs: number;
+  }
+  /** What a 'sample' event carries. */
+  export interface SampleEvent extends MemoryUsage {
+    time: number;
+  }
+
+  /** The trend test over one window (the 'leak' and 'stats' payload, and trend()). */
+  export interface TrendReport {
+    verdict: 'insufficient' | 'flat' | 'growing' | 'leak';
+    leak: boolean;
+    /** No meaningful growth: re-arms the alert after a leak episode. */
+    flat: boolean;
+    /** The first condition of the rule that failed, or `'leak'`. */
+    reason: 'too few points' | 'slope below minimum' | 'confidence below threshold' | 'growth too small' | 'levelled off' | 'leak';
+    /** Points in the window. */
+    window: number;
+    windowMs: number;
+    /** Theil–Sen slope (median of pairwise slopes). */
+    slopeBytesPerMinute: number;
+    /** Mann–Kendall one-sided confidence that the series increases. */
+    confidence: number;
+    pValue: number;
+    z: number;
+    mannKendallS: number;
+    /** Share of pairwise slopes that are positive. */
+    positiveFraction: number;
+    /** Median of the window's first third. */
+    baselineStart: number;
+    /** Median of the window's middle third. */
+    baselineMiddle: number;
+    /** Median of the window's last third. */
+    baselineEnd: number;
+    growthBytes: number;
+    growthRatio: number;
+    /** (baselineEnd − baselineMiddle) / growthBytes: about 0.5 while memory keeps growing, about 0 once it levelled off in the older part of the window (a leak needs ≥ 0.3). */
+    recentGrowthShare: number;
+    /** Slope and confidence of the newest third (a plateau has none). */
+    tailSlopeBytesPerMinute: number;
+    tailConfidence: number;
+    /** The points of the window. */
+    samples: SamplePoint[];
+  }
+
+  /** Counters of a sampler. */
+  export interface SamplerStats {
+    rssSamples: number;
+    rssSamplesTaken: number;
+    lastRss: number | null;
+    heapSamples: number;
+    gcSamples: number;
+    gcSamplesTaken: number;
+    capacity: number;
+    /** Bytes reserved by the three ring buffers (fixed from the start). */
+    bufferBytes: number;
+    /** Why RSS cannot be sampled on this platform (non-Linux), else null. */
+    rssError: string | null;
+    snapshots: number;
+    running: boolean;
+  }
+
+  /** A running memory sampler. Never keeps the process alive. */
+  export class MemorySampler extends EventEmitter {
+    private constructor();
+    /** Every sample held, oldest first. */
+    samples(): { rss: SamplePoint[]; heap: HeapSample[]; gc: GcSample[] };
+    /** The current trend: of the post-GC baseline (default; what alerts use), RSS or heap used. */
+    trend(series?: 'baseline' | 'rss' | 'heapUsed'): TrendReport;
+    stats(): SamplerStats;
+    /** `JSON.stringify(sampler)`: the samples plus `trend` (the post-GC baseline's trend); the samples file of `leakguard report --samples`. */
+    toJSON(): { rss: SamplePoint[]; heap: HeapSample[]; gc: GcSample[]; trend: TrendReport };
+    readonly running: boolean;
+    /** Stops the thread, the timer and the GC observer; samples stay readable. */
+    stop(): void;
+
+    on(event: 'sample', listener: (sample: SampleEvent) => void): this;
+    on(event: 'gc', listener: (gc: GcEvent) => void): this;
+    on(event: 'stats', listener: (trend: TrendReport) => void): this;
+    /** Once per leak episode (re-armed when the trend goes flat). */
+    on(event: 'leak', listener: (report: TrendReport) => void): this;
+    /** After `onLeak: 'snapshot'` wrote a dump. */
+    on(event: 'snapshot', listener: (file: string, report: TrendReport) => void): this;
+    /** A leak snapshot failed (without a listener: a process warning). */
+    on(event: 'error', listener: (err: LeakguardError) => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+    once(event: 'leak', listener: (report: TrendReport) => void): this;
+    once(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
+  /** Starts sampling memory: RSS from a Rust thread, heap figures from a timer, post-GC baselines from GC events. */
+  export function startSampling(options?: SamplingOptions): MemorySampler;
 }
 
-/** One class whose objects outlive the calls that made them. */
-export interface LeakCheckSuspect {
-  className: string;
-  /** Objects made in round 1 (`iterations` calls) and alive after round 2. */
-  count: number;
-  /** `count / iterations`. */
-  perIteration: number;
-  /** Bytes they keep alive. */
-  retainedSize: number;
-  /** Why a sample is alive: the retainer path text from a root. */
-  path: string;
-  /** Sample paths of the different holders (most objects first). */
-  paths: string[];
-  /** The class of another suspect whose leaked objects keep these alive (findLeaks' `heldVia`), else null. */
-  via: string | null;
-  /** The number of calls in round 1. */
-  calls: number;
-}
-
-/** A class whose heap size grows in both rounds (the secondary, bytes signal). */
-export interface LeakCheckGrowth {
-  className: string;
-  /** The smaller of the two rounds' growth, per call. */
-  bytesPerIteration: number;
-  /** Growth of the class in round 1 and round 2, bytes. */
-  sizeDelta: [number, number];
-  /** Where the memory that round 2 added is held (a retainer path), or ''. */
-  path: string;
-  calls: number;
-}
-
-/** What checkLeak() found. */
-export interface LeakCheckResult {
-  /** Whether a class crossed `threshold` objects per call, or grew by `byteThreshold` bytes per call in both rounds. */
-  leaked: boolean;
-  iterations: number;
-  warmup: number;
-  threshold: number;
-  byteThreshold: number;
-  /** Classes above the threshold, most objects per call first. */
-  suspects: LeakCheckSuspect[];
-  /** Classes growing by at least `byteThreshold` per call in both rounds. */
-  growth: LeakCheckGrowth[];
-  /** findLeaks' full report (every group, down to one object). */
-  report: LeakReport;
-  /** Heap snapshots taken (3). */
-  snapshots: number;
-  durationMs: number;
-}
-
-/**
- * Calls `fn` (sync or async; awaited) `warmup` times, then two rounds of `iterations` calls
- * between three heap snapshots, each after full GCs (no --expose-gc needed), and tells whether
- * the objects its calls create survive in a number that grows with the calls. An error thrown
- * by `fn` rejects as is.
- */
-export declare function checkLeak(fn: () => unknown, options?: LeakCheckOptions): Promise<LeakCheckResult>;
-/** checkLeak(), rejecting with a LeakError when `fn` leaks; resolves with the result otherwise. */
-export declare function assertNoLeak(fn: () => unknown, options?: LeakCheckOptions): Promise<LeakCheckResult>;
-
-/** The assertion failure of assertNoLeak (and the message of the Jest matcher). */
-export declare class LeakError extends LeakguardError {
-  readonly code: 'ERR_LEAKGUARD_LEAK';
-  readonly result: LeakCheckResult;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Memory sampling and trend-based leak alerts
-
-/** One memory reading (bytes). */
-export interface MemoryUsage {
-  rss: number;
-  heapTotal: number;
-  heapUsed: number;
-  external: number;
-  arrayBuffers: number;
-  /** V8's heap limit (`v8.getHeapStatistics().heap_size_limit`). */
-  heapSizeLimit: number;
-  /** Contexts (vm contexts, iframes) that are detached but still alive: a leak sign. */
-  numberOfDetachedContexts: number;
-}
-/** `process.memoryUsage()` plus V8's heap limit and detached contexts; cheap to call often. */
-export declare function memoryUsage(): MemoryUsage;
-
-/** Options of startSampling(). */
-export interface SamplingOptions {
-  /** Sampling period of RSS (Rust thread) and of the JS heap figures (timer). Default 1000, at least 10. */
-  intervalMs?: number;
-  /** Capacity of each ring buffer (RSS, heap, GC points). Default 3600, at least 16. */
-  maxSamples?: number;
-  /** Trend window: the newest this many post-GC points. Default 30. */
-  window?: number;
-  /** …and only points at most this old (ms before the newest). Default: no limit. */
-  windowMs?: number;
-  /** Presets of the thresholds below. Default `'normal'`. */
-  sensitivity?: 'low' | 'normal' | 'high';
-  /** No verdict with fewer post-GC points in the window. Default 12. */
-  minPoints?: number;
-  /** Minimum Theil–Sen slope (normal: 16 KiB/min). */
-  minSlopeBytesPerMinute?: number;
-  /** Minimum Mann–Kendall confidence of an increase, 0..1 (normal: 0.99). */
-  minConfidence?: number;
-  /** Minimum growth over the window (normal: 1 MiB). */
-  minGrowthBytes?: number;
-  /** Minimum growth relative to the window's start (normal: 0.05). */
-  minGrowthRatio?: number;
-  /** `'snapshot'`: write a heap snapshot into `directory` on a leak alert (at most `maxSnapshots`); a function: called with the report. */
-  onLeak?: 'snapshot' | ((report: TrendReport) => void);
-  /** Where leak snapshots go (created 0700 if missing). Default: cwd. */
-  directory?: string;
-  /** Leak snapshots at most. Default 1. */
-  maxSnapshots?: number;
-}
-
-/** A point of a series: ms since the epoch and bytes. */
-export interface SamplePoint {
-  time: number;
-  value: number;
-}
-/** One reading of the JS heap figures. */
-export interface HeapSample {
-  time: number;
-  rss: number;
-  heapTotal: number;
-  heapUsed: number;
-  external: number;
-  arrayBuffers: number;
-}
-/** The heap after a major GC. */
-export interface GcSample {
-  time: number;
-  /** Heap used outside the young generation: the post-GC baseline the trend is computed on. */
-  baseline: number;
-  heapUsed: number;
-}
-/** What a 'gc' event carries. */
-export interface GcEvent extends GcSample {
-  durationMs: number;
-}
-/** What a 'sample' event carries. */
-export interface SampleEvent extends MemoryUsage {
-  time: number;
-}
-
-/** The trend test over one window (the 'leak' and 'stats' payload, and trend()). */
-export interface TrendReport {
-  verdict: 'insufficient' | 'flat' | 'growing' | 'leak';
-  leak: boolean;
-  /** No meaningful growth: re-arms the alert after a leak episode. */
-  flat: boolean;
-  /** The first condition of the rule that failed, or `'leak'`. */
-  reason: 'too few points' | 'slope below minimum' | 'confidence below threshold' | 'growth too small' | 'levelled off' | 'leak';
-  /** Points in the window. */
-  window: number;
-  windowMs: number;
-  /** Theil–Sen slope (median of pairwise slopes). */
-  slopeBytesPerMinute: number;
-  /** Mann–Kendall one-sided confidence that the series increases. */
-  confidence: number;
-  pValue: number;
-  z: number;
-  mannKendallS: number;
-  /** Share of pairwise slopes that are positive. */
-  positiveFraction: number;
-  /** Median of the window's first third. */
-  baselineStart: number;
-  /** Median of the window's middle third. */
-  baselineMiddle: number;
-  /** Median of the window's last third. */
-  baselineEnd: number;
-  growthBytes: number;
-  growthRatio: number;
-  /** (baselineEnd − baselineMiddle) / growthBytes: about 0.5 while memory keeps growing, about 0 once it levelled off in the older part of the window (a leak needs ≥ 0.3). */
-  recentGrowthShare: number;
-  /** Slope and confidence of the newest third (a plateau has none). */
-  tailSlopeBytesPerMinute: number;
-  tailConfidence: number;
-  /** The points of the window. */
-  samples: SamplePoint[];
-}
-
-/** Counters of a sampler. */
-export interface SamplerStats {
-  rssSamples: number;
-  rssSamplesTaken: number;
-  lastRss: number | null;
-  heapSamples: number;
-  gcSamples: number;
-  gcSamplesTaken: number;
-  capacity: number;
-  /** Bytes reserved by the three ring buffers (fixed from the start). */
-  bufferBytes: number;
-  /** Why RSS cannot be sampled on this platform (non-Linux), else null. */
-  rssError: string | null;
-  snapshots: number;
-  running: boolean;
-}
-
-/** A running memory sampler. Never keeps the process alive. */
-export declare class MemorySampler extends EventEmitter {
-  private constructor();
-  /** Every sample held, oldest first. */
-  samples(): { rss: SamplePoint[]; heap: HeapSample[]; gc: GcSample[] };
-  /** The current trend: of the post-GC baseline (default; what alerts use), RSS or heap used. */
-  trend(series?: 'baseline' | 'rss' | 'heapUsed'): TrendReport;
-  stats(): SamplerStats;
-  /** `JSON.stringify(sampler)`: the samples plus `trend` (the post-GC baseline's trend); the samples file of `leakguard report --samples`. */
-  toJSON(): { rss: SamplePoint[]; heap: HeapSample[]; gc: GcSample[]; trend: TrendReport };
-  readonly running: boolean;
-  /** Stops the thread, the timer and the GC observer; samples stay readable. */
-  stop(): void;
-
-  on(event: 'sample', listener: (sample: SampleEvent) => void): this;
-  on(event: 'gc', listener: (gc: GcEvent) => void): this;
-  on(event: 'stats', listener: (trend: TrendReport) => void): this;
-  /** Once per leak episode (re-armed when the trend goes flat). */
-  on(event: 'leak', listener: (report: TrendReport) => void): this;
-  /** After `onLeak: 'snapshot'` wrote a dump. */
-  on(event: 'snapshot', listener: (file: string, report: TrendReport) => void): this;
-  /** A leak snapshot failed (without a listener: a process warning). */
-  on(event: 'error', listener: (err: LeakguardError) => void): this;
-  on(event: string | symbol, listener: (...args: any[]) => void): this;
-  once(event: 'leak', listener: (report: TrendReport) => void): this;
-  once(event: string | symbol, listener: (...args: any[]) => void): this;
-}
-/** Starts sampling memory: RSS from a Rust thread, heap figures from a timer, post-GC baselines from GC events. */
-export declare function startSampling(options?: SamplingOptions): MemorySampler;
+export = leakguard;
