@@ -14,6 +14,7 @@ mod compare;
 mod job;
 mod sampler;
 mod snapshot;
+mod verdict;
 
 pub use job::Job;
 pub use sampler::NativeSampler;

@@ -21,3 +21,5 @@ pub mod compare;
 pub use compare::{check_same_heap, diff, find_leaks, DiffRow, LeakOptions, LeakReport, Suspect};
 
 pub mod sampling;
+
+pub mod rounds;
