@@ -1,0 +1,293 @@
+'use strict';
+
+// The leak assertion's fast path: decide "no leak" without serialising the heap.
+//
+// After the warm-up, V8's sampling heap profiler (an in-process inspector session, the
+// current thread's isolate) records a sample for nearly every allocation; a sample stays in
+// the profile while its object is alive. The function is called in rounds; after each round a
+// GC, then the profile is read and what was allocated since sampling began and is still alive
+// is totalled per allocation site (its stack) and over all sites, as objects and bytes (each
+// sample weighted by the inverse of its chance to be sampled, as V8 itself scales them). The
+// series go to the core's rule (leakguard_core::rounds, binding `roundsVerdict`): bounded →
+// clean, no snapshot; growing or undecided → run twice as many calls, up to three stages
+// (2, 4, 8 × `iterations` calls); still growing at the end → a leak, which the snapshot path
+// confirms and explains (its holder); undecided at the end → the snapshot path decides.
+//
+// What the session itself allocates (the profile's JSON and its parse) and what this file
+// allocates are left out: samples whose stack passes through node:inspector, or whose nearest
+// non-Node frame is in this directory.
+
+const inspector = require('inspector');
+const path = require('path');
+const v8 = require('v8');
+const timers = require('timers');
+const { performance } = require('perf_hooks');
+const { binding } = require('./native');
+
+const OWN_DIR = __dirname + path.sep;
+/** Objects per call the per-site series must gain: half the slowest leak promised (1 per 10). */
+const MIN_RATE = 0.05;
+/** Samples the first stage may record in all (each costs a stack walk, ~3.5 µs). */
+const SAMPLE_BUDGET = 20000;
+const STAGES = [
+  { rounds: 8, share: 1 / 8 },
+  { rounds: 4, share: 1 / 4 },
+  { rounds: 4, share: 1 / 2 },
+];
+const MAX_SITES = 48;
+
+const macrotask = () => new Promise((resolve) => timers.setImmediate(resolve));
+
+/** A sampling session, or null when sampling is unavailable here (another profiler runs). */
+function openSession(interval) {
+  const session = new inspector.Session();
+  try {
+    session.connect();
+  } catch {
+    return null;
+  }
+  // In-process sessions answer synchronously; if one ever does not, the fast path is off.
+  const post = (method, params) => {
+    let done = false;
+    let error = null;
+    let result;
+    session.post(method, params || {}, (err, r) => {
+      done = true;
+      error = err;
+      result = r;
+    });
+    if (!done) throw new Error(`inspector ${method} did not answer synchronously`);
+    if (error) throw error;
+    return result;
+  };
+  try {
+    post('HeapProfiler.enable');
+    post('HeapProfiler.startSampling', { samplingInterval: interval });
+  } catch {
+    session.disconnect();
+    return null;
+  }
+  return {
+    read: () => post('HeapProfiler.getSamplingProfile').profile,
+    close() {
+      try {
+        post('HeapProfiler.stopSampling');
+      } catch {
+        // already stopped
+      }
+      session.disconnect();
+    },
+  };
+}
+
+const isNode = (url) => !url || url.startsWith('node:') || url.startsWith('internal/');
+const frameOf = (cf) => ({ functionName: cf.functionName || '(anonymous)', url: cf.url, line: cf.lineNumber + 1, column: cf.columnNumber + 1 });
+
+/**
+ * Every sample node's site: its stack from the allocating frame down to (not including) this
+ * file's call loop, and whether it is ours. Returns Map nodeId → { key, frames } | null (ours).
+ */
+function sitesOf(head) {
+  const out = new Map();
+  const walk = (node, stack, inspectorSeen) => {
+    const cf = node.callFrame;
+    const here = [cf, ...stack];
+    const insp = inspectorSeen || cf.url.startsWith('node:inspector');
+    {
+      let site = null;
+      if (!insp) {
+        const firstOwn = here.findIndex((f) => !isNode(f.url));
+        const own = firstOwn >= 0 && here[firstOwn].url.startsWith(OWN_DIR);
+        if (!own) {
+          // Cut at our call loop: what called fn is the same for every call.
+          const cut = here.findIndex((f) => f.url.startsWith(OWN_DIR));
+          const frames = (cut >= 0 ? here.slice(0, cut) : here).filter((f) => f.functionName !== '(root)');
+          const user = frames.findIndex((f) => !isNode(f.url));
+          const key = frames.map((f) => `${f.functionName}@${f.url}:${f.lineNumber}:${f.columnNumber}`).join('<') || '(root)';
+          site = { key, frames: (user > 0 ? frames.slice(user) : frames).slice(0, 8).map(frameOf) };
+        }
+      }
+      out.set(node.id, site);
+    }
+    for (const c of node.children) walk(c, here, insp);
+  };
+  walk(head, [], false);
+  return out;
+}
+
+/** Totals of the live samples per site and over all sites. */
+function tally(profile, interval) {
+  const sites = sitesOf(profile.head);
+  const per = new Map();
+  const all = { count: 0, bytes: 0, varCount: 0, varBytes: 0 };
+  for (const s of profile.samples) {
+    const site = sites.get(s.nodeId);
+    if (!site) continue;
+    const w = 1 / -Math.expm1(-s.size / interval);
+    let t = per.get(site.key);
+    if (!t) {
+      t = { site, count: 0, bytes: 0, varCount: 0, varBytes: 0 };
+      per.set(site.key, t);
+    }
+    for (const x of [t, all]) {
+      x.count += w;
+      x.bytes += w * s.size;
+      x.varCount += w * (w - 1);
+      x.varBytes += s.size * s.size * w * (w - 1);
+    }
+  }
+  return { per, all };
+}
+
+async function callN(fn, n, state) {
+  for (let i = 0; i < n; i++) {
+    if (state && state.stopped) throw state.stopped;
+    const r = fn();
+    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') await r;
+  }
+}
+
+/** Bytes allocated per call, roughly (the heap's growth over a few calls with no GC between). */
+async function bytesPerCall(fn, state) {
+  for (const n of [4, 1]) {
+    const h0 = v8.getHeapStatistics().used_heap_size;
+    await callN(fn, n, state);
+    const h1 = v8.getHeapStatistics().used_heap_size;
+    if (h1 >= h0) return (h1 - h0) / n;
+  }
+  return null;
+}
+
+/**
+ * Calls fn in rounds under the sampling profiler (after the caller's warm-up) and returns the
+ * rounds' verdict: `{ state: 'bounded' | 'growing' | 'undecided', calls, reason, verdict,
+ * interval, sites, durationMs }`, or `{ state: 'unavailable', reason }` when sampling cannot
+ * run here. `o`: iterations, threshold, byteThreshold, minRate; `gc`: a full synchronous GC.
+ */
+async function sampleRounds(fn, o, gc, state) {
+  const started = performance.now();
+  const first = 2 * o.iterations;
+  const perCall = await bytesPerCall(fn, state);
+  const wanted = perCall === null ? 64 : (perCall * first) / SAMPLE_BUDGET;
+  const interval = 2 ** Math.round(Math.log2(Math.min(1024, Math.max(16, wanted))));
+  await macrotask();
+  gc();
+  const session = openSession(interval);
+  if (!session) return { state: 'unavailable', reason: 'the sampling heap profiler is unavailable (another profiler is running?)' };
+  const calls = [];
+  const reads = [];
+  let total = 0;
+  let verdict = null;
+  try {
+    for (const stage of STAGES) {
+      const k = Math.max(1, Math.round(first * stage.share));
+      for (let r = 0; r < stage.rounds; r++) {
+        await callN(fn, k, state);
+        total += k;
+        // Twice: FinalizationRegistry callbacks and WeakRef targets kept for the job run after
+        // the first GC, and what they release goes in the second.
+        for (let i = 0; i < 2; i++) {
+          await macrotask();
+          gc();
+        }
+        calls.push(total);
+        reads.push(tally(session.read(), interval));
+      }
+      verdict = judge(calls, reads, o);
+      if (verdict.state === 'bounded') break;
+    }
+  } finally {
+    session.close();
+  }
+  return { ...verdict, interval, durationMs: Math.round(performance.now() - started) };
+}
+
+function judge(calls, reads, o) {
+  const minRate = o.minRate === undefined ? MIN_RATE : o.minRate;
+  const last = reads[reads.length - 1];
+  // The sites worth a series: the most alive at the end, and any that ever held much.
+  const peak = new Map();
+  for (const rd of reads) for (const [key, t] of rd.per) peak.set(key, Math.max(peak.get(key) || 0, t.count));
+  const keys = [...peak.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_SITES).map(([k]) => k);
+  const series = [];
+  const meta = [];
+  const tol = (v) => 2 * Math.sqrt(v) + 1;
+  const add = (label, unit, get, floor, variance, site) => {
+    series.push({ label, unit, live: reads.map(get), floor, tolerance: tol(variance) });
+    meta.push(site);
+  };
+  add('all sites', 'objects', (rd) => rd.all.count, o.threshold, last.all.varCount, null);
+  if (o.byteThreshold !== Infinity) add('all sites', 'bytes', (rd) => rd.all.bytes, o.byteThreshold, last.all.varBytes, null);
+  for (const key of keys) {
+    const t = reads.find((rd) => rd.per.has(key)).per.get(key);
+    const label = t.site.frames[0] ? `${t.site.frames[0].functionName} (${t.site.frames[0].url}:${t.site.frames[0].line})` : key;
+    const lt = last.per.get(key);
+    const get = (field) => (rd) => (rd.per.has(key) ? rd.per.get(key)[field] : 0);
+    add(label, 'objects', get('count'), minRate, lt ? lt.varCount : 0, t.site);
+    if (o.byteThreshold !== Infinity) add(label, 'bytes', get('bytes'), o.byteThreshold, lt ? lt.varBytes : 0, t.site);
+  }
+  const v = JSON.parse(binding().roundsVerdict(JSON.stringify({ calls, series })));
+  const sites = v.series
+    .filter((s) => s.state !== 'bounded' && meta[s.index])
+    .slice(0, 5)
+    .map((s) => {
+      const lt = last.per.get(meta[s.index].key);
+      return {
+        state: s.state,
+        unit: s.unit,
+        perCall: s.latePerCall,
+        reason: s.reason,
+        allocation: { frames: meta[s.index].frames, count: Math.round(lt ? lt.count : 0), size: Math.round(lt ? lt.bytes : 0) },
+      };
+    });
+  return { state: v.state, calls: v.calls, reason: v.reason, verdict: v, sites };
+}
+
+/**
+ * checkLeak with the fast path in front: `snapshotCheck(fn, options)` is the snapshot check
+ * (lib/assert.js's checkLeak with the snapshot method); `gc` a full GC. Same result shape, plus
+ * `method` ('sampling' | 'snapshots') and `rounds` (the rounds' verdict).
+ */
+async function checkWithRounds(fn, options, { snapshotCheck, gc, defaults }) {
+  const opts = options || {};
+  const started = performance.now();
+  const iterations = opts.iterations === undefined ? defaults.iterations : opts.iterations;
+  const o = {
+    iterations,
+    warmup: opts.warmup === undefined ? Math.max(10, iterations) : opts.warmup,
+    threshold: opts.threshold === undefined ? defaults.threshold : opts.threshold,
+    byteThreshold: opts.byteThreshold === false ? Infinity : opts.byteThreshold === undefined ? defaults.byteThreshold : opts.byteThreshold,
+    minRate: opts.minRate,
+  };
+  if (opts.method === 'snapshots') return { ...(await snapshotCheck(fn, opts)), method: 'snapshots' };
+  await callN(fn, o.warmup);
+  const rounds = await sampleRounds(fn, o, gc);
+  if (rounds.state === 'bounded') {
+    return {
+      leaked: false,
+      iterations: o.iterations,
+      warmup: o.warmup,
+      threshold: o.threshold,
+      byteThreshold: o.byteThreshold,
+      suspects: [],
+      growth: [],
+      report: null,
+      snapshots: 0,
+      method: 'sampling',
+      rounds,
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+  // Growing or undecided (or no sampling here): the snapshots confirm and explain. fn is warm.
+  const snap = await snapshotCheck(fn, { ...opts, warmup: 0 });
+  const result = { ...snap, warmup: o.warmup, method: 'snapshots', rounds, durationMs: Math.round(performance.now() - started) };
+  if (rounds.state === 'growing' && !snap.leaked) {
+    // A leak slower than the snapshot rule's bar (0.5 per call): the rounds decide, the
+    // snapshot report names the holder (its biggest group of survivors).
+    result.leaked = true;
+    result.slow = true;
+  }
+  return result;
+}
+
+module.exports = { sampleRounds, checkWithRounds, MIN_RATE, _internal: { tally, sitesOf, judge } };
