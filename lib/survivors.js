@@ -286,8 +286,33 @@ async function checkWithRounds(fn, options, { snapshotCheck, gc, defaults }) {
     // snapshot report names the holder (its biggest group of survivors).
     result.leaked = true;
     result.slow = true;
+    result.suspects = slowSuspects(snap.report, o);
   }
   return result;
+}
+
+/**
+ * The suspects of a leak under the snapshot rule's bar: the report's biggest groups of
+ * survivors held from the program's roots (not V8's handles), by class.
+ */
+function slowSuspects(report, o) {
+  if (!report) return [];
+  const internal = (t) => typeof t !== 'string' || t.startsWith('(synthetic)') || t.includes('{native_context}');
+  const classes = new Map();
+  for (const g of report.suspects) {
+    const text = g.paths[0] ? g.paths[0].text : '';
+    if (internal(text)) continue;
+    const c = classes.get(g.className) || { className: g.className, count: 0, retainedSize: 0, paths: [] };
+    c.count += g.count;
+    c.retainedSize += g.retainedSize;
+    if (text && c.paths.length < 5) c.paths.push(text);
+    classes.set(g.className, c);
+  }
+  return [...classes.values()]
+    .filter((c) => c.count >= 3)
+    .sort((a, b) => b.count - a.count || b.retainedSize - a.retainedSize)
+    .slice(0, 3)
+    .map((c) => ({ ...c, perIteration: c.count / o.iterations, path: c.paths[0] || '', via: null, calls: o.iterations }));
 }
 
 module.exports = { sampleRounds, checkWithRounds, MIN_RATE, _internal: { tally, sitesOf, judge } };
