@@ -384,6 +384,9 @@ test('shortPath starts at the variable or property that holds the objects', () =
     'bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function',
   );
   assert.equal(shortPath('global → .__pending_7 → Object'), 'global → .__pending_7 → Object');
+  // Node 26 (V8 14): the global object hangs off the native context, the root's user root there.
+  assert.equal(shortPath('(system) → {security_token} (global (global*)) → .__pending_7 → Object'), 'global → .__pending_7 → Object');
+  assert.equal(shortPath('(system) → {global_object} (global (global*)) → .cache (Map) → [0] → Foo'), 'global → .cache (Map) → [0] → Foo');
   assert.equal(shortPath('(synthetic) → [7] → Foo'), '(synthetic) → [7] → Foo');
   assert.equal(shortPath(''), '');
 });

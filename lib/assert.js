@@ -141,6 +141,11 @@ function formatRate(x) {
 // Property names on the way that say nothing about who holds the objects.
 const PLUMBING = new Set(['.__proto__', '.constructor', '.prototype', '.exports', '.children', '.value']);
 
+// V8 14 (Node 26) makes the native context the root's user root and hangs the global object off
+// it, so a path through a global reads `(system) → {security_token} (global (global*)) → .x`
+// where older V8 gave `global → .x`. The same holder gets the same words on every Node.
+const NATIVE_CONTEXT_HEAD = /^\(system\) → \{(?:global_object|security_token)\} \(global(?: \(global\*?\))?\)(?= → )/;
+
 /**
  * The part of a retainer path a person reads: from the last variable (`->name`, a closure or
  * module variable) or, failing that, the last meaningful property (`.name`) before the
@@ -149,6 +154,7 @@ const PLUMBING = new Set(['.__proto__', '.constructor', '.prototype', '.exports'
  */
 function shortPath(text) {
   if (typeof text !== 'string' || !text) return '';
+  text = text.replace(NATIVE_CONTEXT_HEAD, 'global');
   const parts = text.split(' → ');
   if (parts.length < 3) return text;
   let start = -1;
