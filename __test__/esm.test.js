@@ -79,13 +79,15 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const out = {};
 for (const { spec, names } of JSON.parse(process.argv[2])) {
-  const r = { esmKeys: null, cjsKeys: null, requireError: null, defaultIsCjs: null, names: {} };
+  const r = { esmKeys: null, cjsKeys: null, requireError: null, defaultIsCjs: null, requiredNamespace: null, names: {} };
   const ns = await import(spec);
   r.esmKeys = Object.keys(ns).sort();
   let cjs;
   try {
     cjs = require(spec);
     r.cjsKeys = Object.keys(cjs).sort();
+    // require() of an ES module (Node >= 20.19) gives its namespace: then it must be this one.
+    r.requiredNamespace = cjs[Symbol.toStringTag] === 'Module' ? cjs === ns : null;
     r.defaultIsCjs = ns.default === cjs;
   } catch (err) {
     r.requireError = err.code || String(err);
@@ -126,7 +128,12 @@ test('ESM import of every entry gives each declared name, the same object as req
       assert.notEqual(got.names[n].esm, 'missing', `import { ${n} } from '${spec}': not an export of the ES module view (${got.esmKeys.join(', ')})`);
       if (got.requireError === null) assert.ok(got.names[n].same, `import { ${n} } from '${spec}' is not the object require('${spec}').${n} is`);
     }
-    if (got.requireError === null) {
+    if (got.requiredNamespace !== null) {
+      // An ES module entry: require() gives the same namespace object that import does.
+      assert.ok(got.requiredNamespace, `require('${spec}') is not the namespace import('${spec}') gives`);
+      const undeclared = got.esmKeys.filter((k) => !k.startsWith('_') && k !== 'default' && !names.includes(k));
+      assert.deepEqual(undeclared, [], `${spec} exports names its declarations do not have`);
+    } else if (got.requireError === null) {
       assert.ok(got.defaultIsCjs, `import x from '${spec}': x is not require('${spec}')`);
       // The other direction: everything the module exports at runtime is declared (leading
       // underscores are internal).

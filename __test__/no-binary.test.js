@@ -50,8 +50,12 @@ function checkMessage(message, what) {
   assert.match(message, /Prebuilt|prebuilt/, `${what}: mentions the published platforms: ${message}`);
 }
 
-test('the platform triple is the one the loader uses on this machine (its .node file is named so)', () => {
-  assert.ok(fs.existsSync(path.join(ROOT, `${NAME}.${TRIPLE}.node`)), `${NAME}.${TRIPLE}.node is not what the build produced: ${fs.readdirSync(ROOT).filter((f) => f.endsWith('.node'))}`);
+test('the platform triple is the one the loader uses on this machine (the addon it loads is named so)', () => {
+  const r = spawnSync(process.execPath, ['-e', "require('./binding.js'); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.endsWith('.node'))))"], { cwd: ROOT, encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  const loaded = JSON.parse(r.stdout);
+  assert.equal(loaded.length, 1, r.stdout);
+  assert.equal(path.basename(loaded[0]), `${NAME}.${TRIPLE}.node`);
 });
 
 test('without a binary: capture works, every Rust-backed call fails with ERR_LEAKGUARD_NO_BINARY', (t) => {
