@@ -2,7 +2,7 @@
 
 // leakguard/jest under the real Jest binary: the matcher in Jest worker processes
 // (--maxWorkers=2 over two files) and in band (Jest's own process, the file's VM context),
-// passing and failing output.
+// passing and failing output; and registered by leakguard/jest/setup in setupFilesAfterEnv.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -12,17 +12,20 @@ const { ROOT, runNode } = require('./helpers');
 const FIXTURES = path.join(__dirname, 'fixtures', 'jest');
 const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
 
-function jest(args) {
-  return runNode([JEST, '--ci', '--config', path.join(FIXTURES, 'jest.config.js'), ...args], {
+function jest(args, config = 'jest.config.js') {
+  return runNode([JEST, '--ci', '--config', path.join(FIXTURES, config), ...args], {
     cwd: FIXTURES,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    // three Jest runs share the machine's cores
+    timeoutMs: 240000,
   });
 }
 
-// Both runs start at once (each is mostly one process busy with snapshots).
+// The runs start at once (each is mostly one process busy with snapshots).
 const runs = {
   workers: jest(['--maxWorkers=2', 'pass.spec.js', 'fail.spec.js']),
   inBand: jest(['--runInBand', 'second.spec.js']),
+  setup: jest(['--runInBand'], 'jest.setup.config.js'),
 };
 
 test('jest --maxWorkers=2: passing file passes, failing file fails with the leak explained', async () => {
@@ -46,4 +49,14 @@ test('jest --runInBand: the matcher and assertNoLeak in the test file VM context
   assert.equal(code, 0, out);
   assert.match(out, /PASS \.\/second\.spec\.js/, out);
   assert.match(out, /Tests:\s+2 passed, 2 total/, out);
+});
+
+test('jest with leakguard/jest/setup in setupFilesAfterEnv: toLeak without expect.extend in the file', async () => {
+  const { code, out } = await runs.setup;
+  assert.equal(code, 1, out);
+  assert.match(out, /FAIL setup\/setup\.spec\.js/, out);
+  assert.match(out, /Tests:\s+1 failed, 1 passed, 2 total/, out);
+  assert.match(out, /● FAILS ON PURPOSE: login does not leak/, out);
+  assert.match(out, /expected fn not to leak, but each call leaves 1 Session alive \(\d+ after 100 calls, [\d.]+ KB retained\)/, out);
+  assert.match(out, /held by: sessionStore \(Map\) → \{table\} \(array\) → .* → Session/, out);
 });

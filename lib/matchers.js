@@ -1,0 +1,42 @@
+'use strict';
+
+// The `toLeak` matcher, one implementation for both runners: leakguard/jest and
+// leakguard/vitest export this function. Jest's `expect.extend` and Vitest's (Jest-compatible)
+// call a matcher with the same context: `this.isNot`, `this.promise` and
+// `this.utils.matcherHint`/`printReceived`; both await a returned promise and negate `pass`
+// themselves for `.not`, then show `message()` when the assertion fails.
+// The message is formatResult's, as assertNoLeak's LeakError, after lib/scopes.js has named
+// block-scoped holders (all of a module's variables under Vitest).
+
+const { checkLeak, formatResult } = require('./assert');
+const { invalidArg } = require('./errors');
+const { nameBlockScopes } = require('./scopes');
+
+function hintOf(ctx) {
+  if (ctx && ctx.utils && typeof ctx.utils.matcherHint === 'function') {
+    return ctx.utils.matcherHint('toLeak', 'fn', 'options', { isNot: ctx.isNot, promise: ctx.promise });
+  }
+  // Called as a plain function (not through expect.extend): still a readable first line.
+  return `expect(fn).${ctx && ctx.isNot ? 'not.' : ''}toLeak()`;
+}
+
+/** `expect(fn).toLeak(options?)`: an async matcher; await it. */
+async function toLeak(received, options) {
+  const hint = hintOf(this);
+  if (typeof received !== 'function') {
+    const shown = this && this.utils && typeof this.utils.printReceived === 'function' ? this.utils.printReceived(received) : String(received);
+    throw invalidArg(`${hint}\n\nreceived value must be a function (the code to call repeatedly), got ${shown}`);
+  }
+  const result = await checkLeak(received, options);
+  // Vitest's module runner puts a module's top-level variables in a block scope, which heap
+  // snapshots leave unnamed; name the holder from the live heap (lib/scopes.js).
+  if (result.leaked) await nameBlockScopes(result);
+  return {
+    pass: result.leaked,
+    // Shown when the assertion fails: for .not.toLeak() that is when fn leaked.
+    message: () => `${hint}\n\n${formatResult(result)}`,
+    result,
+  };
+}
+
+module.exports = { toLeak };
