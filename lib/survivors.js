@@ -315,4 +315,4 @@ function slowSuspects(report, o) {
     .map((c) => ({ ...c, perIteration: c.count / o.iterations, path: c.paths[0] || '', via: null, calls: o.iterations }));
 }
 
-module.exports = { sampleRounds, checkWithRounds, MIN_RATE, _internal: { tally, sitesOf, judge } };
+module.exports = { sampleRounds, checkWithRounds, slowSuspects, MIN_RATE, _internal: { tally, sitesOf, judge } };
