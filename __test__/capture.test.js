@@ -265,6 +265,11 @@ test('capture works in worker threads: writeSnapshot, and dumpOnSignal relayed b
   const guardListener = () => {};
   process.on('SIGUSR2', guardListener);
   t.after(() => process.removeListener('SIGUSR2', guardListener));
+  // Node 24+'s test runner starts this file with --report-signal=SIGUSR2 among its options,
+  // which turns report-on-signal on: the signal below would also write a report.*.json here.
+  const reportOnSignal = process.report.reportOnSignal;
+  process.report.reportOnSignal = false;
+  t.after(() => (process.report.reportOnSignal = reportOnSignal));
   const dumped = next();
   process.kill(process.pid, 'SIGUSR2');
   const { dumped: sigFile } = await dumped;
