@@ -1,10 +1,10 @@
 // Type definitions for leakguard. The native loader's own types (binding.d.ts) are internal.
 //
-// index.js is CommonJS (`module.exports = { … }`), so this file says `export =` of a namespace:
-// that is the shape TypeScript must assume for every consumer to type-check what Node does
-// (named imports everywhere; `import leakguard from 'leakguard'` from ES modules, and from
-// CommonJS output with esModuleInterop). ES `export` statements here would claim an
-// `__esModule` module without a default export, which the runtime is not.
+// index.js is CommonJS (`module.exports = { … }`), so this file says `export =` of a namespace,
+// the exact shape of module.exports: named imports type-check everywhere; a default import
+// where Node or a bundler hands it module.exports (an ES module, esModuleInterop, bundler
+// resolution), and elsewhere TypeScript says to turn on esModuleInterop (TS1259) instead of
+// compiling `require('leakguard').default`, which does not exist.
 
 import { EventEmitter } from 'events';
 
