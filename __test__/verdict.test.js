@@ -17,7 +17,7 @@ const PARALLEL = 2;
 
 function runScenario(name) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RUNNER, name, '--slow', '--rounds'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUNNER, name, '--slow'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

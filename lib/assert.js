@@ -24,6 +24,7 @@ const path = require('path');
 const { takeSnapshot, findLeaks, diff } = require('./compare');
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic } = require('./capture')._internal;
+const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
 const { LeakguardError, codes, invalidArg } = require('./errors');
 const { binding } = require('./native');
 
@@ -115,9 +116,12 @@ function normalize(fn, options) {
     timeoutMs: options.timeoutMs === Infinity ? Infinity : num(options, 'timeoutMs', { min: 0, minExclusive: true }),
     gcRounds: num(options, 'gcRounds', { integer: true, min: 1 }),
     ignoreClasses: options.ignoreClasses === undefined ? [] : options.ignoreClasses,
+    method: options.method === undefined ? 'sampling' : options.method,
+    minRate: options.minRate === undefined ? MIN_RATE : num(options, 'minRate', { min: 0, minExclusive: true }),
     sizes: options.sizes,
     signal: options.signal,
   };
+  if (o.method !== 'sampling' && o.method !== 'snapshots') throw invalidArg("checkLeak({ method }) must be 'sampling' or 'snapshots'");
   if (!Array.isArray(o.ignoreClasses) || o.ignoreClasses.some((c) => typeof c !== 'string')) {
     throw invalidArg('checkLeak({ ignoreClasses }) must be an array of class names');
   }
@@ -418,6 +422,30 @@ async function run(fn, o, state) {
   await prepare();
   state.phase = 'warm-up';
   await callN(fn, o.warmup, state);
+  // The fast path: survivors counted in rounds under the sampling heap profiler, no snapshot.
+  // A bounded series is a pass; a growing or undecided one goes on to the snapshots, which
+  // confirm and explain (lib/survivors.js, docs/leaks.md).
+  let rounds = null;
+  if (o.method === 'sampling') {
+    state.phase = 'sampling rounds';
+    rounds = await sampleRounds(fn, o, getGc(), state);
+    if (rounds.state === 'bounded') {
+      return {
+        leaked: false,
+        iterations: o.iterations,
+        warmup: o.warmup,
+        threshold: o.threshold,
+        byteThreshold: o.byteThreshold,
+        suspects: [],
+        growth: [],
+        report: null,
+        snapshots: 0,
+        method: 'sampling',
+        rounds,
+        durationMs: Math.round(performance.now() - started),
+      };
+    }
+  }
   const baseline = await snapshotAfterGc(o, state, 'baseline');
   state.phase = 'round 1';
   await callN(fn, o.iterations, state);
@@ -448,8 +476,17 @@ async function run(fn, o, state) {
     growth,
     report,
     snapshots: 3,
+    method: 'snapshots',
+    rounds,
     durationMs: Math.round(performance.now() - started),
   };
+  if (rounds && rounds.state === 'growing' && !result.leaked) {
+    // A leak slower than the snapshot rule's bar (0.5 per call) that the rounds saw keep
+    // growing: the rounds decide, the snapshot report names the holder.
+    result.leaked = true;
+    result.slow = true;
+    result.suspects = slowSuspects(report, o);
+  }
   return result;
 }
 

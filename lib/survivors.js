@@ -244,54 +244,6 @@ function judge(calls, reads, o) {
 }
 
 /**
- * checkLeak with the fast path in front: `snapshotCheck(fn, options)` is the snapshot check
- * (lib/assert.js's checkLeak with the snapshot method); `gc` a full GC. Same result shape, plus
- * `method` ('sampling' | 'snapshots') and `rounds` (the rounds' verdict).
- */
-async function checkWithRounds(fn, options, { snapshotCheck, gc, defaults }) {
-  const opts = options || {};
-  const started = performance.now();
-  const iterations = opts.iterations === undefined ? defaults.iterations : opts.iterations;
-  const o = {
-    iterations,
-    warmup: opts.warmup === undefined ? Math.max(10, iterations) : opts.warmup,
-    threshold: opts.threshold === undefined ? defaults.threshold : opts.threshold,
-    byteThreshold: opts.byteThreshold === false ? Infinity : opts.byteThreshold === undefined ? defaults.byteThreshold : opts.byteThreshold,
-    minRate: opts.minRate,
-  };
-  if (opts.method === 'snapshots') return { ...(await snapshotCheck(fn, opts)), method: 'snapshots' };
-  await callN(fn, o.warmup);
-  const rounds = await sampleRounds(fn, o, gc);
-  if (rounds.state === 'bounded') {
-    return {
-      leaked: false,
-      iterations: o.iterations,
-      warmup: o.warmup,
-      threshold: o.threshold,
-      byteThreshold: o.byteThreshold,
-      suspects: [],
-      growth: [],
-      report: null,
-      snapshots: 0,
-      method: 'sampling',
-      rounds,
-      durationMs: Math.round(performance.now() - started),
-    };
-  }
-  // Growing or undecided (or no sampling here): the snapshots confirm and explain. fn is warm.
-  const snap = await snapshotCheck(fn, { ...opts, warmup: 0 });
-  const result = { ...snap, warmup: o.warmup, method: 'snapshots', rounds, durationMs: Math.round(performance.now() - started) };
-  if (rounds.state === 'growing' && !snap.leaked) {
-    // A leak slower than the snapshot rule's bar (0.5 per call): the rounds decide, the
-    // snapshot report names the holder (its biggest group of survivors).
-    result.leaked = true;
-    result.slow = true;
-    result.suspects = slowSuspects(snap.report, o);
-  }
-  return result;
-}
-
-/**
  * The suspects of a leak under the snapshot rule's bar: the report's biggest groups of
  * survivors held from the program's roots (not V8's handles), by class.
  */
@@ -315,4 +267,4 @@ function slowSuspects(report, o) {
     .map((c) => ({ ...c, perIteration: c.count / o.iterations, path: c.paths[0] || '', via: null, calls: o.iterations }));
 }
 
-module.exports = { sampleRounds, checkWithRounds, slowSuspects, MIN_RATE, _internal: { tally, sitesOf, judge } };
+module.exports = { sampleRounds, slowSuspects, MIN_RATE, _internal: { tally, sitesOf, judge } };
