@@ -60,3 +60,10 @@ test('jest with leakguard/jest/setup in setupFilesAfterEnv: toLeak without expec
   assert.match(out, /expected fn not to leak, but each call leaves 1 Session alive \(\d+ after 100 calls, [\d.]+ KB retained\)/, out);
   assert.match(out, /held by: sessionStore \(Map\) → \{table\} \(array\) → .* → Session/, out);
 });
+
+test('leakguard/jest/setup outside Jest (no Jest expect) fails with a stable code and says where it belongs', async () => {
+  const script = "try { require('leakguard/jest/setup'); } catch (e) { console.log(e.code + ' ' + e.message); process.exit(3); }";
+  const { code, out } = await runNode(['-e', script]);
+  assert.equal(code, 3, out);
+  assert.match(out, /^ERR_LEAKGUARD_INVALID_ARG leakguard\/jest\/setup found no Jest `expect`: list it in Jest's `setupFilesAfterEnv`/, out);
+});
