@@ -58,6 +58,24 @@ test('the platform triple is the one the loader uses on this machine (the addon 
   assert.equal(path.basename(loaded[0]), `${NAME}.${TRIPLE}.node`);
 });
 
+test('the platforms the error lists: napi.targets named as napi-rs names the per-platform packages', () => {
+  const pkg = require('../package.json');
+  const { napiName, supportedPlatforms } = require('../lib/native')._internal;
+  assert.equal(napiName('x86_64-unknown-linux-gnu'), 'linux-x64-gnu');
+  assert.equal(napiName('aarch64-unknown-linux-musl'), 'linux-arm64-musl');
+  assert.equal(napiName('armv7-unknown-linux-gnueabihf'), 'linux-arm-gnueabihf');
+  assert.equal(napiName('aarch64-apple-darwin'), 'darwin-arm64');
+  assert.equal(napiName('x86_64-pc-windows-msvc'), 'win32-x64-msvc');
+  assert.equal(napiName('i686-pc-windows-msvc'), 'win32-ia32-msvc');
+  const fromTargets = pkg.napi.targets.map(napiName).sort();
+  assert.deepEqual(supportedPlatforms({ name: pkg.name, napi: pkg.napi }).sort(), fromTargets);
+  const packages = Object.keys(pkg.optionalDependencies || {}).filter((n) => n.startsWith(`${pkg.name}-`));
+  if (packages.length > 0) {
+    assert.deepEqual(packages.map((n) => n.slice(pkg.name.length + 1)).sort(), fromTargets, 'optionalDependencies and napi.targets disagree');
+    assert.deepEqual(supportedPlatforms(pkg).sort(), fromTargets);
+  }
+});
+
 test('without a binary: capture works, every Rust-backed call fails with ERR_LEAKGUARD_NO_BINARY', (t) => {
   const { app } = appWithoutBinary(t);
   const script = `

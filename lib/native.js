@@ -27,16 +27,6 @@ function binding() {
   throw noBinaryError(failure);
 }
 
-/** Whether the addon loads (loads it if not yet tried). */
-function available() {
-  try {
-    binding();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // glibc or musl, decided the way napi-rs's generated loader does (binding.js's isMusl), so the
 // triple named here is the one the loader looked for.
 function isMusl() {
@@ -140,4 +130,4 @@ function noBinaryError(cause) {
   return new LeakguardError(codes.NO_BINARY, message, { cause, platform: triple });
 }
 
-module.exports = { binding, available, platformTriple, _internal: { napiName, isMusl } };
+module.exports = { binding, platformTriple, _internal: { napiName, supportedPlatforms } };
