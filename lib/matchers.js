@@ -29,8 +29,9 @@ async function toLeak(received, options) {
   }
   const result = await checkLeak(received, options);
   // Vitest's module runner puts a module's top-level variables in a block scope, which heap
-  // snapshots leave unnamed; name the holder from the live heap (lib/scopes.js).
-  if (result.leaked) await nameBlockScopes(result);
+  // snapshots leave unnamed; name the holder from the live heap (lib/scopes.js). Only when the
+  // message can be shown: a leak under `.not` (a passing `.toLeak()` prints nothing).
+  if (result.leaked && !(this && this.isNot === false)) await nameBlockScopes(result);
   return {
     pass: result.leaked,
     // Shown when the assertion fails: for .not.toLeak() that is when fn leaked.
