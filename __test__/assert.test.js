@@ -363,6 +363,18 @@ test('checkLeak works in a worker thread', async () => {
   assert.deepEqual(msg, { a: true, cls: 'Object', b: false, gc: 'undefined' });
 });
 
+test('a check keeps V8 heap object ids: snapshots taken before and after it still compare', async () => {
+  // The sampling rounds use an inspector session; a session that enabled the HeapProfiler and
+  // went away would make V8 forget every object id, and this diff would be refused as two heaps.
+  const before = await lg.takeSnapshot();
+  const r = await lg.checkLeak(() => ({ n: 1 }), { iterations: 20 });
+  assert.equal(r.method, 'sampling');
+  const after = await lg.takeSnapshot();
+  assert.ok(Array.isArray(await lg.diff(before, after)));
+  before.dispose();
+  after.dispose();
+});
+
 test('forcing GC leaves global.gc alone and does not expose gc to later contexts', () => {
   assert.equal(typeof globalThis.gc, 'undefined');
   assert.equal(require('vm').runInNewContext('typeof gc'), 'undefined');

@@ -13,34 +13,12 @@
 // variables, and the variable whose value has the held object's id is the holder.
 //
 // Best effort by design: any step it cannot resolve keeps V8's own notation. The inspector
-// session stays connected for the life of the isolate, because disconnecting a session makes
-// V8 forget its heap object ids (HeapProfiler agent `disable` clears them), which would break
-// the id matching of a leak check running at the same time.
+// session is lib/inspector.js's shared one, never disconnected (that would make V8 forget its
+// heap object ids).
 
 const CONTEXT = 'system / Context';
 
-let session = null;
-
-function post(method, params) {
-  return new Promise((resolve, reject) => {
-    session.post(method, params, (err, res) => (err ? reject(err) : resolve(res)));
-  });
-}
-
-function connect() {
-  if (session) return true;
-  let inspector;
-  try {
-    inspector = require('inspector');
-    const s = new inspector.Session();
-    s.connect();
-    session = s;
-    return true;
-  } catch {
-    // No inspector in this build or context (node --without-inspector): names stay as V8 gave them.
-    return false;
-  }
-}
+const { session, post } = require('./inspector');
 
 /** The unnamed context slots of a path: [{ index, holderId, targetId }]. */
 function unnamedSlots(steps) {
@@ -103,7 +81,7 @@ async function nameBlockScopes(result) {
       for (const p of g.paths || []) if (used.has(p.text) && Array.isArray(p.steps)) paths.push(p);
     }
     const work = paths.map((p) => ({ p, slots: unnamedSlots(p.steps) })).filter((w) => w.slots.length > 0);
-    if (work.length === 0 || !connect()) return result;
+    if (work.length === 0 || !session()) return result;
     const byHolder = new Map();
     for (const w of work) {
       for (const s of w.slots) {

@@ -17,7 +17,7 @@
 // allocates are left out: samples whose stack passes through node:inspector, or whose nearest
 // non-Node frame is in this directory.
 
-const inspector = require('inspector');
+const { postSync } = require('./inspector');
 const path = require('path');
 const v8 = require('v8');
 const timers = require('timers');
@@ -38,44 +38,26 @@ const MAX_SITES = 48;
 
 const macrotask = () => new Promise((resolve) => timers.setImmediate(resolve));
 
-/** A sampling session, or null when sampling is unavailable here (another profiler runs). */
+/**
+ * Starts sampling on the shared session (lib/inspector.js: never disconnected, so heap object
+ * ids survive the check), or returns null when sampling is unavailable here (no inspector,
+ * or another sampling profiler already runs).
+ */
 function openSession(interval) {
-  const session = new inspector.Session();
   try {
-    session.connect();
+    postSync('HeapProfiler.enable');
+    postSync('HeapProfiler.startSampling', { samplingInterval: interval });
   } catch {
-    return null;
-  }
-  // In-process sessions answer synchronously; if one ever does not, the fast path is off.
-  const post = (method, params) => {
-    let done = false;
-    let error = null;
-    let result;
-    session.post(method, params || {}, (err, r) => {
-      done = true;
-      error = err;
-      result = r;
-    });
-    if (!done) throw new Error(`inspector ${method} did not answer synchronously`);
-    if (error) throw error;
-    return result;
-  };
-  try {
-    post('HeapProfiler.enable');
-    post('HeapProfiler.startSampling', { samplingInterval: interval });
-  } catch {
-    session.disconnect();
     return null;
   }
   return {
-    read: () => post('HeapProfiler.getSamplingProfile').profile,
+    read: () => postSync('HeapProfiler.getSamplingProfile').profile,
     close() {
       try {
-        post('HeapProfiler.stopSampling');
+        postSync('HeapProfiler.stopSampling');
       } catch {
         // already stopped
       }
-      session.disconnect();
     },
   };
 }
