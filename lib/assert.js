@@ -25,6 +25,7 @@ const { takeSnapshot, findLeaks, diff } = require('./compare');
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic } = require('./capture')._internal;
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
+const { nameBlockScopes } = require('./scopes');
 const { LeakguardError, codes, invalidArg } = require('./errors');
 const { binding } = require('./native');
 
@@ -487,6 +488,9 @@ async function run(fn, o, state) {
     result.slow = true;
     result.suspects = slowSuspects(report, o);
   }
+  // A holder in a block scope (every module variable under Vitest) is unnamed in snapshots;
+  // name it from the live heap while its objects are still alive (lib/scopes.js).
+  if (result.leaked) await nameBlockScopes(result);
   return result;
 }
 

@@ -5,12 +5,11 @@
 // call a matcher with the same context: `this.isNot`, `this.promise` and
 // `this.utils.matcherHint`/`printReceived`; both await a returned promise and negate `pass`
 // themselves for `.not`, then show `message()` when the assertion fails.
-// The message is formatResult's, as assertNoLeak's LeakError, after lib/scopes.js has named
-// block-scoped holders (all of a module's variables under Vitest).
+// The message is formatResult's, as assertNoLeak's LeakError (checkLeak has named block-scoped
+// holders, all of a module's variables under Vitest, through lib/scopes.js).
 
 const { checkLeak, formatResult } = require('./assert');
 const { invalidArg } = require('./errors');
-const { nameBlockScopes } = require('./scopes');
 
 function hintOf(ctx) {
   if (ctx && ctx.utils && typeof ctx.utils.matcherHint === 'function') {
@@ -28,10 +27,6 @@ async function toLeak(received, options) {
     throw invalidArg(`${hint}\n\nreceived value must be a function (the code to call repeatedly), got ${shown}`);
   }
   const result = await checkLeak(received, options);
-  // Vitest's module runner puts a module's top-level variables in a block scope, which heap
-  // snapshots leave unnamed; name the holder from the live heap (lib/scopes.js). Only when the
-  // message can be shown: a leak under `.not` (a passing `.toLeak()` prints nothing).
-  if (result.leaked && !(this && this.isNot === false)) await nameBlockScopes(result);
   return {
     pass: result.leaked,
     // Shown when the assertion fails: for .not.toLeak() that is when fn leaked.
