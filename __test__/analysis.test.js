@@ -14,7 +14,7 @@ const { ROOT, tempDir } = require('./helpers');
 const VECTORS = path.join(ROOT, 'crates/leakguard-core/tests/vectors');
 const row = (r) => `${r.className} ${r.count}/${r.shallowSize}/${r.retainedSize}/${r.distance}`;
 
-test('V1 summary in both size modes equals the spec (§7.1)', async () => {
+test('V1 summary in both size modes equals docs/analysis.md#test-vectors', async () => {
   const s = await lg.loadSnapshot(path.join(VECTORS, 'v1.json'));
   const raw = (await s.summary({ sizes: 'raw' })).map(row).sort();
   assert.deepEqual(

@@ -1,7 +1,7 @@
 'use strict';
 
 // The `leakguard` command line, run as a child process (bin/leakguard.js) on the hand-checked
-// vectors (heapsnapshot-spec §7) and on snapshots of small child processes: table and JSON
+// vectors (docs/analysis.md#test-vectors) and on snapshots of small child processes: table and JSON
 // output, exit codes, one-line errors, help, progress, EPIPE; and the report model directly.
 
 const test = require('node:test');
@@ -134,7 +134,7 @@ const V1_DEVTOOLS = [
   ['P', '1', '5 B', '5 B', '-'],
 ];
 
-test('summary of V1: header line and the spec class rows (§7.1), aligned', async () => {
+test('summary of V1: header line and the class rows of docs/analysis.md#test-vectors, aligned', async () => {
   const r = await cli(['summary', V1]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
@@ -222,7 +222,7 @@ test('summary --json of a real snapshot equals loadSnapshot().summary() in-proce
 // ---------------------------------------------------------------------------------------------
 // diff
 
-test('diff V1 -> V1b: the spec table (§7.2), biggest |ΔSize| first, with the net change', async () => {
+test('diff V1 -> V1b: the table of docs/analysis.md#test-vectors, biggest |ΔSize| first, with the net change', async () => {
   const r = await cli(['diff', V1, V1B]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
@@ -264,7 +264,7 @@ test('diff of snapshots of different heaps: ERR_LEAKGUARD_MISMATCH, exit 1, one 
   assertOneLineError(procs, 'ERR_LEAKGUARD_MISMATCH', /different processes/);
   assertOneLineError(vec, 'ERR_LEAKGUARD_MISMATCH', /global objects have different ids/);
   // V1 and V2 are different hand-made heaps, but both have the global object @101 and share
-  // too few ids for the engine's same-heap guard to have evidence: it compares them (§7).
+  // too few ids for the engine's same-heap guard to have evidence: it compares them (docs/analysis.md#comparison).
   const v1v2 = await cli(['diff', V1, V2, '--json']);
   assert.equal(v1v2.code, 0, v1v2.stderr);
   assert.ok(JSON.parse(v1v2.stdout).rows.some((x) => x.className === 'WeakMap' && x.addedCount === 1));

@@ -20,7 +20,7 @@ function scenario(name) {
 
 const describe = (s) => `${s.className} x${s.count} ${s.retainedSize}B via ${s.paths[0] && s.paths[0].text}`;
 
-test('diff V1 -> V1b equals the spec table (§7.2) in both size modes', async () => {
+test('diff V1 -> V1b equals the table of docs/analysis.md#test-vectors in both size modes', async () => {
   const a = await lg.loadSnapshot(path.join(VECTORS, 'v1.json'));
   const b = await lg.loadSnapshot(path.join(VECTORS, 'v1b.json'));
   for (const sizes of ['devtools', 'raw']) {

@@ -1,5 +1,6 @@
-//! Golden tests of the analysis against the spec's test vectors (§7), in both size modes, plus
-//! the robustness rewrites of §7 (permuted columns, trace column, root not first).
+//! Golden tests of the analysis against the test vectors of docs/analysis.md#test-vectors, in
+//! both size modes, plus their robustness rewrites (permuted columns, trace column, root not
+//! first).
 
 mod analysis_common;
 
@@ -9,7 +10,8 @@ use leakguard_core::HeapGraph;
 
 const SYS: i32 = 100_000_000;
 
-/// V1 table (§7.1): ordinal -> (distance, idom, retained raw, self DevTools, retained DevTools).
+/// V1 table (docs/analysis.md#test-vectors): ordinal -> (distance, idom, retained raw, self
+/// DevTools, retained DevTools).
 const V1: [(i32, u32, u64, u64, u64); 15] = [
     (SYS, 0, 314, 0, 314),
     (SYS + 1, 0, 56, 0, 56),

@@ -1,4 +1,5 @@
-//! Comparison view (§3.6) and the same-heap guard on the spec's vectors and hand-made graphs.
+//! Comparison view (docs/analysis.md#comparison) and the same-heap guard on the test vectors and
+//! hand-made graphs.
 
 mod analysis_common;
 

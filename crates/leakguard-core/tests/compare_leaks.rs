@@ -1,5 +1,6 @@
-//! Three-snapshot leak detection on hand-made graphs: the set logic of §7.5, candidates,
-//! ownership, grouping by path shape and the thresholds.
+//! Three-snapshot leak detection on hand-made graphs: the set logic of
+//! docs/leaks.md#the-three-snapshot-method, candidates, ownership, grouping by path shape and the
+//! thresholds.
 
 mod analysis_common;
 
@@ -113,9 +114,9 @@ fn opts(min_count: u64) -> LeakOptions {
 }
 
 #[test]
-fn set_logic_of_the_spec() {
-    // §7.5: baseline {1,3,101,103,105}; target adds 127, 129, 131; final drops 105 and 129 and
-    // adds 133. T = {127, 129, 131}; L = {127, 131}.
+fn set_logic_of_the_docs_example() {
+    // docs/leaks.md#the-three-snapshot-method: baseline {1,3,101,103,105}; target adds 127, 129,
+    // 131; final drops 105 and 129 and adds 133. T = {127, 129, 131}; L = {127, 131}.
     let mut b = Heap::new();
     let x103 = b.node(OBJECT, "Old", 103, 8);
     let x105 = b.node(OBJECT, "Old", 105, 8);

@@ -1,5 +1,6 @@
-//! Golden tests on the hand-checked vectors of heapsnapshot-spec §7, also after rewriting them
-//! into other column layouts (permuted fields, an inserted trace_node_id column, reordered keys).
+//! Golden tests on the hand-checked vectors of docs/analysis.md#test-vectors, also after rewriting
+//! them into other column layouts (permuted fields, an inserted trace_node_id column, reordered
+//! keys).
 
 mod common;
 use common::*;

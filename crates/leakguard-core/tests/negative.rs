@@ -1,4 +1,6 @@
-//! Malformed and unusual inputs: spec §7.6 vectors plus every validation rule of the parser.
+//! Malformed and unusual inputs: every validation rule of the parser
+//! (docs/snapshot-format.md#what-the-parser-checks) plus the robustness cases: lone surrogates,
+//! unknown node types, the root not first.
 
 mod common;
 use common::*;

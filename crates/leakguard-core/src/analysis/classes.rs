@@ -1,5 +1,5 @@
 //! Class names (current DevTools `calculateObjectNames`), plain-object interface inference
-//! (`inferInterfaceDefinitions` / `applyInterfaceDefinitions`) and display names (spec §3.1).
+//! (`inferInterfaceDefinitions` / `applyInterfaceDefinitions`) and display names (docs/analysis.md#class-names).
 
 use super::view::{cmp_js, js_len, Bits, Ctl, View, EK, TICK_MASK};
 use crate::graph::{HeapGraph, NodeType};
@@ -494,7 +494,7 @@ pub(crate) struct Reclassified<'a> {
 
 impl super::Analysis {
     /// Classes of the analysed graph with plain objects matched against `defs` instead of this
-    /// snapshot's own inferred interfaces: spec §3.1 point 4, the base snapshot of a comparison
+    /// snapshot's own inferred interfaces (docs/analysis.md#interface-definitions): the base snapshot of a comparison
     /// is classified with the *current* snapshot's definitions so that the same object keeps the
     /// same `{a, b}` class on both sides.
     ///

@@ -1,5 +1,5 @@
 //! Lengauer–Tarjan dominators over the essential-edge subgraph, exactly as current DevTools runs
-//! them (spec §3.4): iterative DFS from the root, an orphan pass for nodes whose every retainer
+//! them (docs/analysis.md#dominators): iterative DFS from the root, an orphan pass for nodes whose every retainer
 //! is non-essential, a clique pass for the rest, then "simple" eval/link with iterative path
 //! compression. Vertices are ordinals + 1 so that 0 can mean "none".
 

@@ -1,6 +1,6 @@
 //! Heap analysis with current Chrome DevTools semantics: distances, dominators and retained
-//! sizes, class names, the Summary view and retainer paths (see
-//! `shared/docs/heapsnapshot-spec.md` §2–§3).
+//! sizes, class names, the Summary view and retainer paths. The algorithms, their references and
+//! the test vectors are described in docs/analysis.md.
 //!
 //! [`Analysis::compute`] runs every phase once, in DevTools' order, over dense per-node arrays
 //! (no per-node heap objects, no recursion, so millions of nodes and arbitrarily deep chains are
@@ -25,8 +25,8 @@
 //!   node 0's name) and stop after 100 000 parts, so a self-referencing cons string cannot hang.
 //! * Retainer paths follow the Retainers panel's default sort as implemented in DevTools
 //!   (retainer distance with unreachable last, then the retainer's display name, then DevTools'
-//!   retainer order, i.e. descending edge index) — the spec's prose says "edge name", the
-//!   DevTools source compares node names. Paths also stop on a cycle.
+//!   retainer order, i.e. descending edge index): the DevTools source compares the retainers'
+//!   node names, not edge names (docs/analysis.md#retainer-paths). Paths also stop on a cycle.
 //! * Sizes are exact `u64` sums (DevTools accumulates in `f64`).
 //! * Not implemented (UI features): node filters for the Summary (id range, allocation stack,
 //!   named filters), "ignore this retainer", the statistics pie.
@@ -55,7 +55,8 @@ use view::{Bits, Ctl, View};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SizeMode {
     /// Current DevTools: the self size of `hidden`/`array` nodes with a single owner is moved to
-    /// that owner (spec §3.3). Identical to `Raw` for snapshots without user roots.
+    /// that owner (docs/analysis.md#shallow-size-reattribution). Identical to `Raw` for snapshots
+    /// without user roots.
     #[default]
     DevTools,
     /// V8's self sizes as written in the snapshot.
@@ -83,7 +84,7 @@ pub struct Analysis {
     /// Identity of the analysed graph's buffers (see `View::trusted`).
     fingerprint: [usize; 4],
     root: u32,
-    /// BFS distance from user roots (spec §3.2).
+    /// BFS distance from user roots (docs/analysis.md#distances).
     dist: Vec<i32>,
     /// Edge through which the distance BFS reached each node (for shortest paths).
     bfs_parent_edge: Vec<u32>,
@@ -130,9 +131,10 @@ fn mode_index(mode: SizeMode) -> usize {
 }
 
 impl Analysis {
-    /// Runs every phase in the spec's order: DOM state → page-owned flags → distances →
-    /// shallow-size reattribution → essential edges → dominators (Lengauer–Tarjan) → retained
-    /// sizes (both modes) → dominated-nodes CSR → class names → interface inference.
+    /// Runs every phase once (docs/analysis.md#phases): DOM state, then the dominator chain
+    /// (page-owned flags → essential edges → dominators, Lengauer–Tarjan), then the side chain
+    /// (distances → shallow-size reattribution → class names → interface inference → id index),
+    /// then retained sizes (both modes) and the dominated-nodes CSR.
     ///
     /// `cancel` is polled between phases and every 65 536 iterations of long loops; when it is
     /// set the call returns [`crate::Error::Aborted`]. `progress` receives fractions in `[0, 1]`,
@@ -145,12 +147,11 @@ impl Analysis {
         let (v, mut ctl, mut timings, dom) = begin(graph, cancel, progress, 0.02)?;
         let renamed = dom.as_ref().map(|d| &d.renamed);
 
-        // Two independent chains; each phase only reads the graph and earlier results of its
-        // own chain, so they run on two threads when one can be spawned. Only the dominator
-        // chain (the longer one) reports progress, keeping the fractions monotone.
-        // The two chains are independent (each phase only reads the graph and earlier results
-        // of its own chain). Running them on two threads was measured to gain nothing on the
-        // 2-vCPU machines this targets (both chains are memory-bound), so they run in order.
+        // The two chains are independent (each phase only reads the graph, the DOM state and
+        // earlier results of its own chain), so their order changes no result. Running them on
+        // two threads was measured to gain nothing on the 2-vCPU machines this targets (both
+        // chains are memory-bound), so they run in order on this thread: the dominator chain
+        // reports progress up to 0.70, the side chain from 0.70 to 0.92.
         let main = dominator_chain(&v, &mut ctl);
         let side = main.as_ref().map_err(Clone::clone).and_then(|_| {
             ctl.phase(0.70, 0.22)?;
@@ -363,9 +364,9 @@ impl Analysis {
         self.page_owned.get(n as usize)
     }
 
-    /// Whether edge `e` counts for dominators (spec §2.4: not weak, not a self edge, not a
-    /// shortcut except at the root, not from a non-page-owned to a page-owned node unless from
-    /// the root, not the table side of a WeakMap entry).
+    /// Whether edge `e` counts for dominators (docs/analysis.md#essential-edges: not weak, not a
+    /// self edge, not a shortcut except at the root, not from a non-page-owned to a page-owned node
+    /// unless from the root, not the table side of a WeakMap entry).
     pub fn is_essential_edge(&self, e: usize) -> bool {
         self.essential.get(e)
     }

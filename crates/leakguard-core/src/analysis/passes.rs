@@ -1,4 +1,4 @@
-//! The linear graph passes that precede the dominator tree, in DevTools' order (spec §3):
+//! The linear graph passes that precede the dominator tree, in DevTools' order (docs/analysis.md#phases):
 //! DOM state propagation, page-owned marking, distances, shallow-size reattribution and the
 //! essential-edge bitset. Every traversal uses an explicit queue or stack.
 
@@ -20,7 +20,7 @@ pub const NO_EDGE: u32 = u32::MAX;
 pub const DOM_ATTACHED: u8 = 1;
 pub const DOM_DETACHED: u8 = 2;
 
-/// Result of DevTools' `propagateDOMState` (spec §2.6).
+/// Result of DevTools' `propagateDOMState` (docs/analysis.md#dom-state).
 pub(crate) struct DomState {
     /// Propagated state per node.
     pub state: Vec<u8>,
@@ -167,7 +167,7 @@ pub(crate) fn page_owned(v: &View<'_>, ctl: &Ctl<'_>) -> Result<Bits> {
     Ok(flags)
 }
 
-/// Distances from user roots (spec §3.2) and the BFS tree that produced them.
+/// Distances from user roots (docs/analysis.md#distances) and the BFS tree that produced them.
 pub(crate) struct Distances {
     pub dist: Vec<i32>,
     /// The edge through which BFS first reached each node ([`NO_EDGE`] for seeds and the root).
@@ -324,7 +324,7 @@ pub(crate) fn distances(v: &View<'_>, eph: &mut EphCache, ctl: &Ctl<'_>) -> Resu
     })
 }
 
-/// DevTools' `calculateShallowSizes` (spec §3.3): moves the self size of every hidden/array node
+/// DevTools' `calculateShallowSizes` (docs/analysis.md#shallow-size-reattribution): moves the self size of every hidden/array node
 /// reachable from exactly one other node ("owner") to that owner. Returns the adjusted sizes.
 pub(crate) fn reattribute_shallow_sizes(
     v: &View<'_>,
@@ -384,7 +384,7 @@ pub(crate) fn reattribute_shallow_sizes(
     Ok(sizes)
 }
 
-/// DevTools' `computeIsEssentialEdge` for every edge (spec §2.4, dominator column).
+/// DevTools' `computeIsEssentialEdge` for every edge (docs/analysis.md#essential-edges).
 pub(crate) fn essential_edges(
     v: &View<'_>,
     page: &Bits,

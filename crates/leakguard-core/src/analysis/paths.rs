@@ -1,4 +1,4 @@
-//! Retainer paths (spec §3.7): DevTools' greedy auto-expanded chain and a true shortest path.
+//! Retainer paths (docs/analysis.md#retainer-paths): DevTools' greedy auto-expanded chain and a true shortest path.
 
 use super::classes::display_name;
 use super::passes::NO_EDGE;

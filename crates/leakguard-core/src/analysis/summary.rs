@@ -1,4 +1,4 @@
-//! The Summary view (spec §3.5) and object listings.
+//! The Summary view (docs/analysis.md#summary) and object listings.
 
 use super::passes::BASE_SYSTEM_DISTANCE;
 use super::{mode_index, Analysis, SizeMode};

@@ -1,4 +1,5 @@
-//! Recognition of V8's WeakMap ephemeron edge names (spec §2.5), cached per string index.
+//! Recognition of V8's WeakMap ephemeron edge names, cached per string index
+//! (docs/analysis.md#weakmap-ephemerons).
 //!
 //! DevTools matches
 //! `^\d+(?<dup> / part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?<tableId>\d+)\))$`.

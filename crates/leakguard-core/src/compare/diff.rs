@@ -1,4 +1,4 @@
-//! DevTools' Comparison view (spec §3.6).
+//! DevTools' Comparison view (docs/analysis.md#comparison).
 
 use super::{check_analysis, check_same_heap};
 use crate::analysis::{Analysis, SizeMode};
@@ -7,7 +7,7 @@ use crate::Result;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-/// One row of DevTools' Comparison view (§3.6): the objects of one class, matched between the
+/// One row of DevTools' Comparison view (docs/analysis.md#comparison): the objects of one class, matched between the
 /// base and the current snapshot by V8 object id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffRow {
@@ -117,7 +117,7 @@ fn unify<'s>(s: &'s str, names: &mut Vec<&'s str>, index: &mut HashMap<&'s str, 
 /// only (by V8 object id) counted as new or deleted, with their self sizes in `mode`.
 ///
 /// As in DevTools only nodes with a non-zero self size in `mode` take part, the base snapshot is
-/// classified with the current snapshot's interface definitions (§3.1 point 4; one pass over
+/// classified with the current snapshot's interface definitions (docs/analysis.md#interface-definitions; one pass over
 /// the base's plain objects, skipped when both snapshots inferred the same definitions), and an
 /// object whose class changed counts as deleted from its old class and new in its new one.
 /// Classes with no new and no deleted objects are omitted. Rows are sorted by size delta

@@ -352,11 +352,11 @@ struct Group {
     samples: Vec<u32>,
 }
 
-/// memlab's three-snapshot method (§5.1): T = ids(`target`) \\ ids(`baseline`), L = nodes of
-/// `fin` whose id is in T — then tuned for Node.js, where memlab (which decides per object with
-/// browser rules: detached DOM, React fibers) reports nothing without a custom filter. Every
-/// surviving new object a user can act on is a candidate, and three steps keep the report
-/// short:
+/// memlab's three-snapshot method (docs/leaks.md#the-three-snapshot-method): T = ids(`target`)
+/// \\ ids(`baseline`), L = nodes of `fin` whose id is in T — then tuned for Node.js, where
+/// memlab (which decides per object with browser rules: detached DOM, React fibers) reports
+/// nothing without a custom filter. Every surviving new object a user can act on is a candidate,
+/// and three steps keep the report short:
 ///
 /// 1. **Candidates** — members of L that are not VM internals (`synthetic`, `hidden`, `code`,
 ///    `array`, `number`, `object shape`) nor internalized strings (property names and

@@ -1,6 +1,6 @@
-//! Comparing snapshots of one process: DevTools' Comparison view ([`diff`], spec §3.6), a guard
-//! against comparing snapshots of different processes ([`check_same_heap`], spec §4) and
-//! memlab's three-snapshot leak detection tuned for Node.js ([`find_leaks`], spec §5.1).
+//! Comparing snapshots of one process: DevTools' Comparison view ([`diff`], docs/analysis.md#comparison), a guard
+//! against comparing snapshots of different processes ([`check_same_heap`], docs/snapshot-format.md#object-ids) and
+//! memlab's three-snapshot leak detection tuned for Node.js ([`find_leaks`], docs/leaks.md).
 //!
 //! Everything here keys objects by their V8 object id, which is only meaningful within one
 //! isolate; that is why [`diff`] and [`find_leaks`] run [`check_same_heap`] first.
