@@ -223,12 +223,12 @@ test('checker: crafted Mach-O files (export trie and symbol table), wrong CPU an
 
 test('checker: crafted PE32+ DLLs: exports, imports, wrong machine, PE32 and EXE', () => {
   const good = pe();
-  assert.deepEqual(checkBuffer(good, 'win32-x64-gnu').problems, []);
+  assert.deepEqual(checkBuffer(good, 'win32-x64-msvc').problems, []);
   assert.deepEqual(inspect(good).imports, { 'node.exe': ['napi_create_object'] });
-  assert.deepEqual(checkBuffer(pe({ machine: 0xaa64 }), 'win32-x64-gnu').problems, ['architecture is arm64, expected x64']);
-  assert.deepEqual(checkBuffer(pe({ dll: false }), 'win32-x64-gnu').problems, ['not a shared library']);
-  assert.match(checkBuffer(pe({ magic: 0x10b }), 'win32-x64-gnu').problems.join(), /not PE32\+/);
-  assert.deepEqual(checkBuffer(pe({ imports: { 'libnode.dll': ['napi_create_object'] } }), 'win32-x64-gnu').problems, [
+  assert.deepEqual(checkBuffer(pe({ machine: 0xaa64 }), 'win32-x64-msvc').problems, ['architecture is arm64, expected x64']);
+  assert.deepEqual(checkBuffer(pe({ dll: false }), 'win32-x64-msvc').problems, ['not a shared library']);
+  assert.match(checkBuffer(pe({ magic: 0x10b }), 'win32-x64-msvc').problems.join(), /not PE32\+/);
+  assert.deepEqual(checkBuffer(pe({ imports: { 'libnode.dll': ['napi_create_object'] } }), 'win32-x64-msvc').problems, [
     'imports Node-API from libnode.dll, expected node.exe',
   ]);
 });
@@ -276,5 +276,26 @@ for (const platform of Object.keys(TARGETS)) {
   test(`npm/${platform}: the built binary is what the package promises`, { skip }, () => {
     const { info, problems } = checkFile(file, platform);
     assert.deepEqual(problems, [], `${path.relative(ROOT, file)}: ${describe(info)}`);
+  });
+}
+
+// The prebuilt for the machine running the tests is also loaded and used, in a child process
+// so it does not meet the development build this process loaded.
+const HOST = Object.keys(TARGETS).find((p) => {
+  const want = PLATFORMS[p];
+  const libc = process.platform === 'linux' ? (process.report.getReport().header.glibcVersionRuntime ? 'glibc' : 'musl') : undefined;
+  return p.startsWith(`${process.platform}-`) && want.arch === process.arch && want.libc === libc;
+});
+if (HOST) {
+  const file = path.join(ROOT, 'npm', HOST, `${BINARY}.${HOST}.node`);
+  const skip = !fs.existsSync(file) && !REQUIRE && `npm/${HOST}/${path.basename(file)} not built`;
+  test(`npm/${HOST} (this machine's platform): the prebuilt loads and parses a golden vector`, { skip }, () => {
+    const { spawnSync } = require('child_process');
+    const src = `const m = require(${JSON.stringify(file)});
+      const s = m.loadSnapshotSync(${JSON.stringify(path.join(ROOT, 'crates/leakguard-core/tests/vectors/v1.json'))});
+      console.log(JSON.stringify([s.nodeCount, s.edgeCount, s.totalSize]));`;
+    const r = spawnSync(process.execPath, ['-e', src], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), [15, 19, 314]);
   });
 }

@@ -16,7 +16,10 @@ const PLATFORMS = {
   'linux-arm64-musl': { triple: 'aarch64-unknown-linux-musl', format: 'elf', arch: 'arm64', libc: 'musl' },
   'darwin-x64': { triple: 'x86_64-apple-darwin', format: 'macho', arch: 'x64' },
   'darwin-arm64': { triple: 'aarch64-apple-darwin', format: 'macho', arch: 'arm64' },
-  'win32-x64-gnu': { triple: 'x86_64-pc-windows-gnu', format: 'pe', arch: 'x64', importsFrom: 'node.exe' },
+  // Built from the x86_64-pc-windows-gnu Rust target (zig's MinGW-w64 linker, UCRT) but named
+  // -msvc: napi-rs's loader takes the -gnu package only on a MinGW-built Node, and the official
+  // Node for Windows is MSVC-built. Node-API is a C ABI, so the toolchain does not matter to it.
+  'win32-x64-msvc': { triple: 'x86_64-pc-windows-msvc', buildTriple: 'x86_64-pc-windows-gnu', format: 'pe', arch: 'x64', importsFrom: 'node.exe' },
 };
 
 const REGISTER = 'napi_register_module_v1';

