@@ -4,28 +4,28 @@ use std::sync::Arc;
 
 use leakguard_core::analysis::{PathKind, SizeMode};
 use leakguard_core::compare::{diff, find_leaks, LeakOptions, LeakReport};
-use leakguard_core::Error as CoreError;
+use leakguard_core::{Error as CoreError, Session};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::analysis::{analysis_of, classes_of, path_json, path_kind, size_mode};
+use crate::analysis::{control, parse, path_json};
 use crate::guard;
 use crate::job::{Job, JobState};
-use crate::snapshot::{NativeSnapshot, Shared};
+use crate::snapshot::NativeSnapshot;
 
 enum Op {
     Diff {
-        base: Arc<Shared>,
-        current: Arc<Shared>,
+        base: Arc<Session>,
+        current: Arc<Session>,
         mode: SizeMode,
     },
     Leaks {
-        baseline: Arc<Shared>,
-        target: Arc<Shared>,
-        fin: Arc<Shared>,
+        baseline: Arc<Session>,
+        target: Arc<Session>,
+        fin: Arc<Session>,
         opts: LeakOptions,
     },
 }
@@ -51,7 +51,7 @@ fn leak_options(json: &str) -> napi::Result<LeakOptions> {
         mode: o
             .sizes
             .as_deref()
-            .map(size_mode)
+            .map(parse::<SizeMode>)
             .transpose()?
             .unwrap_or(d.mode),
         min_count: o.min_count.unwrap_or(d.min_count),
@@ -61,7 +61,7 @@ fn leak_options(json: &str) -> napi::Result<LeakOptions> {
         path_kind: o
             .path_kind
             .as_deref()
-            .map(path_kind)
+            .map(parse::<PathKind>)
             .transpose()?
             .unwrap_or(PathKind::DevTools),
         max_path_steps: o.max_path_steps.unwrap_or(d.max_path_steps),
@@ -96,9 +96,9 @@ fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
             mode,
         } => {
             // A comparison needs classes and sizes, not dominators: about half the work.
-            let (bg, ba) = classes_of(base, state, &part(0.0, 2.0))?;
-            let (cg, ca) = classes_of(current, state, &part(1.0, 2.0))?;
-            let rows = diff(&bg, &ba, &cg, &ca, *mode)?;
+            let (bg, ba) = base.classes(control(state, &part(0.0, 2.0)))?;
+            let (cg, ca) = current.classes(control(state, &part(1.0, 2.0)))?;
+            let rows = diff(&bg, ba.classes(), &cg, ca.classes(), *mode)?;
             Value::Array(
                 rows.iter()
                     .map(|r| {
@@ -121,7 +121,7 @@ fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
             fin,
             opts,
         } => {
-            let (fg, fa) = analysis_of(fin, state, &part(0.0, 1.0))?;
+            let (fg, fa) = fin.analysis(control(state, &part(0.0, 1.0)))?;
             let (bg, tg) = (baseline.graph()?, target.graph()?);
             let report = find_leaks(&bg, &tg, &fg, &fa, opts, Some(&state.cancel))?;
             report_json(&report)
@@ -159,9 +159,9 @@ pub fn diff_snapshots(
     sizes: String,
 ) -> napi::Result<AsyncTask<CompareTask>> {
     let op = Op::Diff {
-        base: base.shared(),
-        current: current.shared(),
-        mode: size_mode(&sizes)?,
+        base: base.session(),
+        current: current.session(),
+        mode: parse(&sizes)?,
     };
     Ok(AsyncTask::new(CompareTask {
         op,
@@ -180,9 +180,9 @@ pub fn find_leaks_in(
     options: String,
 ) -> napi::Result<AsyncTask<CompareTask>> {
     let op = Op::Leaks {
-        baseline: baseline.shared(),
-        target: target.shared(),
-        fin: fin.shared(),
+        baseline: baseline.session(),
+        target: target.session(),
+        fin: fin.session(),
         opts: leak_options(&options)?,
     };
     Ok(AsyncTask::new(CompareTask {

@@ -1,47 +1,23 @@
-//! `NativeSnapshot`: a parsed heap snapshot held in Rust memory, and the tasks that load it.
+//! `NativeSnapshot`: a parsed heap snapshot held in Rust memory (a core [`Session`]: the graph
+//! and its cached analysis), and the tasks that load it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use leakguard_core::analysis::Analysis;
-use leakguard_core::{parse_file, Error as CoreError, HeapGraph, LoadOptions};
+use leakguard_core::analysis::{ObjectSort, PathKind, SizeMode};
+use leakguard_core::{parse_file, HeapGraph, LoadOptions, Session};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
-use parking_lot::{Mutex, RwLock};
 
-use crate::analysis::{object_sort, path_kind, run_sync, size_mode, AnalysisTask, Query};
+use crate::analysis::{parse, AnalysisTask, Query};
+use crate::guard;
 use crate::job::{Job, JobState};
-use crate::{guard, to_napi};
-
-/// What a snapshot's tasks share: the graph and its cached analysis. Both sit behind locks so
-/// `dispose()` can free them at once while tasks that already hold an `Arc` finish undisturbed.
-#[derive(Default)]
-pub(crate) struct Shared {
-    graph: RwLock<Option<Arc<HeapGraph>>>,
-    pub(crate) analysis: RwLock<Option<Arc<Analysis>>>,
-    /// Held while the analysis is computed, so concurrent first queries compute it once.
-    pub(crate) compute_lock: Mutex<()>,
-}
-
-impl Shared {
-    /// The graph, or `InvalidArg` after dispose().
-    pub(crate) fn graph(&self) -> Result<Arc<HeapGraph>, CoreError> {
-        self.graph
-            .read()
-            .clone()
-            .ok_or_else(|| CoreError::InvalidArg("this snapshot was disposed".into()))
-    }
-
-    pub(crate) fn is_disposed(&self) -> bool {
-        self.graph.read().is_none()
-    }
-}
 
 /// A parsed snapshot held in Rust memory.
 #[napi]
 pub struct NativeSnapshot {
-    shared: Arc<Shared>,
+    session: Arc<Session>,
     // Cached so the getters keep answering after dispose().
     node_count: u32,
     edge_count: u32,
@@ -51,25 +27,23 @@ pub struct NativeSnapshot {
 
 impl NativeSnapshot {
     fn new(graph: HeapGraph) -> Self {
-        let snap = NativeSnapshot {
+        NativeSnapshot {
             node_count: saturate(graph.node_count()),
             edge_count: saturate(graph.edge_count()),
             total_size: graph.total_size() as f64,
             heap_bytes: graph.heap_bytes() as f64,
-            shared: Arc::default(),
-        };
-        *snap.shared.graph.write() = Some(Arc::new(graph));
-        snap
+            session: Arc::new(Session::new(graph)),
+        }
     }
 
-    /// The state this snapshot's tasks share.
-    pub(crate) fn shared(&self) -> Arc<Shared> {
-        self.shared.clone()
+    /// The session this snapshot's tasks share.
+    pub(crate) fn session(&self) -> Arc<Session> {
+        self.session.clone()
     }
 
     fn task(&self, job: &Job, query: Query) -> AsyncTask<AnalysisTask> {
         AsyncTask::new(AnalysisTask {
-            shared: self.shared.clone(),
+            session: self.session.clone(),
             state: job.state.clone(),
             query,
         })
@@ -89,7 +63,7 @@ fn free_in_background<T: Send + 'static>(value: T) {
 impl Drop for NativeSnapshot {
     fn drop(&mut self) {
         // Tasks still running hold their own Arcs; whichever side lets go last frees the graph.
-        free_in_background(std::mem::take(&mut self.shared));
+        free_in_background(std::mem::take(&mut self.session));
     }
 }
 
@@ -120,30 +94,22 @@ impl NativeSnapshot {
     /// Approximate bytes of Rust memory the parsed graph and, once computed, its analysis hold.
     #[napi(getter)]
     pub fn memory_bytes(&self) -> f64 {
-        if self.shared.is_disposed() {
+        if self.session.is_disposed() {
             return 0.0;
         }
-        let analysis = self
-            .shared
-            .analysis
-            .read()
-            .as_ref()
-            .map_or(0, |a| a.heap_bytes());
-        self.heap_bytes + analysis as f64
+        self.heap_bytes + self.session.analysis_bytes() as f64
     }
 
     /// Whether `dispose()` was called.
     #[napi(getter)]
     pub fn disposed(&self) -> bool {
-        self.shared.is_disposed()
+        self.session.is_disposed()
     }
 
     /// Frees the graph and its analysis now instead of at garbage collection.
     #[napi]
     pub fn dispose(&self) {
-        let graph = self.shared.graph.write().take();
-        let analysis = self.shared.analysis.write().take();
-        free_in_background((graph, analysis));
+        free_in_background(self.session.dispose());
     }
 
     /// Class summary rows, biggest retained size first (`top` rows at most).
@@ -154,7 +120,7 @@ impl NativeSnapshot {
         sizes: String,
         top: u32,
     ) -> napi::Result<AsyncTask<AnalysisTask>> {
-        let mode = size_mode(&sizes)?;
+        let mode: SizeMode = parse(&sizes)?;
         Ok(self.task(
             job,
             Query::Summary {
@@ -176,8 +142,8 @@ impl NativeSnapshot {
     ) -> napi::Result<AsyncTask<AnalysisTask>> {
         let query = Query::Objects {
             class_name,
-            mode: size_mode(&sizes)?,
-            sort: object_sort(&sort_by)?,
+            mode: parse::<SizeMode>(&sizes)?,
+            sort: parse::<ObjectSort>(&sort_by)?,
             limit: limit as usize,
         };
         Ok(self.task(job, query))
@@ -191,7 +157,7 @@ impl NativeSnapshot {
         n: u32,
         sizes: String,
     ) -> napi::Result<AsyncTask<AnalysisTask>> {
-        let mode = size_mode(&sizes)?;
+        let mode: SizeMode = parse(&sizes)?;
         Ok(self.task(
             job,
             Query::Largest {
@@ -212,51 +178,10 @@ impl NativeSnapshot {
     ) -> napi::Result<AsyncTask<AnalysisTask>> {
         let query = Query::Path {
             id,
-            kind: path_kind(&kind)?,
+            kind: parse::<PathKind>(&kind)?,
             max_steps: max_steps as usize,
         };
         Ok(self.task(job, query))
-    }
-
-    /// Blocking twin of the queries above, for the CLI: `query` is one of `summary`,
-    /// `objects`, `largestObjects`, `retainerPath` with the same arguments in `args`.
-    #[napi]
-    pub fn query_sync(&self, query: String, args: Vec<String>) -> napi::Result<String> {
-        let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
-        let num = |i: usize| {
-            arg(i).parse::<u32>().map_err(|_| {
-                to_napi(CoreError::InvalidArg(format!(
-                    "argument {i} of {query} must be a whole number"
-                )))
-            })
-        };
-        let q = match query.as_str() {
-            "summary" => Query::Summary {
-                mode: size_mode(arg(0))?,
-                top: num(1)? as usize,
-            },
-            "objects" => Query::Objects {
-                class_name: arg(0).to_string(),
-                mode: size_mode(arg(1))?,
-                sort: object_sort(arg(2))?,
-                limit: num(3)? as usize,
-            },
-            "largestObjects" => Query::Largest {
-                n: num(0)? as usize,
-                mode: size_mode(arg(1))?,
-            },
-            "retainerPath" => Query::Path {
-                id: num(0)?,
-                kind: path_kind(arg(1))?,
-                max_steps: num(2)? as usize,
-            },
-            _ => {
-                return Err(to_napi(CoreError::InvalidArg(format!(
-                    "unknown query {query}"
-                ))))
-            }
-        };
-        run_sync(&self.shared, &q)
     }
 }
 

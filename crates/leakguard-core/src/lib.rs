@@ -15,11 +15,16 @@ pub use parse::{parse_bytes, parse_file, LoadOptions};
 mod radix;
 
 pub mod analysis;
-pub use analysis::{Analysis, ClassRow, ObjectRow, ObjectSort, PathKind, RetainerPath, SizeMode};
+pub use analysis::{
+    Analysis, ClassAnalysis, ClassRow, ObjectRow, ObjectSort, PathKind, RetainerPath, SizeMode,
+};
 
 pub mod compare;
 pub use compare::{check_same_heap, diff, find_leaks, DiffRow, LeakOptions, LeakReport, Suspect};
 
 pub mod sampling;
+
+pub mod session;
+pub use session::{Analyzed, QueryControl, Session};
 
 pub mod rounds;

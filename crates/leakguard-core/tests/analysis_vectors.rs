@@ -145,7 +145,7 @@ fn identity(n: usize) -> Vec<u32> {
 
 #[test]
 fn v1_golden_both_modes() {
-    let (g, a) = load("v1.json");
+    let (g, a) = load("v1");
     check_v1(&g, &a, &identity(15), &(0..19).collect::<Vec<_>>());
     // Dominated lists mirror idom.
     assert_eq!(a.dominated(7), &[8]);
@@ -160,7 +160,7 @@ fn v1_golden_both_modes() {
 
 #[test]
 fn v1_permuted_columns_and_trace_column_give_identical_analysis() {
-    let src = vector_json("v1.json");
+    let src = vector_json("v1");
     let orders: [(&[&str], &[&str]); 3] = [
         (
             &[
@@ -207,7 +207,7 @@ fn v1_permuted_columns_and_trace_column_give_identical_analysis() {
 
 #[test]
 fn v1_root_last_gives_identical_analysis_after_relabelling() {
-    let (v, map) = root_last(&vector_json("v1.json"));
+    let (v, map) = root_last(&vector_json("v1"));
     let (g, a) = analyse(&v);
     assert_eq!(g.root(), 14);
     // The root's two edges moved from the front to the back of the edge list.
@@ -221,7 +221,7 @@ fn v1_root_last_gives_identical_analysis_after_relabelling() {
 
 #[test]
 fn v1_retainer_paths() {
-    let (g, a) = load("v1.json");
+    let (g, a) = load("v1");
     // H is retained by A (shortcut .h), X (.h) and the closure f (.cached). A and X both sit at
     // distance 2; DevTools then orders by the retainer's name ("Foo" < "X"), so the panel
     // expands A: Global → .a → A → .h → H.
@@ -287,7 +287,7 @@ fn v1_retainer_paths() {
 
 #[test]
 fn v2_weakmap_ephemerons() {
-    let (g, a) = load("v2.json");
+    let (g, a) = load("v2");
     // node: (distance, idom, retained raw, self DevTools, retained DevTools)
     let expect: [(u32, i32, u32, u64, u64, u64); 5] = [
         (1, 1, 0, 178, 10, 178),
@@ -328,7 +328,7 @@ fn v2_weakmap_ephemerons() {
 /// 17 object shape, 18 hidden Oddball, 19 <div>, 20 <span>.
 #[test]
 fn v3_class_and_display_names() {
-    let (g, a) = load("v3.json");
+    let (g, a) = load("v3");
     let expect: [(u32, &str, &str); 21] = [
         (0, "(synthetic)", ""),
         (1, "Global", "Global"),
@@ -368,7 +368,7 @@ fn v3_class_and_display_names() {
 
 #[test]
 fn v3_summary_both_modes() {
-    let (g, a) = load("v3.json");
+    let (g, a) = load("v3");
     let count =
         |rows: &[ClassRow], name: &str| rows.iter().find(|r| r.class_name == name).map(|r| r.count);
     for mode in [SizeMode::Raw, SizeMode::DevTools] {
@@ -421,7 +421,7 @@ fn v3_summary_both_modes() {
 
 #[test]
 fn unknown_node_type_gets_parenthesised_class() {
-    let mut v = vector_json("v3.json");
+    let mut v = vector_json("v3");
     v["snapshot"]["meta"]["node_types"][0]
         .as_array_mut()
         .unwrap()
@@ -439,7 +439,7 @@ fn unknown_node_type_gets_parenthesised_class() {
 
 #[test]
 fn objects_and_largest() {
-    let (g, a) = load("v1.json");
+    let (g, a) = load("v1");
     use leakguard_core::analysis::ObjectSort;
     let foos = a.objects(&g, "Foo", SizeMode::Raw, ObjectSort::Retained, 10);
     assert_eq!(
@@ -478,7 +478,7 @@ fn objects_and_largest() {
 fn cancel_and_progress() {
     use std::sync::atomic::AtomicBool;
     use std::sync::Mutex;
-    let g = parse_value(&vector_json("v1.json"));
+    let g = parse_value(&vector_json("v1"));
     let flag = AtomicBool::new(true);
     let err = Analysis::compute(&g, Some(&flag), None).unwrap_err();
     assert_eq!(err.code(), "ERR_LEAKGUARD_ABORTED");
@@ -494,7 +494,7 @@ fn cancel_and_progress() {
 #[test]
 fn without_detachedness_column_names_decide() {
     // V3 minus the detachedness column: no DOM propagation, so <span> stays attached-looking.
-    let src = vector_json("v3.json");
+    let src = vector_json("v3");
     let v = permute_columns(
         &src,
         &["type", "name", "id", "self_size", "edge_count"],

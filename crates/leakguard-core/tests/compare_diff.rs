@@ -20,8 +20,8 @@ fn row(class: &str, added: u64, removed: u64, asz: u64, rsz: u64) -> DiffRow {
 
 #[test]
 fn v1_to_v1b_is_the_spec_table_in_both_modes() {
-    let (g1, a1) = load("v1.json");
-    let (g2, a2) = load("v1b.json");
+    let (g1, a1) = load("v1");
+    let (g2, a2) = load("v1b");
     for mode in [SizeMode::DevTools, SizeMode::Raw] {
         let rows = diff(&g1, &a1, &g2, &a2, mode).expect("diff");
         // Sorted by size delta, descending.
@@ -44,8 +44,8 @@ fn v1_to_v1b_is_the_spec_table_in_both_modes() {
 
 #[test]
 fn reverse_diff_mirrors_the_table() {
-    let (g1, a1) = load("v1.json");
-    let (g2, a2) = load("v1b.json");
+    let (g1, a1) = load("v1");
+    let (g2, a2) = load("v1b");
     let rows = diff(&g2, &a2, &g1, &a1, SizeMode::Raw).expect("diff");
     assert_eq!(
         rows,
@@ -59,15 +59,15 @@ fn reverse_diff_mirrors_the_table() {
 
 #[test]
 fn a_snapshot_against_itself_has_no_rows_and_is_the_same_heap() {
-    for v in ["v1.json", "v1b.json", "v2.json", "v3.json"] {
+    for v in ["v1", "v1b", "v2", "v3"] {
         let (g, a) = load(v);
         check_same_heap(&g, &g).expect(v);
         assert!(diff(&g, &a, &g, &a, SizeMode::DevTools)
             .expect(v)
             .is_empty());
     }
-    let (g1, _) = load("v1.json");
-    let (g2, _) = load("v1b.json");
+    let (g1, _) = load("v1");
+    let (g2, _) = load("v1b");
     check_same_heap(&g1, &g2).expect("V1 and V1b are one heap");
     check_same_heap(&g2, &g1).expect("V1b and V1 are one heap");
 }
@@ -129,8 +129,8 @@ fn base_is_classified_with_the_current_interface_definitions() {
 fn zero_size_nodes_do_not_take_part() {
     // The (array) of V1 has self size 0 under reattribution, 50 raw: removing it shows in raw
     // mode only.
-    let (g1, a1) = load("v1.json");
-    let mut v = vector_json("v1.json");
+    let (g1, a1) = load("v1");
+    let mut v = vector_json("v1");
     // Node D (ordinal 6, id 109) gets id 999: deleted + new in raw mode.
     let nodes = v["nodes"].as_array_mut().unwrap();
     nodes[6 * 6 + 2] = 999.into();
@@ -186,8 +186,8 @@ fn different_processes_are_rejected() {
 
 #[test]
 fn mismatched_analysis_is_an_invalid_argument() {
-    let (g1, a1) = load("v1.json");
-    let (g3, a3) = load("v3.json");
+    let (g1, a1) = load("v1");
+    let (g3, a3) = load("v3");
     let err = diff(&g1, &a3, &g1, &a1, SizeMode::DevTools).expect_err("wrong analysis");
     assert!(matches!(err, Error::InvalidArg(_)), "{err:?}");
     let err = diff(&g1, &a1, &g3, &a1, SizeMode::DevTools).expect_err("wrong analysis");

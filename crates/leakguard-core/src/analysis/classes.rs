@@ -492,7 +492,7 @@ pub(crate) struct Reclassified<'a> {
     pub names: Cow<'a, [String]>,
 }
 
-impl super::Analysis {
+impl super::ClassAnalysis {
     /// Classes of the analysed graph with plain objects matched against `defs` instead of this
     /// snapshot's own inferred interfaces (docs/analysis.md#interface-definitions): the base snapshot of a comparison
     /// is classified with the *current* snapshot's definitions so that the same object keeps the

@@ -77,9 +77,13 @@ impl PhaseTimings {
     }
 }
 
-/// Everything DevTools derives from a snapshot, as dense arrays indexed by node ordinal.
+/// What a comparison needs from a snapshot, as dense arrays indexed by node ordinal: DOM state,
+/// distances, self sizes in both modes, class names with inferred interfaces and the id index —
+/// everything but the dominator tree ([`Analysis::compute_classes`], about half the work of a
+/// full analysis). [`ClassAnalysis::complete`] adds the dominator phases and gives the
+/// [`Analysis`]; retained sizes only exist there, so no half-built analysis can report 0 for them.
 #[derive(Debug)]
-pub struct Analysis {
+pub struct ClassAnalysis {
     node_count: usize,
     /// Identity of the analysed graph's buffers (see `View::trusted`).
     fingerprint: [usize; 4],
@@ -89,38 +93,76 @@ pub struct Analysis {
     /// Edge through which the distance BFS reached each node (for shortest paths).
     bfs_parent_edge: Vec<u32>,
     has_user_roots: bool,
-    /// Page-owned nodes: reachable from user globals over strong edges.
-    page_owned: Bits,
-    /// Edges that count for dominators.
-    essential: Bits,
     /// Propagated DOM state per node, when the snapshot has a detachedness column.
     dom_state: Option<Vec<u8>>,
     /// Native nodes renamed `Detached …` by DOM propagation.
     detached_renamed: Option<Bits>,
-    /// Immediate dominator per node.
-    idom: Vec<u32>,
-    /// Dominator tree children, CSR.
-    first_dominated: Vec<u32>,
-    dominated: Vec<u32>,
     /// V8's self sizes.
     raw_self: Vec<u64>,
     /// Reattributed self sizes; `None` when reattribution was skipped (no user roots), in which
     /// case DevTools mode equals raw mode.
     adjusted_self: Option<Vec<u64>>,
-    retained_raw: Vec<u64>,
-    retained_adjusted: Option<Vec<u64>>,
     /// Class index per node into `class_names`.
     class_of: Vec<u32>,
     class_names: Vec<String>,
     class_lookup: std::collections::HashMap<String, u32>,
     interfaces: Vec<InterfaceDefinition>,
+    /// The phases of this part of the analysis.
     timings: PhaseTimings,
     /// (id, ordinal) pairs sorted by id, packed as `id << 32 | ordinal`.
     by_id: Vec<u64>,
+}
+
+/// Everything DevTools derives from a snapshot: the [`ClassAnalysis`] (reachable through
+/// `Deref`, so every per-node accessor works on both) plus page-owned flags, essential edges,
+/// the dominator tree and retained sizes.
+#[derive(Debug)]
+pub struct Analysis {
+    classes: ClassAnalysis,
+    /// Page-owned nodes: reachable from user globals over strong edges.
+    page_owned: Bits,
+    /// Edges that count for dominators.
+    essential: Bits,
+    /// Immediate dominator per node.
+    idom: Vec<u32>,
+    /// Dominator tree children, CSR.
+    first_dominated: Vec<u32>,
+    dominated: Vec<u32>,
+    retained_raw: Vec<u64>,
+    retained_adjusted: Option<Vec<u64>>,
+    /// Every phase, the class phases included.
+    timings: PhaseTimings,
     /// Lazily built summaries, one per mode.
     summary_cache: [OnceLock<Vec<ClassRow>>; 2],
-    /// Whether the dominator phases ran (see [`Analysis::compute_classes`]).
-    complete: bool,
+}
+
+impl std::ops::Deref for Analysis {
+    type Target = ClassAnalysis;
+
+    fn deref(&self) -> &ClassAnalysis {
+        &self.classes
+    }
+}
+
+impl AsRef<ClassAnalysis> for Analysis {
+    fn as_ref(&self) -> &ClassAnalysis {
+        &self.classes
+    }
+}
+
+/// The names the JS API uses: `devtools`, `raw`.
+impl std::str::FromStr for SizeMode {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<SizeMode> {
+        match s {
+            "devtools" => Ok(SizeMode::DevTools),
+            "raw" => Ok(SizeMode::Raw),
+            _ => Err(crate::Error::InvalidArg(format!(
+                "sizes must be 'devtools' or 'raw', got '{s}'"
+            ))),
+        }
+    }
 }
 
 fn mode_index(mode: SizeMode) -> usize {
@@ -152,202 +194,49 @@ impl Analysis {
         // two threads was measured to gain nothing on the 2-vCPU machines this targets (both
         // chains are memory-bound), so they run in order on this thread: the dominator chain
         // reports progress up to 0.70, the side chain from 0.70 to 0.92.
-        let main = dominator_chain(&v, &mut ctl);
-        let side = main.as_ref().map_err(Clone::clone).and_then(|_| {
-            ctl.phase(0.70, 0.22)?;
-            side_chain(&v, renamed, &ctl)
-        });
-        let main = main?;
-        let side = side?;
-        timings.phases.extend(main.timings.iter().copied());
+        let main = dominator_chain(&v, &mut ctl)?;
+        ctl.phase(0.70, 0.22)?;
+        let side = side_chain(&v, renamed, &ctl)?;
         timings.phases.extend(side.timings.iter().copied());
-
-        ctl.phase(0.92, 0.08)?;
-        let t = Instant::now();
-        let (retained_raw, retained_adjusted) =
-            dominators::retained_sizes(&main.tree, &side.raw_self, side.adjusted_self.as_deref());
-        ctl.check()?;
-        let (first_dominated, dominated) = dominators::dominated_csr(&main.tree, v.root);
-        timings.phases.push(("retained sizes", t.elapsed()));
-        ctl.report(1.0);
-
-        Ok(Analysis::assemble(
-            graph,
-            &v,
-            dom,
-            side,
-            Some((
-                main,
-                retained_raw,
-                retained_adjusted,
-                first_dominated,
-                dominated,
-            )),
-            timings,
-        ))
+        let classes = ClassAnalysis::assemble(graph, &v, dom, side, timings);
+        classes.finish(&v, main, &mut ctl)
     }
 
     /// The phases a comparison needs — DOM state, distances, self sizes in both modes, class
     /// names with inferred interfaces, the id index — without page-owned flags, essential edges,
-    /// dominators and retained sizes (about half the work of [`Analysis::compute`]). Until
-    /// [`Analysis::complete`] runs, [`Analysis::is_complete`] is false, the dominator tree is
-    /// empty and retained sizes are 0: summaries, object lists, retainer paths and the leak
-    /// finder need a complete analysis; [`crate::compare::diff`] does not.
+    /// dominators and retained sizes (about half the work of [`Analysis::compute`]).
+    /// [`ClassAnalysis::complete`] adds the rest. Summaries, object lists and the leak finder
+    /// need the complete [`Analysis`]; [`crate::compare::diff`] and retainer paths do not.
     pub fn compute_classes(
         graph: &HeapGraph,
         cancel: Option<&AtomicBool>,
         progress: Option<&(dyn Fn(f64) + Sync)>,
-    ) -> Result<Analysis> {
+    ) -> Result<ClassAnalysis> {
         let (v, mut ctl, mut timings, dom) = begin(graph, cancel, progress, 0.05)?;
         ctl.phase(0.05, 0.95)?;
         let side = side_chain(&v, dom.as_ref().map(|d| &d.renamed), &ctl)?;
         timings.phases.extend(side.timings.iter().copied());
         ctl.report(1.0);
-        Ok(Analysis::assemble(graph, &v, dom, side, None, timings))
+        Ok(ClassAnalysis::assemble(graph, &v, dom, side, timings))
     }
 
-    /// Adds the dominator phases to an analysis from [`Analysis::compute_classes`] (a complete
-    /// one is returned as it is). The result equals [`Analysis::compute`]'s. `graph` must be
-    /// the analysed graph ([`crate::Error::InvalidArg`] otherwise).
-    pub fn complete(
-        mut self,
-        graph: &HeapGraph,
-        cancel: Option<&AtomicBool>,
-        progress: Option<&(dyn Fn(f64) + Sync)>,
-    ) -> Result<Analysis> {
-        if self.complete {
-            return Ok(self);
-        }
-        let v = self.view(graph).ok_or_else(|| {
-            crate::Error::InvalidArg("the analysis does not belong to this snapshot".into())
-        })?;
-        let mut ctl = Ctl::new(cancel, progress);
-        // Progress as in a full computation: the dominator chain reports 0.02..0.70.
-        let main = dominator_chain(&v, &mut ctl)?;
-        ctl.phase(0.92, 0.08)?;
-        let t = Instant::now();
-        let (retained_raw, retained_adjusted) =
-            dominators::retained_sizes(&main.tree, &self.raw_self, self.adjusted_self.as_deref());
-        ctl.check()?;
-        let (first_dominated, dominated) = dominators::dominated_csr(&main.tree, v.root);
-        self.timings.phases.extend(main.timings.iter().copied());
-        self.timings.phases.push(("retained sizes", t.elapsed()));
-        self.page_owned = main.page_owned;
-        self.essential = main.essential;
-        self.idom = main.tree.idom;
-        self.first_dominated = first_dominated;
-        self.dominated = dominated;
-        self.retained_raw = retained_raw;
-        self.retained_adjusted = retained_adjusted;
-        // A summary asked of the incomplete analysis had no retained sizes.
-        self.summary_cache = [OnceLock::new(), OnceLock::new()];
-        self.complete = true;
-        ctl.report(1.0);
-        Ok(self)
+    /// The class part of the analysis (also reachable through `Deref`).
+    pub fn classes(&self) -> &ClassAnalysis {
+        &self.classes
     }
 
-    /// Whether the dominator tree and retained sizes are there (see
-    /// [`Analysis::compute_classes`]).
-    pub fn is_complete(&self) -> bool {
-        self.complete
-    }
-
-    /// Puts the phases' results together; `main` is `None` for a classes-only analysis.
-    #[allow(clippy::type_complexity)]
-    fn assemble(
-        graph: &HeapGraph,
-        v: &View<'_>,
-        dom: Option<passes::DomState>,
-        side: SideChain,
-        main: Option<(MainChain, Vec<u64>, Option<Vec<u64>>, Vec<u32>, Vec<u32>)>,
-        timings: PhaseTimings,
-    ) -> Analysis {
-        let (dom_state, detached_renamed) = match dom {
-            Some(d) => (Some(d.state), Some(d.renamed)),
-            None => (None, None),
-        };
-        let complete = main.is_some();
-        let (
-            page_owned,
-            essential,
-            idom,
-            retained_raw,
-            retained_adjusted,
-            first_dominated,
-            dominated,
-        ) = match main {
-            Some((m, rr, ra, fd, d)) => (m.page_owned, m.essential, m.tree.idom, rr, ra, fd, d),
-            None => (
-                Bits(Vec::new()),
-                Bits(Vec::new()),
-                Vec::new(),
-                Vec::new(),
-                None,
-                Vec::new(),
-                Vec::new(),
-            ),
-        };
-        Analysis {
-            node_count: v.n,
-            fingerprint: View::fingerprint(graph),
-            root: v.root,
-            dist: side.dist.dist,
-            bfs_parent_edge: side.dist.parent_edge,
-            has_user_roots: side.dist.has_user_roots,
-            page_owned,
-            essential,
-            dom_state,
-            detached_renamed,
-            idom,
-            first_dominated,
-            dominated,
-            raw_self: side.raw_self,
-            adjusted_self: side.adjusted_self,
-            retained_raw,
-            retained_adjusted,
-            class_of: side.class_of,
-            class_names: side.table.names,
-            class_lookup: side.table.lookup,
-            interfaces: side.interfaces,
-            timings,
-            by_id: side.by_id,
-            summary_cache: [OnceLock::new(), OnceLock::new()],
-            complete,
-        }
-    }
-
-    /// Number of nodes analysed.
-    pub fn node_count(&self) -> usize {
-        self.node_count
-    }
-
-    /// Ordinal of the root.
-    pub fn root(&self) -> u32 {
-        self.root
-    }
-
-    /// How long each phase of [`Analysis::compute`] took.
+    /// How long each phase took, the class phases included.
     pub fn timings(&self) -> &PhaseTimings {
         &self.timings
     }
 
-    /// Whether the root has user-root children (globals); without them DevTools skips
-    /// reattribution and system distances start at 0.
-    pub fn has_user_roots(&self) -> bool {
-        self.has_user_roots
-    }
-
-    /// Distance of node `n` from the user roots: 1 for globals, [`NO_DISTANCE`] (−5) when
-    /// unreachable, ≥ [`BASE_SYSTEM_DISTANCE`] when reachable only through system roots.
-    /// Out-of-range ordinals give `NO_DISTANCE`.
-    pub fn distance(&self, n: u32) -> i32 {
-        self.dist.get(n as usize).copied().unwrap_or(NO_DISTANCE)
-    }
-
-    /// Immediate dominator of node `n` (the root dominates itself, as do out-of-range ordinals'
-    /// fallbacks: they return the root). The root for every node of an incomplete analysis.
+    /// Immediate dominator of node `n` (the root dominates itself; out-of-range ordinals give
+    /// the root).
     pub fn idom(&self, n: u32) -> u32 {
-        self.idom.get(n as usize).copied().unwrap_or(self.root)
+        self.idom
+            .get(n as usize)
+            .copied()
+            .unwrap_or(self.classes.root)
     }
 
     /// Nodes immediately dominated by `n`, in ordinal order.
@@ -365,10 +254,159 @@ impl Analysis {
     }
 
     /// Whether edge `e` counts for dominators (docs/analysis.md#essential-edges: not weak, not a
-    /// self edge, not a shortcut except at the root, not from a non-page-owned to a page-owned node
-    /// unless from the root, not the table side of a WeakMap entry).
+    /// self edge, not a shortcut except at the root, not from a non-page-owned to a page-owned
+    /// node unless from the root, not the table side of a WeakMap entry).
     pub fn is_essential_edge(&self, e: usize) -> bool {
         self.essential.get(e)
+    }
+
+    /// Retained size of node `n` in the given mode: its self size plus the self sizes of all
+    /// nodes it dominates (0 for out-of-range ordinals).
+    pub fn retained_size(&self, n: u32, mode: SizeMode) -> u64 {
+        let v = match (mode, &self.retained_adjusted) {
+            (SizeMode::DevTools, Some(a)) => a,
+            _ => &self.retained_raw,
+        };
+        v.get(n as usize).copied().unwrap_or(0)
+    }
+
+    /// Sum of all self sizes (the root's retained size); equal in both modes.
+    pub fn total_size(&self) -> u64 {
+        match self.retained_raw.get(self.classes.root as usize) {
+            Some(&t) => t,
+            None => self.classes.total_size(),
+        }
+    }
+
+    /// Approximate bytes of memory this analysis holds (its per-node and per-edge arrays), to
+    /// report with the graph's own size: the analysis roughly doubles a snapshot's footprint.
+    pub fn heap_bytes(&self) -> usize {
+        fn v<T>(x: &[T]) -> usize {
+            std::mem::size_of_val(x)
+        }
+        self.classes.heap_bytes()
+            + v(&self.page_owned.0)
+            + v(&self.essential.0)
+            + v(&self.idom)
+            + v(&self.first_dominated)
+            + v(&self.dominated)
+            + v(&self.retained_raw)
+            + self.retained_adjusted.as_deref().map_or(0, v)
+    }
+}
+
+impl ClassAnalysis {
+    /// Adds the dominator phases (page-owned flags, essential edges, dominators, retained sizes)
+    /// and gives the complete [`Analysis`], equal to [`Analysis::compute`]'s. `graph` must be
+    /// the analysed graph ([`crate::Error::InvalidArg`] otherwise). Progress runs as in a full
+    /// computation from the dominator chain on (0.02..1.0).
+    pub fn complete(
+        self,
+        graph: &HeapGraph,
+        cancel: Option<&AtomicBool>,
+        progress: Option<&(dyn Fn(f64) + Sync)>,
+    ) -> Result<Analysis> {
+        let v = self.view(graph).ok_or_else(|| {
+            crate::Error::InvalidArg("the analysis does not belong to this snapshot".into())
+        })?;
+        let mut ctl = Ctl::new(cancel, progress);
+        let main = dominator_chain(&v, &mut ctl)?;
+        self.finish(&v, main, &mut ctl)
+    }
+
+    /// Retained sizes and the dominated-nodes CSR from the dominator chain's results.
+    fn finish(self, v: &View<'_>, main: MainChain, ctl: &mut Ctl<'_>) -> Result<Analysis> {
+        ctl.phase(0.92, 0.08)?;
+        let t = Instant::now();
+        let (retained_raw, retained_adjusted) =
+            dominators::retained_sizes(&main.tree, &self.raw_self, self.adjusted_self.as_deref());
+        ctl.check()?;
+        let (first_dominated, dominated) = dominators::dominated_csr(&main.tree, v.root);
+        let mut timings = PhaseTimings::default();
+        // DOM state first, then the dominator chain, then the class phases: execution order of
+        // Analysis::compute.
+        let (dom, class_phases) = self
+            .timings
+            .phases
+            .split_first()
+            .map_or((None, &[][..]), |(d, rest)| (Some(*d), rest));
+        timings.phases.extend(dom);
+        timings.phases.extend(main.timings.iter().copied());
+        timings.phases.extend(class_phases.iter().copied());
+        timings.phases.push(("retained sizes", t.elapsed()));
+        ctl.report(1.0);
+        Ok(Analysis {
+            classes: self,
+            page_owned: main.page_owned,
+            essential: main.essential,
+            idom: main.tree.idom,
+            first_dominated,
+            dominated,
+            retained_raw,
+            retained_adjusted,
+            timings,
+            summary_cache: [OnceLock::new(), OnceLock::new()],
+        })
+    }
+
+    /// Puts the class phases' results together.
+    fn assemble(
+        graph: &HeapGraph,
+        v: &View<'_>,
+        dom: Option<passes::DomState>,
+        side: SideChain,
+        timings: PhaseTimings,
+    ) -> ClassAnalysis {
+        let (dom_state, detached_renamed) = match dom {
+            Some(d) => (Some(d.state), Some(d.renamed)),
+            None => (None, None),
+        };
+        ClassAnalysis {
+            node_count: v.n,
+            fingerprint: View::fingerprint(graph),
+            root: v.root,
+            dist: side.dist.dist,
+            bfs_parent_edge: side.dist.parent_edge,
+            has_user_roots: side.dist.has_user_roots,
+            dom_state,
+            detached_renamed,
+            raw_self: side.raw_self,
+            adjusted_self: side.adjusted_self,
+            class_of: side.class_of,
+            class_names: side.table.names,
+            class_lookup: side.table.lookup,
+            interfaces: side.interfaces,
+            timings,
+            by_id: side.by_id,
+        }
+    }
+
+    /// Number of nodes analysed.
+    pub fn node_count(&self) -> usize {
+        self.node_count
+    }
+
+    /// Ordinal of the root.
+    pub fn root(&self) -> u32 {
+        self.root
+    }
+
+    /// How long each phase of [`Analysis::compute_classes`] took.
+    pub fn timings(&self) -> &PhaseTimings {
+        &self.timings
+    }
+
+    /// Whether the root has user-root children (globals); without them DevTools skips
+    /// reattribution and system distances start at 0.
+    pub fn has_user_roots(&self) -> bool {
+        self.has_user_roots
+    }
+
+    /// Distance of node `n` from the user roots: 1 for globals, [`NO_DISTANCE`] (−5) when
+    /// unreachable, ≥ [`BASE_SYSTEM_DISTANCE`] when reachable only through system roots.
+    /// Out-of-range ordinals give `NO_DISTANCE`.
+    pub fn distance(&self, n: u32) -> i32 {
+        self.dist.get(n as usize).copied().unwrap_or(NO_DISTANCE)
     }
 
     /// Propagated DOM state of node `n` (0 unknown, 1 attached, 2 detached); 0 without a
@@ -399,22 +437,9 @@ impl Analysis {
         v.get(n as usize).copied().unwrap_or(0)
     }
 
-    /// Retained size of node `n` in the given mode: its self size plus the self sizes of all
-    /// nodes it dominates. 0 in an incomplete analysis ([`Analysis::is_complete`]).
-    pub fn retained_size(&self, n: u32, mode: SizeMode) -> u64 {
-        let v = match (mode, &self.retained_adjusted) {
-            (SizeMode::DevTools, Some(a)) => a,
-            _ => &self.retained_raw,
-        };
-        v.get(n as usize).copied().unwrap_or(0)
-    }
-
-    /// Sum of all self sizes (the root's retained size); equal in both modes.
+    /// Sum of all self sizes; equal in both modes.
     pub fn total_size(&self) -> u64 {
-        match self.retained_raw.get(self.root as usize) {
-            Some(&t) => t,
-            None => self.raw_self.iter().sum(),
-        }
+        self.raw_self.iter().sum()
     }
 
     /// Class name of node `n`: `Function`, `RegExp`, `(system)`, `(compiled code)`, `<div>`,
@@ -428,12 +453,12 @@ impl Analysis {
             .map_or("", String::as_str)
     }
 
-    /// Index of node `n`'s class in [`Analysis::class_names`].
+    /// Index of node `n`'s class in [`ClassAnalysis::class_names`].
     pub fn class_index(&self, n: u32) -> Option<u32> {
         self.class_of.get(n as usize).copied()
     }
 
-    /// All class names; indices are what [`Analysis::class_index`] returns.
+    /// All class names; indices are what [`ClassAnalysis::class_index`] returns.
     pub fn class_names(&self) -> &[String] {
         &self.class_names
     }
@@ -469,8 +494,7 @@ impl Analysis {
         self.by_id.iter().map(|&p| p as u32)
     }
 
-    /// Approximate bytes of memory this analysis holds (its per-node and per-edge arrays), to
-    /// report with the graph's own size: the analysis roughly doubles a snapshot's footprint.
+    /// Approximate bytes of memory this part of the analysis holds.
     pub fn heap_bytes(&self) -> usize {
         fn v<T>(x: &[T]) -> usize {
             std::mem::size_of_val(x)
@@ -478,17 +502,10 @@ impl Analysis {
         let opt = |x: &Option<Vec<u64>>| x.as_deref().map_or(0, v);
         v(&self.dist)
             + v(&self.bfs_parent_edge)
-            + v(&self.page_owned.0)
-            + v(&self.essential.0)
             + self.dom_state.as_deref().map_or(0, v)
             + self.detached_renamed.as_ref().map_or(0, |b| v(&b.0))
-            + v(&self.idom)
-            + v(&self.first_dominated)
-            + v(&self.dominated)
             + v(&self.raw_self)
             + opt(&self.adjusted_self)
-            + v(&self.retained_raw)
-            + opt(&self.retained_adjusted)
             + v(&self.class_of)
             + self.class_names.iter().map(String::len).sum::<usize>()
             + v(&self.by_id)

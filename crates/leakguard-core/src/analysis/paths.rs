@@ -1,9 +1,10 @@
-//! Retainer paths (docs/analysis.md#retainer-paths): DevTools' greedy auto-expanded chain and a true shortest path.
+//! Retainer paths (docs/analysis.md#retainer-paths): DevTools' greedy auto-expanded chain and a
+//! true shortest path.
 
 use super::classes::display_name;
 use super::passes::NO_EDGE;
 use super::view::{cmp_js, parse_int_js, View, EK};
-use super::Analysis;
+use super::ClassAnalysis;
 use crate::graph::HeapGraph;
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -22,6 +23,21 @@ pub enum PathKind {
     /// A shortest path from a user root (or, for system-only objects, from a child of the
     /// root), following the distance BFS tree.
     Shortest,
+}
+
+/// The names the JS API uses: `devtools`, `shortest`.
+impl std::str::FromStr for PathKind {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<PathKind> {
+        match s {
+            "devtools" => Ok(PathKind::DevTools),
+            "shortest" => Ok(PathKind::Shortest),
+            _ => Err(crate::Error::InvalidArg(format!(
+                "kind must be 'devtools' or 'shortest', got '{s}'"
+            ))),
+        }
+    }
 }
 
 /// One node on a retainer path.
@@ -89,7 +105,7 @@ fn retainer_distance_key(d: i32) -> i64 {
     }
 }
 
-impl Analysis {
+impl ClassAnalysis {
     /// Picks the retainer DevTools lists first for `x` (default sort of the Retainers view:
     /// retainer distance ascending, then the retainer's display name, then DevTools' retainer
     /// index — its retainer lists run in descending edge order). Skips weak and invisible edges

@@ -54,6 +54,23 @@ pub enum ObjectSort {
     Id,
 }
 
+/// The names of `objects()`' `sortBy` (both the short and the column names).
+impl std::str::FromStr for ObjectSort {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<ObjectSort> {
+        match s {
+            "retained" | "retainedSize" => Ok(ObjectSort::Retained),
+            "shallow" | "shallowSize" => Ok(ObjectSort::Shallow),
+            "distance" => Ok(ObjectSort::Distance),
+            "id" => Ok(ObjectSort::Id),
+            _ => Err(crate::Error::InvalidArg(format!(
+                "sortBy must be 'retained', 'shallow', 'distance' or 'id', got '{s}'"
+            ))),
+        }
+    }
+}
+
 /// Distances for sorting "closest first": unreachable nodes go last instead of first.
 fn distance_key(d: i32) -> i64 {
     if d < 0 {

@@ -1,14 +1,14 @@
 //! DevTools' Comparison view (docs/analysis.md#comparison).
 
 use super::{check_analysis, check_same_heap};
-use crate::analysis::{Analysis, SizeMode};
+use crate::analysis::{ClassAnalysis, SizeMode};
 use crate::graph::HeapGraph;
 use crate::Result;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-/// One row of DevTools' Comparison view (docs/analysis.md#comparison): the objects of one class, matched between the
-/// base and the current snapshot by V8 object id.
+/// One row of DevTools' Comparison view (docs/analysis.md#comparison): the objects of one class,
+/// matched between the base and the current snapshot by V8 object id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffRow {
     /// Class name (the grouping key; the base snapshot is classified with the current
@@ -56,7 +56,7 @@ struct Buckets {
 }
 
 fn buckets(
-    a: &Analysis,
+    a: &ClassAnalysis,
     class_of: &[u32],
     to_unified: &[u32],
     classes: usize,
@@ -113,25 +113,25 @@ fn unify<'s>(s: &'s str, names: &mut Vec<&'s str>, index: &mut HashMap<&'s str, 
     i
 }
 
-/// DevTools' Comparison view of `cur` against `base`, per class: objects present on one side
-/// only (by V8 object id) counted as new or deleted, with their self sizes in `mode`.
+/// DevTools' Comparison view of `cur` against `base`, per class: objects present on one side only
+/// (by V8 object id) counted as new or deleted, with their self sizes in `mode`.
 ///
 /// As in DevTools only nodes with a non-zero self size in `mode` take part, the base snapshot is
-/// classified with the current snapshot's interface definitions (docs/analysis.md#interface-definitions; one pass over
-/// the base's plain objects, skipped when both snapshots inferred the same definitions), and an
-/// object whose class changed counts as deleted from its old class and new in its new one.
-/// Classes with no new and no deleted objects are omitted. Rows are sorted by size delta
-/// (descending), then class name.
+/// classified with the current snapshot's interface definitions
+/// (docs/analysis.md#interface-definitions; one pass over the base's plain objects, skipped when
+/// both snapshots inferred the same definitions), and an object whose class changed counts as
+/// deleted from its old class and new in its new one. Classes with no new and no deleted objects
+/// are omitted. Rows are sorted by size delta (descending), then class name.
 ///
-/// Returns [`crate::Error::Mismatch`] when [`check_same_heap`] finds that the snapshots come
-/// from different processes (their ids would be meaningless), and
-/// [`crate::Error::InvalidArg`] when an analysis does not belong to its snapshot. Cost: linear
-/// in the two node counts (the id order comes from the analyses' id indexes).
+/// Returns [`crate::Error::Mismatch`] when [`check_same_heap`] finds that the snapshots come from
+/// different processes (their ids would be meaningless), and [`crate::Error::InvalidArg`] when an
+/// analysis does not belong to its snapshot. Cost: linear in the two node counts (the id order
+/// comes from the analyses' id indexes).
 pub fn diff(
     base: &HeapGraph,
-    base_a: &Analysis,
+    base_a: &ClassAnalysis,
     cur: &HeapGraph,
-    cur_a: &Analysis,
+    cur_a: &ClassAnalysis,
     mode: SizeMode,
 ) -> Result<Vec<DiffRow>> {
     check_analysis("base", base, base_a)?;

@@ -407,13 +407,6 @@ pub fn find_leaks(
     cancel: Option<&AtomicBool>,
 ) -> Result<LeakReport> {
     check_analysis("final", fin, fin_a)?;
-    if !fin_a.is_complete() {
-        return Err(crate::Error::InvalidArg(
-            "the final snapshot's analysis has no dominator tree: use Analysis::compute (or \
-             complete) rather than compute_classes"
-                .into(),
-        ));
-    }
     check_same_heap(baseline, target)?;
     check_same_heap(target, fin)?;
     check(cancel)?;

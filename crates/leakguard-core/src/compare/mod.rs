@@ -1,9 +1,10 @@
-//! Comparing snapshots of one process: DevTools' Comparison view ([`diff`], docs/analysis.md#comparison), a guard
-//! against comparing snapshots of different processes ([`check_same_heap`], docs/snapshot-format.md#object-ids) and
-//! memlab's three-snapshot leak detection tuned for Node.js ([`find_leaks`], docs/leaks.md).
+//! Comparing snapshots of one process: DevTools' Comparison view ([`diff`],
+//! docs/analysis.md#comparison), a guard against comparing snapshots of different processes
+//! ([`check_same_heap`], docs/snapshot-format.md#object-ids) and memlab's three-snapshot leak
+//! detection tuned for Node.js ([`find_leaks`], docs/leaks.md).
 //!
-//! Everything here keys objects by their V8 object id, which is only meaningful within one
-//! isolate; that is why [`diff`] and [`find_leaks`] run [`check_same_heap`] first.
+//! Everything here keys objects by their V8 object id, which is only meaningful within one isolate;
+//! that is why [`diff`] and [`find_leaks`] run [`check_same_heap`] first.
 
 mod diff;
 mod ids;
@@ -14,13 +15,13 @@ pub use diff::{diff, DiffRow};
 pub use leaks::{find_leaks, LeakOptions, LeakReport, Suspect, SHAPE_MAX_STEPS};
 pub use same_heap::check_same_heap;
 
-use crate::analysis::Analysis;
+use crate::analysis::ClassAnalysis;
 use crate::graph::HeapGraph;
 use crate::{Error, Result};
 
 /// Rejects an analysis that was computed for another graph: its per-node arrays would be read
 /// with the wrong ordinals (no panic, but nonsense results).
-fn check_analysis(what: &str, graph: &HeapGraph, analysis: &Analysis) -> Result<()> {
+fn check_analysis(what: &str, graph: &HeapGraph, analysis: &ClassAnalysis) -> Result<()> {
     if analysis.node_count() != graph.node_count() {
         return Err(Error::InvalidArg(format!(
             "the analysis passed for the {what} snapshot belongs to another snapshot ({} nodes \

@@ -8,10 +8,11 @@ use leakguard_core::{parse_bytes, HeapGraph, LoadOptions};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+/// Path of a test vector shipped with the crate, by bare name (`"v1"`), as in `common`.
 pub fn vector_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/vectors")
-        .join(name)
+        .join(format!("{name}.json"))
 }
 
 pub fn vector_json(name: &str) -> Value {
