@@ -4,18 +4,22 @@
 //
 // After the warm-up, V8's sampling heap profiler (an in-process inspector session, the
 // current thread's isolate) records a sample for nearly every allocation; a sample stays in
-// the profile while its object is alive. The function is called in rounds; after each round a
-// GC, then the profile is read and what was allocated since sampling began and is still alive
-// is totalled per allocation site (its stack) and over all sites, as objects and bytes (each
-// sample weighted by the inverse of its chance to be sampled, as V8 itself scales them). The
-// series go to the core's rule (leakguard_core::rounds, binding `roundsVerdict`): bounded →
-// clean, no snapshot; growing or undecided → run twice as many calls, up to three stages
-// (2, 4, 8 × `iterations` calls); still growing at the end → a leak, which the snapshot path
-// confirms and explains (its holder); undecided at the end → the snapshot path decides.
+// the profile while its object is alive. The function is called in rounds, each followed by a
+// GC; at the round ends the rule needs (STAGES), the profile is read and what was allocated since
+// sampling began and is still alive is totalled per allocation site (its stack) and over all
+// sites, as objects and bytes (each sample weighted by the inverse of its chance to be sampled,
+// as V8 itself scales them). The series go to the core's rule (leakguard_core::rounds, binding
+// `roundsVerdict`): bounded → clean, no snapshot; growing or undecided → run twice as many
+// calls, up to three stages (2, 4, 8 × `iterations` calls); still growing at the end → a leak,
+// which the snapshot path confirms and explains (its holder); undecided at the end → the
+// snapshot path decides.
 //
 // What the session itself allocates (the profile's JSON and its parse) and what this file
 // allocates are left out: samples whose stack passes through node:inspector, or whose nearest
-// non-Node frame is in this directory.
+// non-Node frame is in this directory. (The parse's samples even outlive their objects: on Node
+// 20 every read leaves its parsed sample records, ~48 bytes each, in the profile for good, so
+// the profile, and each read's cost, grows with the number of reads; read only when needed.)
+// So is what the test runner does on its own timers while the rounds run (siteOf).
 
 const { postSync } = require('./inspector');
 const path = require('path');
@@ -29,10 +33,21 @@ const OWN_DIR = __dirname + path.sep;
 const MIN_RATE = 0.05;
 /** Samples the first stage may record in all (each costs a stack walk, ~3.5 µs). */
 const SAMPLE_BUDGET = 20000;
+/**
+ * The schedule, in rounds of a quarter of the first stage's calls (`iterations / 2`), each
+ * followed by one GC: 4 rounds (2 × iterations calls), then 4 and 8 more while the series grows
+ * or is undecided (4 and 8 × iterations in all). The rule (leakguard_core::rounds) reads a series
+ * only at the round ends nearest to the quarters of the run, so the profile is read only there:
+ * after every round of the first stage, after every second round of the second (3/4 and 4/4 of
+ * 4 × iterations; 1/4 and 2/4 are the first stage's reads) and every fourth of the third. The
+ * rule sees the same points as when every round was read (it was 8 + 4 + 4 rounds of iterations
+ * / 4, 2 and 1 calls, each read), with a third of the GCs and half the reads: in Jest a full GC
+ * takes ~50-100 ms (its heap is big), and each read parses the whole profile.
+ */
 const STAGES = [
-  { rounds: 8, share: 1 / 8 },
-  { rounds: 4, share: 1 / 4 },
-  { rounds: 4, share: 1 / 2 },
+  { rounds: 4, readEvery: 1 },
+  { rounds: 4, readEvery: 2 },
+  { rounds: 8, readEvery: 4 },
 ];
 const MAX_SITES = 48;
 
@@ -65,45 +80,61 @@ function openSession(interval) {
 const isNode = (url) => !url || url.startsWith('node:') || url.startsWith('internal/');
 const frameOf = (cf) => ({ functionName: cf.functionName || '(anonymous)', url: cf.url, line: cf.lineNumber + 1, column: cf.columnNumber + 1 });
 
+/** Frames of test runners' own packages (Jest, Vitest, Mocha): see siteOf. */
+const RUNNER = /[\\/]node_modules[\\/](?:jest|jest-[^\\/]+|@jest[\\/][^\\/]+|jest-circus|vitest|@vitest[\\/][^\\/]+|tinypool|mocha)[\\/]/;
+
 /**
- * Every sample node's site: its stack from the allocating frame down to (not including) this
- * file's call loop, and whether it is ours. Returns Map nodeId → { key, frames } | null (ours).
+ * A sample node's site: its stack from the allocating frame down to (not including) this file's
+ * call loop; null when the sample is not fn's: ours (its nearest non-Node frame is in this
+ * directory), the inspector session's (its stack passes through node:inspector), or the test
+ * runner's own (a callback from the event loop, not from our call loop, in which every frame
+ * that is not Node's is in a test runner's package: Jest's reporters update their status on a
+ * timer while a test runs). `here`: the node's frames, the allocating one first.
  */
-function sitesOf(head) {
-  const out = new Map();
-  const walk = (node, stack, inspectorSeen) => {
-    const cf = node.callFrame;
-    const here = [cf, ...stack];
-    const insp = inspectorSeen || cf.url.startsWith('node:inspector');
-    {
-      let site = null;
-      if (!insp) {
-        const firstOwn = here.findIndex((f) => !isNode(f.url));
-        const own = firstOwn >= 0 && here[firstOwn].url.startsWith(OWN_DIR);
-        if (!own) {
-          // Cut at our call loop: what called fn is the same for every call.
-          const cut = here.findIndex((f) => f.url.startsWith(OWN_DIR));
-          const frames = (cut >= 0 ? here.slice(0, cut) : here).filter((f) => f.functionName !== '(root)');
-          const user = frames.findIndex((f) => !isNode(f.url));
-          const key = frames.map((f) => `${f.functionName}@${f.url}:${f.lineNumber}:${f.columnNumber}`).join('<') || '(root)';
-          site = { key, frames: (user > 0 ? frames.slice(user) : frames).slice(0, 8).map(frameOf) };
-        }
-      }
-      out.set(node.id, site);
-    }
-    for (const c of node.children) walk(c, here, insp);
-  };
-  walk(head, [], false);
-  return out;
+function siteOf(here) {
+  if (here.some((f) => f.url.startsWith('node:inspector'))) return null;
+  const firstOwn = here.findIndex((f) => !isNode(f.url));
+  if (firstOwn >= 0 && here[firstOwn].url.startsWith(OWN_DIR)) return null;
+  // Cut at our call loop: what called fn is the same for every call.
+  const cut = here.findIndex((f) => f.url.startsWith(OWN_DIR));
+  const frames = (cut >= 0 ? here.slice(0, cut) : here).filter((f) => f.functionName !== '(root)');
+  if (cut < 0 && firstOwn >= 0 && frames.every((f) => isNode(f.url) || RUNNER.test(f.url))) return null;
+  const user = frames.findIndex((f) => !isNode(f.url));
+  const key = frames.map((f) => `${f.functionName}@${f.url}:${f.lineNumber}:${f.columnNumber}`).join('<') || '(root)';
+  return { key, frames: (user > 0 ? frames.slice(user) : frames).slice(0, 8).map(frameOf) };
 }
 
-/** Totals of the live samples per site and over all sites. */
-function tally(profile, interval) {
-  const sites = sitesOf(profile.head);
+/**
+ * Totals of the live samples per site and over all sites. `cache` (Map nodeId → site | null)
+ * carries the sites over from one read of the session to the next: V8 numbers a stack node once
+ * per session (a node that goes away and comes back gets a new id), and the profile's tree grows
+ * with every read (each read's own parse leaves samples in it, below), so only the new nodes that
+ * hold samples are resolved, by walking up their parents.
+ */
+function tally(profile, interval, cache = new Map()) {
+  const parent = new Map();
+  const nodes = new Map();
+  const todo = [profile.head];
+  while (todo.length) {
+    const node = todo.pop();
+    nodes.set(node.id, node);
+    for (const c of node.children) {
+      parent.set(c.id, node);
+      todo.push(c);
+    }
+  }
+  const siteFor = (id) => {
+    if (cache.has(id)) return cache.get(id);
+    const here = [];
+    for (let n = nodes.get(id); n; n = parent.get(n.id)) here.push(n.callFrame);
+    const site = siteOf(here);
+    cache.set(id, site);
+    return site;
+  };
   const per = new Map();
   const all = { count: 0, bytes: 0, varCount: 0, varBytes: 0 };
   for (const s of profile.samples) {
-    const site = sites.get(s.nodeId);
+    const site = siteFor(s.nodeId);
     if (!site) continue;
     const w = 1 / -Math.expm1(-s.size / interval);
     let t = per.get(site.key);
@@ -111,11 +142,12 @@ function tally(profile, interval) {
       t = { site, count: 0, bytes: 0, varCount: 0, varBytes: 0 };
       per.set(site.key, t);
     }
+    const vc = w * (w - 1);
     for (const x of [t, all]) {
       x.count += w;
       x.bytes += w * s.size;
-      x.varCount += w * (w - 1);
-      x.varBytes += s.size * s.size * w * (w - 1);
+      x.varCount += vc;
+      x.varBytes += s.size * s.size * vc;
     }
   }
   return { per, all };
@@ -148,40 +180,67 @@ async function bytesPerCall(fn, state) {
  */
 async function sampleRounds(fn, o, gc, state) {
   const started = performance.now();
+  // Where the time goes (result.rounds.phases, ms; bench/assertions.js prints them).
+  const phases = { setup: 0, calls: 0, gc: 0, read: 0, tally: 0, verdict: 0 };
+  let mark = started;
+  const lap = (phase) => {
+    const now = performance.now();
+    phases[phase] += now - mark;
+    mark = now;
+  };
   const first = 2 * o.iterations;
   const perCall = await bytesPerCall(fn, state);
   const wanted = perCall === null ? 64 : (perCall * first) / SAMPLE_BUDGET;
   const interval = 2 ** Math.round(Math.log2(Math.min(1024, Math.max(16, wanted))));
+  // No GC before sampling starts: only what is allocated from here on is sampled, so the garbage
+  // of the warm-up cannot count; the macrotask lets its pending callbacks run first.
   await macrotask();
-  gc();
   const session = openSession(interval);
   if (!session) return { state: 'unavailable', reason: 'the sampling heap profiler is unavailable (another profiler is running?)' };
+  lap('setup');
+  const k = Math.max(1, Math.round(first / 4));
   const calls = [];
   const reads = [];
+  const sites = new Map();
   let total = 0;
   let verdict = null;
+  // Each stage's verdict, for the result (why the check ran longer).
+  const stages = [];
+  let samples = 0;
   try {
     for (const stage of STAGES) {
-      const k = Math.max(1, Math.round(first * stage.share));
-      for (let r = 0; r < stage.rounds; r++) {
+      for (let r = 1; r <= stage.rounds; r++) {
         await callN(fn, k, state);
         total += k;
-        // Twice: FinalizationRegistry callbacks and WeakRef targets kept for the job run after
-        // the first GC, and what they release goes in the second.
-        for (let i = 0; i < 2; i++) {
-          await macrotask();
-          gc();
-        }
+        lap('calls');
+        // One GC per round, after a macrotask (so the round's promise reactions, immediates and
+        // the job that kept its WeakRef targets alive are done). FinalizationRegistry callbacks
+        // that this GC triggers run in the next round's macrotask, and what they release (a
+        // WeakRef cache's entries) goes in the next GC: every read counts the last round's
+        // releases as still alive. That is the same amount at every read, because every round
+        // has the same number of calls (a second GC per round would remove it; it cost a GC per
+        // round, the most expensive part of a check in Jest).
+        await macrotask();
+        gc();
+        lap('gc');
+        if (r % stage.readEvery !== 0) continue;
         calls.push(total);
-        reads.push(tally(session.read(), interval));
+        const profile = session.read();
+        samples = profile.samples.length;
+        lap('read');
+        reads.push(tally(profile, interval, sites));
+        lap('tally');
       }
       verdict = judge(calls, reads, o);
+      lap('verdict');
+      stages.push({ calls: total, state: verdict.state, reason: verdict.reason, samples });
       if (verdict.state === 'bounded') break;
     }
   } finally {
     session.close();
   }
-  return { ...verdict, interval, durationMs: Math.round(performance.now() - started) };
+  for (const k of Object.keys(phases)) phases[k] = Math.round(phases[k]);
+  return { ...verdict, interval, stages, phases, durationMs: Math.round(performance.now() - started) };
 }
 
 function judge(calls, reads, o) {
@@ -249,4 +308,4 @@ function slowSuspects(report, o) {
     .map((c) => ({ ...c, perIteration: c.count / o.iterations, path: c.paths[0] || '', via: null, calls: o.iterations }));
 }
 
-module.exports = { sampleRounds, slowSuspects, MIN_RATE, _internal: { tally, sitesOf, judge } };
+module.exports = { sampleRounds, slowSuspects, MIN_RATE, _internal: { tally, siteOf, judge } };
