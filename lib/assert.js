@@ -483,10 +483,14 @@ async function run(fn, o, state) {
   };
   if (rounds && rounds.state === 'growing' && !result.leaked) {
     // A leak slower than the snapshot rule's bar (0.5 per call) that the rounds saw keep
-    // growing: the rounds decide, the snapshot report names the holder.
-    result.leaked = true;
-    result.slow = true;
-    result.suspects = slowSuspects(report, o);
+    // growing: the rounds decide, the snapshot report names the holder. ignoreClasses and
+    // minCount hold here as in the snapshot rule.
+    const slow = slowSuspects(report, o).filter((c) => !o.ignoreClasses.includes(c.className) && c.count >= o.minCount);
+    if (slow.length > 0) {
+      result.leaked = true;
+      result.slow = true;
+      result.suspects = slow;
+    }
   }
   // A holder in a block scope (every module variable under Vitest) is unnamed in snapshots;
   // name it from the live heap while its objects are still alive (lib/scopes.js).
