@@ -3,14 +3,17 @@
 //! The snapshot's [`Session`] computes the full analysis on the first query and caches it; later
 //! and concurrent queries reuse it. Results cross
 //! into JS as one JSON text (top-N rows, one path) that the wrapper parses: a single string
-//! is the cheapest thing to hand over, and never one JS object per heap node.
+//! is the cheapest thing to hand over, and never one JS object per heap node. The JSON is the
+//! core's result types serialised as they are (their `Serialize` derives name the keys), so
+//! the field names live in one place (plus index.d.ts, checked by
+//! `__test__/result-shapes.test.js`).
 
 use std::sync::Arc;
 
-use leakguard_core::analysis::{ObjectRow, ObjectSort, PathKind, RetainerPath, SizeMode};
+use leakguard_core::analysis::{ObjectSort, PathKind, SizeMode};
 use leakguard_core::{Error as CoreError, QueryControl, Session};
 use napi::{Env, Task};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::guard;
 use crate::job::JobState;
@@ -54,72 +57,32 @@ pub(crate) fn control<'a>(
     }
 }
 
-/// A retainer path as the JS API shows it.
-pub(crate) fn path_json(p: &RetainerPath) -> Value {
-    json!({
-        "kind": match p.kind { PathKind::DevTools => "devtools", PathKind::Shortest => "shortest" },
-        "complete": p.complete,
-        "text": p.text,
-        "steps": p.steps.iter().map(|s| json!({
-            "id": s.id,
-            "className": s.class_name,
-            "name": s.name,
-            "edge": if s.edge_type.is_empty() { Value::Null } else {
-                json!({ "type": s.edge_type, "name": s.edge_name })
-            },
-        })).collect::<Vec<_>>(),
-    })
+/// JSON text of a result, its object keys in sorted order: serialised through
+/// `serde_json::Value` (whose maps are sorted) rather than in field declaration order, because
+/// the CLI prints the parsed objects again (`--json`) and that output has always had sorted
+/// keys. Serialising these types cannot fail (no maps with non-string keys); the error, like
+/// the sampler's, only keeps a surprise from becoming a panic.
+pub(crate) fn result_json<T: Serialize + ?Sized>(v: &T) -> Result<String, CoreError> {
+    serde_json::to_value(v)
+        .map(|v| v.to_string())
+        .map_err(|e| CoreError::InvalidArg(format!("cannot serialise a result: {e}")))
 }
 
-fn object_json(r: &ObjectRow) -> Value {
-    json!({
-        "id": r.id,
-        "className": r.class_name,
-        "name": r.name,
-        "shallowSize": r.shallow_size,
-        "retainedSize": r.retained_size,
-        "distance": r.distance,
-    })
-}
-
-fn run(session: &Session, state: &JobState, query: &Query) -> Result<Value, CoreError> {
+fn run(session: &Session, state: &JobState, query: &Query) -> Result<String, CoreError> {
     let progress = |f: f64| state.report(f);
     let (graph, a) = session.analysis(control(state, &progress))?;
     let out = match query {
         Query::Summary { mode, top } => {
             let rows = a.summary(&graph, *mode);
-            Value::Array(
-                rows.iter()
-                    .take(*top)
-                    .map(|r| {
-                        json!({
-                            "className": r.class_name,
-                            "count": r.count,
-                            "shallowSize": r.shallow_size,
-                            "retainedSize": r.retained_size,
-                            "distance": r.distance,
-                        })
-                    })
-                    .collect(),
-            )
+            result_json(&rows[..rows.len().min(*top)])?
         }
         Query::Objects {
             class_name,
             mode,
             sort,
             limit,
-        } => Value::Array(
-            a.objects(&graph, class_name, *mode, *sort, *limit)
-                .iter()
-                .map(object_json)
-                .collect(),
-        ),
-        Query::Largest { mode, n } => Value::Array(
-            a.largest_objects(&graph, *mode, *n)
-                .iter()
-                .map(object_json)
-                .collect(),
-        ),
+        } => result_json(&a.objects(&graph, class_name, *mode, *sort, *limit))?,
+        Query::Largest { mode, n } => result_json(&a.largest_objects(&graph, *mode, *n))?,
         Query::Path {
             id,
             kind,
@@ -128,9 +91,8 @@ fn run(session: &Session, state: &JobState, query: &Query) -> Result<Value, Core
             let n = a.node_by_id(*id).ok_or_else(|| {
                 CoreError::InvalidArg(format!("no object with id {id} in this snapshot"))
             })?;
-            a.retainer_path(&graph, n, *kind, *max_steps)
-                .as_ref()
-                .map_or(Value::Null, path_json)
+            // `None` (nothing retains the object) is JSON `null`.
+            result_json(&a.retainer_path(&graph, n, *kind, *max_steps))?
         }
     };
     state.report(1.0);
@@ -149,7 +111,7 @@ impl Task for AnalysisTask {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        guard(|| run(&self.session, &self.state, &self.query).map(|v| v.to_string()))
+        guard(|| run(&self.session, &self.state, &self.query))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

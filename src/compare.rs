@@ -3,15 +3,14 @@
 use std::sync::Arc;
 
 use leakguard_core::analysis::{PathKind, SizeMode};
-use leakguard_core::compare::{diff, find_leaks, LeakOptions, LeakReport};
+use leakguard_core::compare::{diff, find_leaks, LeakOptions};
 use leakguard_core::{Error as CoreError, Session};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
-use crate::analysis::{control, parse, path_json};
+use crate::analysis::{control, parse, result_json};
 use crate::guard;
 use crate::job::{Job, JobState};
 use crate::snapshot::NativeSnapshot;
@@ -68,24 +67,6 @@ fn leak_options(json: &str) -> napi::Result<LeakOptions> {
     })
 }
 
-fn report_json(r: &LeakReport) -> Value {
-    json!({
-        "suspects": r.suspects.iter().map(|s| json!({
-            "className": s.class_name,
-            "count": s.count,
-            "retainedSize": s.retained_size,
-            "shallowSize": s.shallow_size,
-            "sampleIds": s.sample_ids,
-            "paths": s.paths.iter().map(path_json).collect::<Vec<_>>(),
-            "shape": s.shape,
-            "heldVia": s.held_via,
-        })).collect::<Vec<_>>(),
-        "newInTarget": r.new_in_target,
-        "stillAlive": r.still_alive,
-        "nodes": { "baseline": r.baseline_nodes, "target": r.target_nodes, "final": r.final_nodes },
-    })
-}
-
 fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
     // Analyses run one after the other; each gets its share of the progress bar.
     let part = |k: f64, n: f64| move |f: f64| state.report((k + f) / n);
@@ -98,22 +79,7 @@ fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
             // A comparison needs classes and sizes, not dominators: about half the work.
             let (bg, ba) = base.classes(control(state, &part(0.0, 2.0)))?;
             let (cg, ca) = current.classes(control(state, &part(1.0, 2.0)))?;
-            let rows = diff(&bg, ba.classes(), &cg, ca.classes(), *mode)?;
-            Value::Array(
-                rows.iter()
-                    .map(|r| {
-                        json!({
-                            "className": r.class_name,
-                            "addedCount": r.added_count,
-                            "removedCount": r.removed_count,
-                            "countDelta": r.count_delta(),
-                            "addedSize": r.added_size,
-                            "removedSize": r.removed_size,
-                            "sizeDelta": r.size_delta(),
-                        })
-                    })
-                    .collect(),
-            )
+            result_json(&diff(&bg, ba.classes(), &cg, ca.classes(), *mode)?)?
         }
         Op::Leaks {
             baseline,
@@ -123,12 +89,11 @@ fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
         } => {
             let (fg, fa) = fin.analysis(control(state, &part(0.0, 1.0)))?;
             let (bg, tg) = (baseline.graph()?, target.graph()?);
-            let report = find_leaks(&bg, &tg, &fg, &fa, opts, Some(&state.cancel))?;
-            report_json(&report)
+            result_json(&find_leaks(&bg, &tg, &fg, &fa, opts, Some(&state.cancel))?)?
         }
     };
     state.report(1.0);
-    Ok(out.to_string())
+    Ok(out)
 }
 
 /// Runs a comparison on the thread pool.

@@ -60,8 +60,11 @@ fn check(file: &Path, edge_name: &str) {
                 .iter()
                 .find(|s| s.class_name == "Map")
                 .expect("Map step");
-            assert_eq!(map_step.edge_type, "context");
-            assert_eq!(map_step.edge_name, "requests");
+            assert_eq!(
+                map_step.edge.as_ref().map(|e| e.kind.as_str()),
+                Some("context")
+            );
+            assert_eq!(map_step.edge_name(), "requests");
             assert_eq!(p.steps.last().unwrap().ordinal, o.ordinal);
         }
     }
@@ -77,7 +80,7 @@ fn check(file: &Path, edge_name: &str) {
         .into_iter()
         .find(|m| {
             a.retainer_path(&g, m.ordinal, PathKind::DevTools, 20)
-                .is_some_and(|p| p.steps.last().is_some_and(|s| s.edge_name == "requests"))
+                .is_some_and(|p| p.steps.last().is_some_and(|s| s.edge_name() == "requests"))
         })
         .expect("the requests Map");
     let req_total: u64 = a

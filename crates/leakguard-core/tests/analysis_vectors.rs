@@ -230,11 +230,15 @@ fn v1_retainer_paths() {
     assert_eq!(ords, vec![2, 3, 8]);
     assert_eq!(p.text, "Global → .a (Foo) → .h → H");
     assert!(p.complete);
-    assert_eq!(p.steps[0].edge_type, "");
-    assert_eq!(p.steps[1].edge_type, "property");
-    assert_eq!(p.steps[1].edge_name, "a");
-    assert_eq!(p.steps[2].edge_type, "shortcut");
-    assert_eq!(p.steps[2].edge_name, "h");
+    let edge = |i: usize| {
+        p.steps[i]
+            .edge
+            .as_ref()
+            .map(|e| (e.kind.as_str(), e.name.as_str()))
+    };
+    assert_eq!(edge(0), None);
+    assert_eq!(edge(1), Some(("property", "a")));
+    assert_eq!(edge(2), Some(("shortcut", "h")));
     assert_eq!(p.steps[2].id, 113);
     // The BFS tree reaches H first through A's shortcut as well (edge order).
     let s = a.retainer_path(&g, 8, PathKind::Shortest, 20).unwrap();

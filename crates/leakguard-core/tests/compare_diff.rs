@@ -9,13 +9,7 @@ use leakguard_core::compare::{check_same_heap, diff, DiffRow};
 use leakguard_core::Error;
 
 fn row(class: &str, added: u64, removed: u64, asz: u64, rsz: u64) -> DiffRow {
-    DiffRow {
-        class_name: class.into(),
-        added_count: added,
-        removed_count: removed,
-        added_size: asz,
-        removed_size: rsz,
-    }
+    DiffRow::new(class.into(), added, removed, asz, rsz)
 }
 
 #[test]
@@ -34,10 +28,7 @@ fn v1_to_v1b_is_the_spec_table_in_both_modes() {
             ],
             "{mode:?}"
         );
-        let deltas: Vec<(i64, i64)> = rows
-            .iter()
-            .map(|r| (r.count_delta(), r.size_delta()))
-            .collect();
+        let deltas: Vec<(i64, i64)> = rows.iter().map(|r| (r.count_delta, r.size_delta)).collect();
         assert_eq!(deltas, vec![(1, 24), (0, 14), (-1, -60)]);
     }
 }
@@ -75,10 +66,10 @@ fn a_snapshot_against_itself_has_no_rows_and_is_the_same_heap() {
 #[test]
 fn delta_helpers_saturate() {
     let r = row("X", u64::MAX, 0, u64::MAX, 0);
-    assert_eq!(r.count_delta(), i64::MAX);
-    assert_eq!(r.size_delta(), i64::MAX);
+    assert_eq!(r.count_delta, i64::MAX);
+    assert_eq!(r.size_delta, i64::MAX);
     let r = row("X", 0, u64::MAX, 0, u64::MAX);
-    assert_eq!(r.size_delta(), i64::MIN);
+    assert_eq!(r.size_delta, i64::MIN);
 }
 
 /// Root → Global (id 101) → `n` plain objects `o<i>` with the given property order.

@@ -144,7 +144,7 @@ fn set_logic_of_the_docs_example() {
     let r = run(&b, &t, &f, &opts(1));
     assert_eq!(r.new_in_target, 3);
     assert_eq!(r.still_alive, 2);
-    assert_eq!((r.baseline_nodes, r.target_nodes, r.final_nodes), (5, 8, 7));
+    assert_eq!((r.nodes.baseline, r.nodes.target, r.nodes.fin), (5, 8, 7));
     let mut classes: Vec<(&str, u64, Vec<u32>)> = r
         .suspects
         .iter()

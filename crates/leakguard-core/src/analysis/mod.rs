@@ -41,7 +41,7 @@ mod weakmap;
 
 pub use classes::InterfaceDefinition;
 pub use passes::{BASE_SYSTEM_DISTANCE, NO_DISTANCE};
-pub use paths::{PathKind, PathStep, RetainerPath, DEFAULT_MAX_STEPS};
+pub use paths::{PathEdge, PathKind, PathStep, RetainerPath, DEFAULT_MAX_STEPS};
 pub use summary::{ClassRow, ObjectRow, ObjectSort};
 
 use crate::graph::HeapGraph;

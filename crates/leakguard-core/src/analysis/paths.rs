@@ -6,6 +6,7 @@ use super::passes::NO_EDGE;
 use super::view::{cmp_js, parse_int_js, View, EK};
 use super::ClassAnalysis;
 use crate::graph::HeapGraph;
+use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
@@ -13,8 +14,10 @@ use std::collections::HashSet;
 /// levels).
 pub const DEFAULT_MAX_STEPS: usize = 20;
 
-/// Which retainer path to compute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// Which retainer path to compute. Serialises to the names [`FromStr`](std::str::FromStr)
+/// reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PathKind {
     /// What DevTools' Retainers panel auto-expands: from the object, repeatedly the retainer
     /// with the smallest distance (ties: edge name, then retainer ordinal) until a user root.
@@ -40,10 +43,23 @@ impl std::str::FromStr for PathKind {
     }
 }
 
-/// One node on a retainer path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The reference from one step of a retainer path to the next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathEdge {
+    /// Edge type (`"property"`, `"context"`, `"internal"`, …; `"indirect"` when a leak report
+    /// shortens a long chain between a holder and the object). JSON key `type`, a Rust keyword.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Name or index of the edge (`"…"` for an indirect one).
+    pub name: String,
+}
+
+/// One node on a retainer path; serialises to the JS API's `PathStep`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PathStep {
-    /// Node ordinal.
+    /// Node ordinal (internal to one snapshot, so not serialised).
+    #[serde(skip)]
     pub ordinal: u32,
     /// V8 object id.
     pub id: u32,
@@ -51,15 +67,21 @@ pub struct PathStep {
     pub class_name: String,
     /// Display name.
     pub name: String,
-    /// Type of the edge from the previous step into this node (`"property"`, `"context"`, …);
-    /// `""` on the first step.
-    pub edge_type: String,
-    /// Name or index of that edge; `""` on the first step.
-    pub edge_name: String,
+    /// The edge from the previous step into this node; `None` on the first step.
+    pub edge: Option<PathEdge>,
 }
 
-/// A chain of references keeping an object alive, root side first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl PathStep {
+    /// Name of the incoming edge; `""` on the first step.
+    pub fn edge_name(&self) -> &str {
+        self.edge.as_ref().map_or("", |e| e.name.as_str())
+    }
+}
+
+/// A chain of references keeping an object alive, root side first; serialises to the JS API's
+/// `RetainerPath`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RetainerPath {
     /// From the top retainer (e.g. the global object) down to the object itself (last).
     pub steps: Vec<PathStep>,
@@ -232,23 +254,19 @@ impl ClassAnalysis {
         // Each entry carries the edge from the entry before it into it (`None` on top).
         let mut steps = Vec::with_capacity(chain.len());
         for &(x, incoming) in &chain {
-            let (edge_type, edge_name) = match incoming {
-                Some(e) => {
-                    let t = match v.ek(e) {
-                        EK::Invisible => "invisible".to_owned(),
-                        _ => graph.edge_type_name(e).to_owned(),
-                    };
-                    (t, v.edge_label(e).into_owned())
-                }
-                None => (String::new(), String::new()),
-            };
+            let edge = incoming.map(|e| PathEdge {
+                kind: match v.ek(e) {
+                    EK::Invisible => "invisible".to_owned(),
+                    _ => graph.edge_type_name(e).to_owned(),
+                },
+                name: v.edge_label(e).into_owned(),
+            });
             steps.push(PathStep {
                 ordinal: x,
                 id: graph.node_id(x),
                 class_name: self.class_name(graph, x).to_owned(),
                 name: display_name(&v, self.detached_renamed.as_ref(), x),
-                edge_type,
-                edge_name,
+                edge,
             });
         }
         let text = render(&v, &chain, &steps);
@@ -274,7 +292,7 @@ fn render(v: &View<'_>, chain: &[(u32, Option<usize>)], steps: &[PathStep]) -> S
         }
         let e = chain.get(i).and_then(|c| c.1);
         let notation = match e {
-            Some(e) => edge_notation(v.ek(e), &step.edge_name),
+            Some(e) => edge_notation(v.ek(e), step.edge_name()),
             None => String::from("?"),
         };
         text.push_str(" → ");
@@ -285,7 +303,7 @@ fn render(v: &View<'_>, chain: &[(u32, Option<usize>)], steps: &[PathStep]) -> S
         } else if step.class_name.starts_with('(') {
             text.push(' ');
             text.push_str(&step.class_name);
-        } else if step.class_name != step.edge_name {
+        } else if step.class_name != step.edge_name() {
             text.push_str(" (");
             text.push_str(&step.class_name);
             text.push(')');

@@ -3,9 +3,12 @@
 use super::passes::BASE_SYSTEM_DISTANCE;
 use super::{mode_index, Analysis, SizeMode};
 use crate::graph::{HeapGraph, NodeType};
+use serde::Serialize;
 
-/// One row of the Summary view: all objects of one class.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One row of the Summary view: all objects of one class. Serialises to the JS API's
+/// `ClassRow` (index.d.ts; `__test__/result-shapes.test.js` keeps the two in step).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ClassRow {
     /// Class name (also the grouping key; see the module docs of `analysis` for the one
     /// deviation: classes are not split by script location).
@@ -21,10 +24,12 @@ pub struct ClassRow {
     pub distance: i32,
 }
 
-/// One object in a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One object in a listing; serialises to the JS API's `ObjectRow`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectRow {
-    /// Node ordinal in the graph.
+    /// Node ordinal in the graph (internal to one snapshot, so not serialised).
+    #[serde(skip)]
     pub ordinal: u32,
     /// V8 object id (stable across snapshots of one process).
     pub id: u32,

@@ -4,12 +4,16 @@ use super::{check_analysis, check_same_heap};
 use crate::analysis::{ClassAnalysis, SizeMode};
 use crate::graph::HeapGraph;
 use crate::Result;
+use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
 /// One row of DevTools' Comparison view (docs/analysis.md#comparison): the objects of one class,
-/// matched between the base and the current snapshot by V8 object id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// matched between the base and the current snapshot by V8 object id. Serialises to the JS
+/// API's `DiffRow`, so the two deltas are fields (computed by [`DiffRow::new`]) rather than
+/// methods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DiffRow {
     /// Class name (the grouping key; the base snapshot is classified with the current
     /// snapshot's interface definitions so that plain objects get comparable `{a, b}` names).
@@ -24,17 +28,33 @@ pub struct DiffRow {
     pub added_size: u64,
     /// `Freed Size`: base self sizes of the deleted objects.
     pub removed_size: u64,
+    /// `# Delta`: new minus deleted (saturated to the `i64` range).
+    pub count_delta: i64,
+    /// `Size Delta`: allocated minus freed bytes (saturated to the `i64` range).
+    pub size_delta: i64,
 }
 
 impl DiffRow {
-    /// `# Delta`: new minus deleted.
-    pub fn count_delta(&self) -> i64 {
-        saturate(i128::from(self.added_count) - i128::from(self.removed_count))
-    }
-
-    /// `Size Delta`: allocated minus freed bytes.
-    pub fn size_delta(&self) -> i64 {
-        saturate(self.size_delta_wide())
+    /// A row with its two deltas computed from the counts and sizes.
+    pub fn new(
+        class_name: String,
+        added_count: u64,
+        removed_count: u64,
+        added_size: u64,
+        removed_size: u64,
+    ) -> DiffRow {
+        let mut row = DiffRow {
+            class_name,
+            added_count,
+            removed_count,
+            added_size,
+            removed_size,
+            count_delta: 0,
+            size_delta: 0,
+        };
+        row.count_delta = saturate(i128::from(added_count) - i128::from(removed_count));
+        row.size_delta = saturate(row.size_delta_wide());
+        row
     }
 
     /// The exact delta, for sorting (sizes are `u64`, so `i64` could clip).
@@ -162,13 +182,8 @@ pub fn diff(
     let mut rows = Vec::new();
     for (k, name) in names.iter().enumerate() {
         let (bs, cs) = (b.class(k), c.class(k));
-        let mut row = DiffRow {
-            class_name: (*name).to_owned(),
-            added_count: 0,
-            removed_count: 0,
-            added_size: 0,
-            removed_size: 0,
-        };
+        let (mut added_count, mut removed_count) = (0u64, 0u64);
+        let (mut added_size, mut removed_size) = (0u64, 0u64);
         // DevTools' two-pointer merge over both id-sorted member lists.
         let (mut i, mut j) = (0, 0);
         loop {
@@ -181,14 +196,14 @@ pub fn diff(
             match ord {
                 Ordering::Less => {
                     let x = bs.get(i).copied().unwrap_or(0);
-                    row.removed_count += 1;
-                    row.removed_size = row.removed_size.saturating_add(base_a.self_size(x, mode));
+                    removed_count += 1;
+                    removed_size = removed_size.saturating_add(base_a.self_size(x, mode));
                     i += 1;
                 }
                 Ordering::Greater => {
                     let y = cs.get(j).copied().unwrap_or(0);
-                    row.added_count += 1;
-                    row.added_size = row.added_size.saturating_add(cur_a.self_size(y, mode));
+                    added_count += 1;
+                    added_size = added_size.saturating_add(cur_a.self_size(y, mode));
                     j += 1;
                 }
                 Ordering::Equal => {
@@ -197,8 +212,14 @@ pub fn diff(
                 }
             }
         }
-        if row.added_count > 0 || row.removed_count > 0 {
-            rows.push(row);
+        if added_count > 0 || removed_count > 0 {
+            rows.push(DiffRow::new(
+                (*name).to_owned(),
+                added_count,
+                removed_count,
+                added_size,
+                removed_size,
+            ));
         }
     }
     rows.sort_by(|x, y| {

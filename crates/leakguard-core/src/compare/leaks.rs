@@ -3,9 +3,10 @@
 
 use super::ids::{self, check, TICK};
 use super::{check_analysis, check_same_heap};
-use crate::analysis::{Analysis, PathKind, RetainerPath, SizeMode};
+use crate::analysis::{Analysis, PathEdge, PathKind, RetainerPath, SizeMode};
 use crate::graph::{HeapGraph, NodeType};
 use crate::Result;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 
@@ -58,8 +59,10 @@ impl Default for LeakOptions {
     }
 }
 
-/// A group of leaked objects of one class held in the same way.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A group of leaked objects of one class held in the same way; serialises to the JS API's
+/// `LeakSuspect`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Suspect {
     /// Class name of the leaked objects (in the final snapshot).
     pub class_name: String,
@@ -82,8 +85,21 @@ pub struct Suspect {
     pub held_via: Option<usize>,
 }
 
-/// Result of [`find_leaks`].
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Node counts of the three snapshots of a [`LeakReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct NodeCounts {
+    /// Node count of the baseline snapshot.
+    pub baseline: u64,
+    /// Node count of the target snapshot.
+    pub target: u64,
+    /// Node count of the final snapshot (`final` is a Rust keyword).
+    #[serde(rename = "final")]
+    pub fin: u64,
+}
+
+/// Result of [`find_leaks`]; serialises to the JS API's `LeakReport`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LeakReport {
     /// Suspects, biggest retained size first.
     pub suspects: Vec<Suspect>,
@@ -91,12 +107,8 @@ pub struct LeakReport {
     pub new_in_target: u64,
     /// |L|: nodes of the final snapshot whose id is in T.
     pub still_alive: u64,
-    /// Node count of the baseline snapshot.
-    pub baseline_nodes: u64,
-    /// Node count of the target snapshot.
-    pub target_nodes: u64,
-    /// Node count of the final snapshot.
-    pub final_nodes: u64,
+    /// Node counts of the three snapshots.
+    pub nodes: NodeCounts,
 }
 
 /// Node types that are VM internals: nothing a user can release directly. Their memory still
@@ -250,7 +262,7 @@ fn shape_of(fin: &HeapGraph, fin_a: &Analysis, x: u32) -> (String, bool) {
     let vm_owned = path
         .steps
         .iter()
-        .any(|s| TEMPLATE_CACHES.contains(&s.edge_name.as_str()));
+        .any(|s| TEMPLATE_CACHES.contains(&s.edge_name()));
     let holder = fin_a.idom(x);
     let n = path.steps.len();
     // The text has one segment per step, except the last step, which is its edge and its class.
@@ -300,8 +312,11 @@ fn sample_path(
     if !via.complete {
         return Some(own);
     }
-    last.edge_type = "indirect".to_owned(); // reached from the holder through a long chain
-    last.edge_name = "…".to_owned();
+    // Reached from the holder through a long chain.
+    last.edge = Some(PathEdge {
+        kind: "indirect".to_owned(),
+        name: "…".to_owned(),
+    });
     via.text = format!("{} → … → {}", compact_text(&via.text), last.class_name);
     via.steps.push(last);
     Some(via)
@@ -411,9 +426,11 @@ pub fn find_leaks(
     check_same_heap(target, fin)?;
     check(cancel)?;
     let mut report = LeakReport {
-        baseline_nodes: baseline.node_count() as u64,
-        target_nodes: target.node_count() as u64,
-        final_nodes: fin.node_count() as u64,
+        nodes: NodeCounts {
+            baseline: baseline.node_count() as u64,
+            target: target.node_count() as u64,
+            fin: fin.node_count() as u64,
+        },
         ..LeakReport::default()
     };
 

@@ -12,7 +12,7 @@ mod leaks;
 mod same_heap;
 
 pub use diff::{diff, DiffRow};
-pub use leaks::{find_leaks, LeakOptions, LeakReport, Suspect, SHAPE_MAX_STEPS};
+pub use leaks::{find_leaks, LeakOptions, LeakReport, NodeCounts, Suspect, SHAPE_MAX_STEPS};
 pub use same_heap::check_same_heap;
 
 use crate::analysis::ClassAnalysis;
