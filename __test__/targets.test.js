@@ -88,7 +88,7 @@ function elf({ machine = 0x3e, type = 3, exports = ['napi_register_module_v1'], 
 }
 
 /** Mach-O 64 with one LC_LOAD_DYLIB and the exports in an LC_DYLD_EXPORTS_TRIE or LC_SYMTAB. */
-function macho({ cpu = 0x0100000c, filetype = 6, exports = ['_napi_register_module_v1'], via = 'trie' } = {}) {
+function macho({ cpu = 0x0100000c, filetype = 6, exports = ['_napi_register_module_v1'], via = 'trie', signed = true } = {}) {
   const dylibName = Buffer.from('/usr/lib/libSystem.B.dylib\0\0\0\0\0\0', 'latin1'); // padded to 8
   const dylib = Buffer.alloc(24);
   dylib.writeUInt32LE(0xc, 0);
@@ -96,7 +96,13 @@ function macho({ cpu = 0x0100000c, filetype = 6, exports = ['_napi_register_modu
   dylib.writeUInt32LE(24, 8);
   let data;
   const cmd = Buffer.alloc(via === 'trie' ? 16 : 24);
-  const dataOff = 32 + dylib.length + dylibName.length + cmd.length;
+  // LC_CODE_SIGNATURE: only its presence is checked, so it points at nothing
+  const sig = Buffer.alloc(signed ? 16 : 0);
+  if (signed) {
+    sig.writeUInt32LE(0x1d, 0);
+    sig.writeUInt32LE(16, 4);
+  }
+  const dataOff = 32 + dylib.length + dylibName.length + cmd.length + sig.length;
   if (via === 'trie') {
     // root: not terminal, one child per export, each child terminal (flags 0, address 0), no children
     const root = [0, exports.length];
@@ -129,9 +135,9 @@ function macho({ cpu = 0x0100000c, filetype = 6, exports = ['_napi_register_modu
   header.writeUInt32LE(0xfeedfacf, 0);
   header.writeUInt32LE(cpu, 4);
   header.writeUInt32LE(filetype, 12);
-  header.writeUInt32LE(2, 16);
-  header.writeUInt32LE(dylib.length + dylibName.length + cmd.length, 20);
-  return Buffer.concat([header, dylib, dylibName, cmd, data]);
+  header.writeUInt32LE(signed ? 3 : 2, 16);
+  header.writeUInt32LE(dylib.length + dylibName.length + cmd.length + sig.length, 20);
+  return Buffer.concat([header, dylib, dylibName, cmd, sig, data]);
 }
 
 /** PE32+ with one section holding an export directory and an import directory. */
@@ -207,7 +213,7 @@ test('checker: crafted ELF files of each Linux flavour pass, and each wrong deta
   assert.match(checkBuffer(elf({ cls: 1 }), 'linux-x64-gnu').problems.join(), /not a 64-bit/);
 });
 
-test('checker: crafted Mach-O files (export trie and symbol table), wrong CPU and wrong format', () => {
+test('checker: crafted Mach-O files (export trie and symbol table), wrong CPU, no signature, wrong format', () => {
   for (const via of ['trie', 'symtab']) {
     assert.deepEqual(checkBuffer(macho({ via }), 'darwin-arm64').problems, [], via);
     assert.deepEqual(checkBuffer(macho({ via, cpu: 0x01000007 }), 'darwin-x64').problems, [], via);
@@ -217,6 +223,9 @@ test('checker: crafted Mach-O files (export trie and symbol table), wrong CPU an
   assert.deepEqual(inspect(macho()).needed, ['/usr/lib/libSystem.B.dylib']);
   assert.deepEqual(checkBuffer(macho(), 'darwin-x64').problems, ['architecture is arm64, expected x64']);
   assert.deepEqual(checkBuffer(macho({ filetype: 2 }), 'darwin-arm64').problems, ['not a shared library']);
+  // Apple Silicon needs a signature; Intel Macs do not
+  assert.deepEqual(checkBuffer(macho({ signed: false }), 'darwin-arm64').problems, ['has no code signature (LC_CODE_SIGNATURE)']);
+  assert.deepEqual(checkBuffer(macho({ signed: false, cpu: 0x01000007 }), 'darwin-x64').problems, []);
   // a Linux binary in the macOS package
   assert.deepEqual(checkBuffer(elf({ machine: 0xb7 }), 'darwin-arm64').problems, ['format is elf, expected macho']);
 });

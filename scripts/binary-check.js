@@ -15,7 +15,8 @@ const PLATFORMS = {
   'linux-x64-musl': { triple: 'x86_64-unknown-linux-musl', format: 'elf', arch: 'x64', libc: 'musl' },
   'linux-arm64-musl': { triple: 'aarch64-unknown-linux-musl', format: 'elf', arch: 'arm64', libc: 'musl' },
   'darwin-x64': { triple: 'x86_64-apple-darwin', format: 'macho', arch: 'x64' },
-  'darwin-arm64': { triple: 'aarch64-apple-darwin', format: 'macho', arch: 'arm64' },
+  // Apple Silicon refuses to map unsigned code: zig's linker adds an ad-hoc signature.
+  'darwin-arm64': { triple: 'aarch64-apple-darwin', format: 'macho', arch: 'arm64', signed: true },
   // Built from the x86_64-pc-windows-gnu Rust target (zig's MinGW-w64 linker, UCRT) but named
   // -msvc: napi-rs's loader takes the -gnu package only on a MinGW-built Node, and the official
   // Node for Windows is MSVC-built. Node-API is a C ABI, so the toolchain does not matter to it.
@@ -163,6 +164,7 @@ function parseMachO(buf) {
   const needed = [];
   let trie = null;
   let symtab = null;
+  let signed = false;
   let off = 32; // sizeof(mach_header_64)
   for (let i = 0; i < ncmds; i++) {
     const cmd = r.u32(off);
@@ -172,6 +174,7 @@ function parseMachO(buf) {
     else if (cmd === 0x80000022 || cmd === 0x22 /* LC_DYLD_INFO(_ONLY) */) {
       if (r.u32(off + 44)) trie = { offset: r.u32(off + 40), size: r.u32(off + 44) };
     } else if (cmd === 0x80000033 /* LC_DYLD_EXPORTS_TRIE */) trie = { offset: r.u32(off + 8), size: r.u32(off + 12) };
+    else if (cmd === 0x1d /* LC_CODE_SIGNATURE */) signed = true;
     else if (cmd === 0x2 /* LC_SYMTAB */) symtab = { symoff: r.u32(off + 8), nsyms: r.u32(off + 12), stroff: r.u32(off + 16) };
     off += size;
   }
@@ -219,6 +222,7 @@ function parseMachO(buf) {
     // C symbols carry a leading underscore in Mach-O
     exports: exports.map((s) => (s.startsWith('_') ? s.slice(1) : s)),
     needed,
+    signed,
     libc: null,
   };
 }
@@ -321,6 +325,7 @@ function checkBuffer(buf, name) {
   if (want.maxGlibc && info.maxGlibc && compareVersions(info.maxGlibc, want.maxGlibc) > 0) {
     problems.push(`needs GLIBC_${info.maxGlibc}, newer than the promised GLIBC_${want.maxGlibc}`);
   }
+  if (want.signed && info.format === 'macho' && !info.signed) problems.push('has no code signature (LC_CODE_SIGNATURE)');
   if (want.importsFrom) {
     const napi = Object.entries(info.imports || {}).filter(([, fns]) => fns.some((f) => f.startsWith('napi_')));
     const from = napi.map(([dll]) => dll);
