@@ -269,7 +269,7 @@ test('npm/<platform>/package.json agree with the root package and with what the 
     assert.equal(sub.version, pkg.version, platform);
     assert.equal(pkg.optionalDependencies[sub.name], pkg.version, platform);
     assert.equal(sub.main, file);
-    assert.deepEqual(sub.files, [file]);
+    assert.deepEqual(sub.files, [file, 'LICENSE', 'NOTICE'], 'the binary and the notices of what it links');
     assert.equal(sub.license, pkg.license);
     assert.deepEqual(sub.os, [platform.split('-')[0]]);
     assert.deepEqual(sub.cpu, [want.arch]);

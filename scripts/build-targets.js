@@ -50,6 +50,11 @@ const NODE_WIN = { version: '20.20.2', integrity: 'sha512-JCwLL25UBIyiXLXUN6dfb/
 // Versions this script was verified with; any already-installed version is used as it is.
 const PIP_PACKAGES = ['ziglang==0.17.1', 'cargo-zigbuild==0.24.1'];
 
+/** The binary links the crates NOTICE lists: each platform package ships LICENSE and NOTICE. */
+function copyNotices(platform) {
+  for (const f of ['LICENSE', 'NOTICE']) fs.copyFileSync(path.join(ROOT, f), path.join(ROOT, 'npm', platform, f));
+}
+
 const log = (msg) => process.stderr.write(`build-targets: ${msg}\n`);
 
 function run(cmd, args, options = {}) {
@@ -167,6 +172,7 @@ function buildWindows(platform, env) {
   const built = path.join(targetDir, target, 'release', `${BINARY}.dll`);
   if (!fs.existsSync(built)) return `cargo zigbuild produced no ${built}`;
   fs.copyFileSync(built, path.join(ROOT, 'npm', platform, `${BINARY}.${platform}.node`));
+  copyNotices(platform);
   return null;
 }
 
@@ -186,6 +192,7 @@ function build(platform, env) {
   const built = path.join(scratch, file);
   if (!fs.existsSync(built)) return `napi build produced no ${file} in ${scratch}`;
   fs.copyFileSync(built, path.join(ROOT, 'npm', platform, file));
+  copyNotices(platform);
   return null;
 }
 

@@ -173,6 +173,8 @@ function main() {
       const stage = path.join(TMP, 'stage', HOST);
       fs.cpSync(platformDir, stage, { recursive: true, filter: (f) => !f.includes(`${path.sep}node_modules`) });
       fs.copyFileSync(src, path.join(stage, binary));
+      // The binary links the crates NOTICE lists: each platform package ships both notices.
+      for (const f of ['LICENSE', 'NOTICE']) fs.copyFileSync(path.join(ROOT, f), path.join(stage, f));
       console.log(`    binary: ${path.relative(ROOT, src)}`);
       const p = pack(stage);
       console.log(`    ${path.basename(p.tgz)}: ${p.files.join(', ')}`);
