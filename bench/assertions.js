@@ -44,8 +44,9 @@ const TOOLS = ['sampling', 'snapshots', 'leakage'];
 const MODES = ['node', 'node-seq', 'jest'];
 // Three traps (an LRU cache full before the check, a WeakRef cache emptied by a
 // FinalizationRegistry, async work that settles) and three leaks (a Map of requests, listeners on
-// a shared emitter, growth after an await).
-const DEFAULT_SCENARIOS = ['bounded-lru-cache', 'weakref-cache', 'settled-promises', 'map-by-request-id', 'emitter-listeners', 'growth-after-await'];
+// a shared emitter, growth after an await), alternating, so that the rotated orders of node-seq
+// and jest start with a clean function in one run and a leaky one in the next.
+const DEFAULT_SCENARIOS = ['bounded-lru-cache', 'map-by-request-id', 'weakref-cache', 'emitter-listeners', 'settled-promises', 'growth-after-await'];
 
 // ---------------------------------------------------------------------------------------------
 // Child: checks in this process
@@ -386,23 +387,26 @@ function main() {
   console.log('(median and p90 per check, nearest rank; ratios of medians)');
 
   // Per function, the medians (the table above pools the functions of a kind).
-  console.log(`\n| function | kind | ${settings.map(([s]) => opt.tools.map((t) => `${s}: ${label(t)}`).join(' | ')).join(' | ')} |`);
-  console.log(`| --- | --- | ${settings.map(() => opt.tools.map(() => '---').join(' | ')).join(' | ')} |`);
+  console.log(`\n| function | kind | setting | ${opt.tools.map((t) => label(t)).join(' | ')} |`);
+  console.log(`| --- | --- | --- | ${opt.tools.map(() => '---').join(' | ')} |`);
   const perFunction = [];
   for (const name of opt.scenarios) {
-    const cells = [];
     const entry = { name, leaks: scenarios[name].leaks, settings: {} };
     for (const [setting, pick] of settings) {
       entry.settings[setting] = {};
+      const cells = [];
       for (const tool of opt.tools) {
-        const ms = results.filter((r) => pick(r) && r.tool === tool && r.name === name && r.ok).map((r) => r.ms);
+        const rs = results.filter((r) => pick(r) && r.tool === tool && r.name === name);
+        const ms = rs.filter((r) => r.ok).map((r) => r.ms);
         const m = ms.length ? median(ms) : null;
         entry.settings[setting][tool] = m;
-        cells.push(fmtTime(m));
+        const methods = [...new Set(rs.filter((r) => r.method).map((r) => r.method))].join('/');
+        cells.push(`${fmtTime(m)}${methods && tool === 'sampling' ? ` (${methods})` : ''}`);
       }
+      if (cells.every((c) => c === '-')) continue;
+      console.log(`| ${name} | ${scenarios[name].leaks ? 'leak' : 'trap'} | ${setting} | ${cells.join(' | ')} |`);
     }
     perFunction.push(entry);
-    console.log(`| ${name} | ${scenarios[name].leaks ? 'leak' : 'trap'} | ${cells.join(' | ')} |`);
   }
 
   // Where the fast path's time goes (result.rounds.phases), medians per setting and kind.

@@ -107,14 +107,58 @@ function siteOf(here) {
 /**
  * Totals of the live samples per site and over all sites. `cache` (Map nodeId → site | null)
  * carries the sites over from one read of the session to the next: V8 numbers a stack node once
- * per session (a node that goes away and comes back gets a new id), and the profile's tree grows
- * with every read (each read's own parse leaves samples in it, below), so only the new nodes that
- * hold samples are resolved, by walking up their parents.
+ * per session (a node that goes away and comes back gets a new id), so only the nodes new since
+ * the last read are resolved, by walking up their parents; when every sample's node is known,
+ * the tree is not walked at all.
+ *
+ * The sampler is still on while this runs, at an interval of a few dozen bytes, so nearly every
+ * object allocated here is sampled, a stack walk each; and until V8 optimises this loop, every
+ * floating-point result is a new heap number. So the loop over the samples only counts samples
+ * per site and size (small integers, no allocation); the weights, which depend on the size
+ * alone, are applied once per site and size at the end. Same totals, ~10x faster on a leak's
+ * profile.
  */
 function tally(profile, interval, cache = new Map()) {
+  const samples = profile.samples;
+  let known = true;
+  for (let i = 0; i < samples.length && known; i++) known = cache.has(samples[i].nodeId);
+  if (!known) resolveSites(profile.head, samples, cache);
+  const bySite = new Map();
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i];
+    const site = cache.get(s.nodeId);
+    if (!site) continue;
+    let e = bySite.get(site.key);
+    if (!e) {
+      e = { site, sizes: new Map() };
+      bySite.set(site.key, e);
+    }
+    e.sizes.set(s.size, (e.sizes.get(s.size) || 0) + 1);
+  }
+  const per = new Map();
+  const all = { count: 0, bytes: 0, varCount: 0, varBytes: 0 };
+  for (const [key, e] of bySite) {
+    const t = { site: e.site, count: 0, bytes: 0, varCount: 0, varBytes: 0 };
+    for (const [size, n] of e.sizes) {
+      const w = 1 / -Math.expm1(-size / interval);
+      const vc = n * w * (w - 1);
+      for (const x of [t, all]) {
+        x.count += n * w;
+        x.bytes += n * w * size;
+        x.varCount += vc;
+        x.varBytes += size * size * vc;
+      }
+    }
+    per.set(key, t);
+  }
+  return { per, all };
+}
+
+/** Puts the site of every sample node not yet in `cache` there (siteOf of its stack). */
+function resolveSites(head, samples, cache) {
   const parent = new Map();
   const nodes = new Map();
-  const todo = [profile.head];
+  const todo = [head];
   while (todo.length) {
     const node = todo.pop();
     nodes.set(node.id, node);
@@ -123,34 +167,12 @@ function tally(profile, interval, cache = new Map()) {
       todo.push(c);
     }
   }
-  const siteFor = (id) => {
-    if (cache.has(id)) return cache.get(id);
+  for (const s of samples) {
+    if (cache.has(s.nodeId)) continue;
     const here = [];
-    for (let n = nodes.get(id); n; n = parent.get(n.id)) here.push(n.callFrame);
-    const site = siteOf(here);
-    cache.set(id, site);
-    return site;
-  };
-  const per = new Map();
-  const all = { count: 0, bytes: 0, varCount: 0, varBytes: 0 };
-  for (const s of profile.samples) {
-    const site = siteFor(s.nodeId);
-    if (!site) continue;
-    const w = 1 / -Math.expm1(-s.size / interval);
-    let t = per.get(site.key);
-    if (!t) {
-      t = { site, count: 0, bytes: 0, varCount: 0, varBytes: 0 };
-      per.set(site.key, t);
-    }
-    const vc = w * (w - 1);
-    for (const x of [t, all]) {
-      x.count += w;
-      x.bytes += w * s.size;
-      x.varCount += vc;
-      x.varBytes += s.size * s.size * vc;
-    }
+    for (let n = nodes.get(s.nodeId); n; n = parent.get(n.id)) here.push(n.callFrame);
+    cache.set(s.nodeId, siteOf(here));
   }
-  return { per, all };
 }
 
 async function callN(fn, n, state) {

@@ -2,9 +2,10 @@
 //! of calls, steadily, to the end of the check?
 //!
 //! The leak assertion's fast path (lib/survivors.js) calls the function in rounds under V8's
-//! sampling heap profiler and, after a GC at the end of each round, reads how much of what was
-//! allocated since sampling began is still alive (objects and bytes, per allocation site and in
-//! total). This module owns the decision on those series; it sees numbers only, no profiler.
+//! sampling heap profiler, with a GC at the end of each round, and at the round ends this rule
+//! looks at (the quarters, below) reads how much of what was allocated since sampling began is
+//! still alive (objects and bytes, per allocation site and in total). This module owns the
+//! decision on those series; it sees numbers only, no profiler.
 //!
 //! The rule, for one series of live totals `L` read at the ends of the rounds (cumulative calls
 //! `c`, N in all): split the calls into four quarters at the round ends nearest to N/4, N/2,
@@ -352,28 +353,22 @@ mod tests {
         }
     }
 
-    /// The default schedule of a check that suspects a leak: 8 rounds of 25 calls, 4 of 50,
-    /// 4 of 100 (200, 400, 800 calls).
+    /// The reads of a check with the default options that suspects a leak (lib/survivors.js:
+    /// rounds of 50 calls, read after each of the first 4, then after every 2nd of the next 4
+    /// and every 4th of the last 8): 200, 400 and 800 calls, the quarter ends of each.
     fn schedule() -> Vec<u64> {
-        let mut calls = Vec::new();
-        let mut n = 0;
-        for (rounds, k) in [(8, 25), (4, 50), (4, 100)] {
-            for _ in 0..rounds {
-                n += k;
-                calls.push(n);
-            }
-        }
-        calls
+        vec![50, 100, 150, 200, 300, 400, 600, 800]
     }
 
     fn first_stage() -> Vec<u64> {
-        (1..=8).map(|i| i * 25).collect()
+        (1..=4).map(|i| i * 50).collect()
     }
 
     /// A series of objects alive after each round from a model `alive(calls) -> objects` (the
     /// newest that many of the objects made so far, `made(calls)`: a flush or an eviction drops
     /// the oldest), each object seen by the sampler or not once and for all with probability
-    /// `p` (and counted as 1/p), plus `noise` one-off survivors per round at random.
+    /// `p` (and counted as 1/p), plus one-off survivors at random, a chance of `noise` per 25
+    /// calls.
     fn sampled(
         calls: &[u64],
         made: impl Fn(u64) -> f64,
@@ -384,6 +379,7 @@ mod tests {
     ) -> Vec<f64> {
         let mut seen: Vec<bool> = Vec::new();
         let mut extra = 0.0;
+        let mut prev = 0;
         calls
             .iter()
             .map(|&c| {
@@ -392,9 +388,12 @@ mod tests {
                 }
                 let n = (alive(c).round() as usize).min(seen.len());
                 let visible = seen[seen.len() - n..].iter().filter(|s| **s).count() as f64;
-                if rng.next() < noise {
-                    extra += 1.0;
+                for _ in (prev..c).step_by(25) {
+                    if rng.next() < noise {
+                        extra += 1.0;
+                    }
                 }
+                prev = c;
                 visible / p + extra
             })
             .collect()
@@ -566,19 +565,22 @@ mod tests {
             (first_stage(), State::Undecided),
         ] {
             for _ in 0..500 {
-                // One-off survivors (lazy initialisation in the first rounds, code tiering up now
-                // and then), and samples that die again.
+                // One-off survivors (lazy initialisation in the first 50 calls, code tiering up
+                // now and then: a chance of 0.2 per 25 calls), and samples that die again.
                 let mut acc = 0.0;
+                let mut prev = 0;
                 let live: Vec<f64> = calls
                     .iter()
-                    .enumerate()
-                    .map(|(i, _)| {
-                        if i < 2 {
-                            acc += 20.0 * rng.next();
+                    .map(|&c| {
+                        for at in (prev..c).step_by(25) {
+                            if at < 50 {
+                                acc += 20.0 * rng.next();
+                            }
+                            if rng.next() < 0.2 {
+                                acc += 1.0;
+                            }
                         }
-                        if rng.next() < 0.2 {
-                            acc += 1.0;
-                        }
+                        prev = c;
                         acc + if rng.next() < 0.3 { 1.0 } else { 0.0 }
                     })
                     .collect();
@@ -602,7 +604,7 @@ mod tests {
     #[test]
     fn the_growing_series_comes_first() {
         let calls = first_stage();
-        let flat = objects(vec![5.0; 8], FLOOR);
+        let flat = objects(vec![5.0; calls.len()], FLOOR);
         let leak = Series {
             label: "Request".into(),
             ..objects(calls.iter().map(|&c| c as f64).collect(), FLOOR)
