@@ -7,14 +7,12 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
-const { spawn } = require('child_process');
 const { Worker } = require('worker_threads');
 const lg = require('..');
 const { shortPath, formatResult } = require('../lib/assert');
-const { ROOT } = require('./helpers');
+const { ROOT, runScenario, pool } = require('./helpers');
 const { scenarios } = require('./fixtures/leak-scenarios');
 
-const RUNNER = path.join(__dirname, 'fixtures', 'leak-runner.js');
 // Five runs per scenario show a verdict is stable; the Node version matrix (scripts/node-matrix.js)
 // sets LEAKGUARD_SCENARIO_RUNS=1: it checks each verdict and holder on other Nodes, once.
 const RUNS = Number(process.env.LEAKGUARD_SCENARIO_RUNS) || 5;
@@ -23,39 +21,6 @@ const PARALLEL = 2;
 // ---------------------------------------------------------------------------------------------
 // The scenario suite, started at once so it runs while the in-process tests below do.
 
-function runScenario(name) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RUNNER, name], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolve(JSON.parse(out));
-      } catch (e) {
-        resolve({ name, error: `${e.message}\n${err}` });
-      }
-    });
-  });
-}
-
-/** Runs every job with at most `n` at a time. */
-function pool(jobs, n) {
-  const results = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]();
-    }
-  };
-  return Promise.all(Array.from({ length: n }, worker)).then(() => results);
-}
-
 const names = Object.keys(scenarios);
 const suite = (() => {
   let p;
@@ -63,7 +28,7 @@ const suite = (() => {
     if (!p) {
       const started = Date.now();
       const jobs = [];
-      for (let r = 0; r < RUNS; r++) for (const name of names) jobs.push(() => runScenario(name));
+      for (let r = 0; r < RUNS; r++) for (const name of names) jobs.push(() => runScenario(name, []));
       p = pool(jobs, PARALLEL).then((results) => {
         const by = new Map(names.map((n) => [n, []]));
         for (const r of results) by.get(r.name).push(r);

@@ -97,4 +97,42 @@ function runNode(args, { cwd = ROOT, env = process.env, timeoutMs = 120000 } = {
   });
 }
 
-module.exports = { ROOT, tempDir, checkSnapshotFile, startChild, sleep, runNode };
+/**
+ * Runs one leak scenario in its own process (`fixtures/leak-runner.js <name> [...args]`) and
+ * resolves with its JSON verdict, or `{ name, error }`; killed after `timeoutMs`.
+ */
+function runScenario(name, args = [], timeoutMs = 120000) {
+  return new Promise((resolve) => {
+    const runner = path.join(__dirname, 'fixtures', 'leak-runner.js');
+    const child = spawn(process.execPath, [runner, name, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(out));
+      } catch (e) {
+        resolve({ name, error: `${e.message}\n${err}` });
+      }
+    });
+  });
+}
+
+/** Runs every job (a function returning a promise) with at most `n` at a time. */
+function pool(jobs, n) {
+  const results = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  };
+  return Promise.all(Array.from({ length: n }, worker)).then(() => results);
+}
+
+module.exports = { ROOT, tempDir, checkSnapshotFile, startChild, sleep, runNode, runScenario, pool };

@@ -8,45 +8,11 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
-const { spawn } = require('child_process');
+const { runScenario, pool } = require('./helpers');
 const { scenarios } = require('./fixtures/leak-scenarios-slow');
 
-const RUNNER = path.join(__dirname, 'fixtures', 'leak-runner.js');
 const RUNS = 5;
 const PARALLEL = 2;
-
-function runScenario(name) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RUNNER, name, '--slow'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolve(JSON.parse(out));
-      } catch (e) {
-        resolve({ name, error: `${e.message}\n${err}` });
-      }
-    });
-  });
-}
-
-async function pool(jobs, n) {
-  const results = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]();
-    }
-  };
-  await Promise.all(Array.from({ length: n }, worker));
-  return results;
-}
 
 const HOLDERS = {
   'slow-1-per-call': /held by: everyCallOrders/,
@@ -61,7 +27,7 @@ const HOLDERS = {
 test(`slow leaks and late-bounded traps: ${Object.keys(scenarios).length} scenarios × ${RUNS} runs, every verdict right`, async (t) => {
   const names = Object.keys(scenarios);
   const jobs = [];
-  for (let r = 0; r < RUNS; r++) for (const name of names) jobs.push(() => runScenario(name));
+  for (let r = 0; r < RUNS; r++) for (const name of names) jobs.push(() => runScenario(name, ['--slow']));
   const results = await pool(jobs, PARALLEL);
   const wrong = [];
   for (const name of names) {

@@ -32,6 +32,7 @@
 // rounds run, which the rounds then see as survivors of an allocation site of their own.
 // Results: out/assertions-results.json (overwritten; --out to write elsewhere).
 
+const { countedLeakguard, countedLeakage } = require('./counted');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -53,23 +54,7 @@ const DEFAULT_SCENARIOS = ['bounded-lru-cache', 'map-by-request-id', 'weakref-ca
 
 /** leakguard with a method forced: snapshots and forced GCs counted (see bench/leakage.js). */
 function leakguardTool(method) {
-  const compare = require('../lib/compare');
-  const counts = { snapshots: 0, forcedGcs: 0 };
-  const take = compare.takeSnapshot;
-  compare.takeSnapshot = function takeSnapshot(...args) {
-    counts.snapshots++;
-    return take.apply(this, args);
-  };
-  const lg = require('..');
-  const v8 = require('v8');
-  const vm = require('vm');
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc');
-  v8.setFlagsFromString('--no-expose-gc');
-  globalThis.gc = function gcCounted() {
-    counts.forcedGcs++;
-    return gc();
-  };
+  const { counts, lg } = countedLeakguard();
   return {
     counts,
     async check(fn) {
@@ -94,19 +79,8 @@ function roundsInfo(r) {
 
 /** leakage 0.5.0 with its defaults: iterate(fn), iterate.async(fn) for async functions. */
 function leakageTool() {
-  const memwatch = require('@aidemaster/node-memwatch'); // npm alias of @airbnb/node-memwatch
-  const counts = { snapshots: 0, forcedGcs: 0 };
-  const gc = memwatch.gc;
-  memwatch.gc = function gcCounted() {
-    counts.forcedGcs++;
-    return gc();
-  };
-  const end = memwatch.HeapDiff.prototype.end;
-  memwatch.HeapDiff.prototype.end = function endCounted() {
-    counts.snapshots += 2; // `new HeapDiff()` took the "before" snapshot, end() takes "after"
-    return end.call(this);
-  };
-  const { iterate, MemoryLeakError } = require('leakage');
+  const { counts, leakage } = countedLeakage();
+  const { iterate, MemoryLeakError } = leakage;
   return {
     counts,
     async check(fn) {

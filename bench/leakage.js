@@ -16,6 +16,7 @@
 // leakage first on even runs), so that a drift in the machine's load hits both alike.
 // Results: out/leakage-results.json (overwritten; --out to write elsewhere).
 
+const { countedLeakguard, countedLeakage } = require('./counted');
 const path = require('path');
 const { performance, PerformanceObserver, constants: perfConstants } = require('perf_hooks');
 
@@ -48,26 +49,7 @@ function gcCounter() {
 const CHILD = {
   // checkLeak with its defaults: warmup 100, 2 rounds of 100 calls, 3 snapshots.
   leakguard() {
-    // Count snapshots and forced GCs without changing what the check does: lib/assert.js takes
-    // `takeSnapshot` from lib/compare.js when it is loaded, and uses `globalThis.gc` when there
-    // is one (here a counting wrapper around the very function it would fetch itself).
-    const compare = require('../lib/compare');
-    const counts = { snapshots: 0, forcedGcs: 0 };
-    const take = compare.takeSnapshot;
-    compare.takeSnapshot = function takeSnapshot(...args) {
-      counts.snapshots++;
-      return take.apply(this, args);
-    };
-    const lg = require('..');
-    const v8 = require('v8');
-    const vm = require('vm');
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc');
-    v8.setFlagsFromString('--no-expose-gc');
-    globalThis.gc = function gcCounted() {
-      counts.forcedGcs++;
-      return gc();
-    };
+    const { counts, lg } = countedLeakguard();
     return {
       counts,
       async check(fn) {
@@ -85,22 +67,8 @@ const CHILD = {
   // leakage 0.5.0: iterate(fn) for sync functions, iterate.async(fn) for async ones, with its
   // defaults (30 calls per heap diff, 6 heap diffs), or --leakage-iterations N.
   leakage(options) {
-    // leakage reads memwatch.gc / memwatch.HeapDiff off the module object at each call; count
-    // them by patching the module object and HeapDiff's prototype (no allocation per call, so the
-    // heap diffs leakage measures are not changed by the counting).
-    const memwatch = require('@aidemaster/node-memwatch'); // npm alias of @airbnb/node-memwatch
-    const counts = { snapshots: 0, forcedGcs: 0 };
-    const gc = memwatch.gc;
-    memwatch.gc = function gcCounted() {
-      counts.forcedGcs++;
-      return gc();
-    };
-    const end = memwatch.HeapDiff.prototype.end;
-    memwatch.HeapDiff.prototype.end = function endCounted() {
-      counts.snapshots += 2; // `new HeapDiff()` took the "before" snapshot, end() takes "after"
-      return end.call(this);
-    };
-    const { iterate, MemoryLeakError } = require('leakage');
+    const { counts, leakage } = countedLeakage();
+    const { iterate, MemoryLeakError } = leakage;
     return {
       counts,
       async check(fn) {

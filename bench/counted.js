@@ -1,0 +1,53 @@
+'use strict';
+
+// The contenders of the leak-assertion benches (leakage.js, assertions.js), loaded with their
+// snapshots and forced GCs counted, without changing what they do.
+
+/**
+ * leakguard: lib/assert.js takes `takeSnapshot` from lib/compare.js when it is loaded and uses
+ * `globalThis.gc` when there is one (here a counting wrapper around the very function it would
+ * fetch itself). Returns { counts, lg }.
+ */
+function countedLeakguard() {
+  const compare = require('../lib/compare');
+  const counts = { snapshots: 0, forcedGcs: 0 };
+  const take = compare.takeSnapshot;
+  compare.takeSnapshot = function takeSnapshot(...args) {
+    counts.snapshots++;
+    return take.apply(this, args);
+  };
+  const lg = require('..');
+  const v8 = require('v8');
+  const vm = require('vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  v8.setFlagsFromString('--no-expose-gc');
+  globalThis.gc = function gcCounted() {
+    counts.forcedGcs++;
+    return gc();
+  };
+  return { counts, lg };
+}
+
+/**
+ * leakage 0.5.0: it reads memwatch.gc / memwatch.HeapDiff off the module object at each call,
+ * so they are counted by patching the module object and HeapDiff's prototype (no allocation
+ * per call, so the heap diffs leakage measures are not changed). Returns { counts, leakage }.
+ */
+function countedLeakage() {
+  const memwatch = require('@aidemaster/node-memwatch'); // npm alias of @airbnb/node-memwatch
+  const counts = { snapshots: 0, forcedGcs: 0 };
+  const gc = memwatch.gc;
+  memwatch.gc = function gcCounted() {
+    counts.forcedGcs++;
+    return gc();
+  };
+  const end = memwatch.HeapDiff.prototype.end;
+  memwatch.HeapDiff.prototype.end = function endCounted() {
+    counts.snapshots += 2; // `new HeapDiff()` took the "before" snapshot, end() takes "after"
+    return end.call(this);
+  };
+  return { counts, leakage: require('leakage') };
+}
+
+module.exports = { countedLeakguard, countedLeakage };
