@@ -43,7 +43,6 @@ test(`slow leaks and late-bounded traps: ${Object.keys(scenarios).length} scenar
       if (expected && !HOLDERS[name].test(r.message)) wrong.push(`${name}: holder not named: ${r.message}`);
       if (expected && !(r.rounds && r.rounds.state === 'growing')) wrong.push(`${name}: rounds ${r.rounds && r.rounds.state}`);
     }
-  }
     // The fast path's reach: a trap is decided without snapshots in most runs. Not every run
     // yet: the all-sites byte series can pick up the profile reads' own leftovers and come out
     // growing, and then the snapshots (which see a cap bigger than `iterations` as a leak) are
