@@ -348,6 +348,28 @@ test('a check keeps V8 heap object ids: snapshots taken before and after it stil
   after.dispose();
 });
 
+test('forcing GC works while other threads do the same (V8 flags are per process)', async () => {
+  // Each worker loads fresh copies of lib/assert.js and asks each for its GC function: every
+  // copy flips --expose-gc on and off, racing the other threads' copies.
+  const code = `
+    const { parentPort, workerData } = require('worker_threads');
+    let failures = 0;
+    for (let i = 0; i < 150; i++) {
+      for (const k of Object.keys(require.cache)) delete require.cache[k];
+      try {
+        if (typeof require(workerData).getGc() !== 'function') failures++;
+      } catch (err) {
+        failures++;
+      }
+    }
+    parentPort.postMessage(failures);
+  `;
+  const workers = Array.from({ length: 4 }, () => new Worker(code, { eval: true, workerData: path.join(ROOT, 'lib', 'assert.js') }));
+  const failures = await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
+  await Promise.all(workers.map((w) => w.terminate()));
+  assert.deepEqual(failures, [0, 0, 0, 0]);
+});
+
 test('forcing GC leaves global.gc alone and does not expose gc to later contexts', () => {
   assert.equal(typeof globalThis.gc, 'undefined');
   assert.equal(require('vm').runInNewContext('typeof gc'), 'undefined');

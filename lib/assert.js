@@ -57,11 +57,16 @@ function getGc() {
     cachedGc = globalThis.gc;
     return cachedGc;
   }
-  v8.setFlagsFromString('--expose-gc');
-  try {
-    cachedGc = vm.runInNewContext('gc');
-  } finally {
-    v8.setFlagsFromString('--no-expose-gc');
+  // V8's flags are per process: another thread doing the same (Vitest's threads pool runs test
+  // files in several workers) can turn the flag off between our set and our context, so the
+  // context may come without `gc`; try again a few times.
+  for (let attempt = 0; attempt < 20 && typeof cachedGc !== 'function'; attempt++) {
+    v8.setFlagsFromString('--expose-gc');
+    try {
+      cachedGc = vm.runInNewContext('typeof gc === "function" ? gc : null');
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc');
+    }
   }
   if (typeof cachedGc !== 'function') {
     cachedGc = null;
