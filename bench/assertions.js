@@ -77,23 +77,24 @@ function roundsInfo(r) {
   };
 }
 
-/** leakage 0.5.0 with its defaults: iterate(fn), iterate.async(fn) for async functions. */
+/**
+ * leakage 0.5.0 as a user calls it, with its defaults: iterate(fn), iterate.async(fn) for async
+ * functions. Also pasted into the Jest spec (jestSpec), so it must stay self-contained.
+ */
+async function leakageCheck(leakage, fn) {
+  try {
+    if (fn.constructor.name === 'AsyncFunction') await leakage.iterate.async(fn);
+    else leakage.iterate(fn);
+    return { leaked: false };
+  } catch (err) {
+    if (err instanceof leakage.MemoryLeakError) return { leaked: true };
+    throw err;
+  }
+}
+
 function leakageTool() {
   const { counts, leakage } = countedLeakage();
-  const { iterate, MemoryLeakError } = leakage;
-  return {
-    counts,
-    async check(fn) {
-      try {
-        if (fn.constructor.name === 'AsyncFunction') await iterate.async(fn);
-        else iterate(fn);
-        return { leaked: false };
-      } catch (err) {
-        if (err instanceof MemoryLeakError) return { leaked: true };
-        throw err;
-      }
-    },
-  };
+  return { counts, check: (fn) => leakageCheck(leakage, fn) };
 }
 
 async function child(tool, names) {
@@ -142,17 +143,9 @@ function writeJestConfig(dir) {
 function jestSpec(tool, names) {
   const check =
     tool === 'leakage'
-      ? `const { iterate, MemoryLeakError } = require('leakage');
-async function check(fn) {
-  try {
-    if (fn.constructor.name === 'AsyncFunction') await iterate.async(fn);
-    else iterate(fn);
-    return { leaked: false };
-  } catch (err) {
-    if (err instanceof MemoryLeakError) return { leaked: true };
-    throw err;
-  }
-}`
+      ? `const leakage = require('leakage');
+${leakageCheck.toString()}
+const check = (fn) => leakageCheck(leakage, fn);`
       : `const { toLeak } = require('leakguard/jest');
 // What \`await expect(fn).not.toLeak({ method })\` runs (message included), keeping the result.
 async function check(fn) {
