@@ -7,7 +7,6 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('path');
 const { runScenario, pool } = require('./helpers');
 const { scenarios } = require('./fixtures/leak-scenarios-slow');
 

@@ -486,27 +486,27 @@ async function run(fn, o, state) {
     rounds,
     durationMs: Math.round(performance.now() - started),
   };
-  if (rounds && rounds.state === 'growing' && rounds.verdict) {
-    // The rounds watched 8 × `iterations` calls, the snapshots two rounds of `iterations`: a
-    // bounded structure bigger than that (a cache capped at 500 entries) still holds round one's
-    // objects after round two. When the rounds grew in bytes only (one big table reallocated),
-    // their objects stopped growing, and the snapshots' survivors are such a structure's.
+  if (rounds && rounds.state === 'growing') {
     const growing = (unit) => rounds.verdict.series.some((x) => x.unit === unit && x.state === 'growing');
     if (!growing('objects')) {
+      // The rounds watched 8 × `iterations` calls, the snapshots two rounds of `iterations`: a
+      // bounded structure bigger than that (a cache capped at 500 entries) still holds round
+      // one's objects after round two. When the rounds grew in bytes only (one big table
+      // reallocated), their objects stopped growing, and the snapshots' survivors are such a
+      // structure's.
       result.suspects = [];
       if (!growing('bytes')) result.growth = [];
-      result.leaked = result.suspects.length > 0 || result.growth.length > 0;
-    }
-  }
-  if (rounds && rounds.state === 'growing' && !result.leaked && rounds.verdict.series.some((x) => x.unit === 'objects' && x.state === 'growing')) {
-    // A leak slower than the snapshot rule's bar (0.5 per call) that the rounds saw keep
-    // growing: the rounds decide, the snapshot report names the holder. ignoreClasses and
-    // minCount hold here as in the snapshot rule.
-    const slow = slowSuspects(report, o).filter((c) => !o.ignoreClasses.includes(c.className) && c.count >= o.minCount);
-    if (slow.length > 0) {
-      result.leaked = true;
-      result.slow = true;
-      result.suspects = slow;
+      result.leaked = result.growth.length > 0;
+    } else if (!result.leaked) {
+      // A leak slower than the snapshot rule's bar (0.5 per call) that the rounds saw keep
+      // growing: the rounds decide, the snapshot report names the holder. ignoreClasses and
+      // minCount hold here as in the snapshot rule.
+      const slow = slowSuspects(report, o).filter((c) => !o.ignoreClasses.includes(c.className) && c.count >= o.minCount);
+      if (slow.length > 0) {
+        result.leaked = true;
+        result.slow = true;
+        result.suspects = slow;
+      }
     }
   }
   // A holder in a block scope (every module variable under Vitest) is unnamed in snapshots;
