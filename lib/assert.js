@@ -19,9 +19,7 @@ const vm = require('vm');
 const timers = require('timers');
 const { performance } = require('perf_hooks');
 const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { takeSnapshot, findLeaks, diff } = require('./compare');
+const { takeSnapshot, findLeaks, diff, withTempSnapshotFile } = require('./compare');
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic } = require('./capture')._internal;
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
@@ -387,31 +385,16 @@ let prepared = null;
  */
 function prepare() {
   if (!prepared) {
-    prepared = (async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-'));
-      const file = path.join(dir, 'heap.heapsnapshot');
+    prepared = withTempSnapshotFile(null, async (file) => {
+      commitAtomic(file, 'heap snapshot', (tmp) => fs.writeFileSync(tmp, TINY_SNAPSHOT));
+      const snap = await loadSnapshot(file);
       try {
-        commitAtomic(file, 'heap snapshot', (tmp) => fs.writeFileSync(tmp, TINY_SNAPSHOT));
-        const snap = await loadSnapshot(file);
-        try {
-          await findLeaks({ baseline: snap, target: snap, final: snap }, { minCount: 1, maxSamples: 1 });
-          await diff(snap, snap);
-        } finally {
-          snap.dispose();
-        }
+        await findLeaks({ baseline: snap, target: snap, final: snap }, { minCount: 1, maxSamples: 1 });
+        await diff(snap, snap);
       } finally {
-        for (const [p, rm] of [
-          [file, fs.unlinkSync],
-          [dir, fs.rmdirSync],
-        ]) {
-          try {
-            rm(p);
-          } catch {
-            // not created
-          }
-        }
+        snap.dispose();
       }
-    })();
+    });
     // A failure here (no addon, unwritable temp dir) is reported by the check's own first
     // step with its proper error; let a later check try again.
     prepared.catch(() => {

@@ -27,21 +27,31 @@ async function takeSnapshot(options = {}) {
   if (options.signal && options.signal.aborted) {
     throw new LeakguardError(codes.ABORTED, 'the operation was aborted', { cause: options.signal.reason });
   }
+  return withTempSnapshotFile(options.tmpdir, async (file) => {
+    const snap = await loadSnapshot(writeAtomic(file), options);
+    snap[kOrigin] = ORIGIN;
+    return snap;
+  });
+}
+
+/**
+ * Runs `use(file)` with a path `heap.heapsnapshot` in a new private temp directory (under
+ * `tmpdir`, default the system's), and removes both afterwards, whatever happened. unlink +
+ * rmdir, not rmSync({ recursive }): Node loads its rimraf module on the first recursive
+ * rmSync, and objects a leak check's own work creates must not show up as leaks.
+ */
+async function withTempSnapshotFile(tmpdir, use) {
   let dir;
   try {
-    dir = fs.mkdtempSync(path.join(options.tmpdir || os.tmpdir(), 'leakguard-'));
+    dir = fs.mkdtempSync(path.join(tmpdir || os.tmpdir(), 'leakguard-'));
   } catch (err) {
     throw new LeakguardError(codes.IO, `cannot create a temp directory for the snapshot: ${err.message}`, { cause: err });
   }
+  const file = path.join(dir, 'heap.heapsnapshot');
   try {
-    const file = writeAtomic(path.join(dir, 'heap.heapsnapshot'));
-    const snap = await loadSnapshot(file, options);
-    snap[kOrigin] = ORIGIN;
-    return snap;
+    return await use(file);
   } finally {
-    // unlink + rmdir, not rmSync({ recursive }): Node loads its rimraf module on the first
-    // recursive rmSync, and objects a leak check's own work creates must not show up as leaks.
-    removeQuiet(path.join(dir, 'heap.heapsnapshot'));
+    removeQuiet(file);
     removeQuiet(dir, true);
   }
 }
@@ -130,4 +140,4 @@ function findLeaks(snapshots, options = {}) {
   return runJob((job) => binding().findLeaksIn(handles[0], handles[1], handles[2], job, opts), options, 'findLeaks').then(JSON.parse);
 }
 
-module.exports = { takeSnapshot, diff, findLeaks };
+module.exports = { takeSnapshot, diff, findLeaks, withTempSnapshotFile };
