@@ -9,7 +9,8 @@ const assert = require('node:assert/strict');
 const path = require('path');
 const { Worker } = require('worker_threads');
 const lg = require('..');
-const { shortPath, formatResult } = require('../lib/assert');
+const { formatResult } = require('../lib/assert');
+const { shortPath } = require('../lib/format');
 const { ROOT, runScenario, pool } = require('./helpers');
 const { scenarios } = require('./fixtures/leak-scenarios');
 

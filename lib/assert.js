@@ -21,7 +21,8 @@ const { performance } = require('perf_hooks');
 const fs = require('fs');
 const { takeSnapshot, findLeaks, diff, withTempSnapshotFile } = require('./compare');
 const { loadSnapshot } = require('./snapshot');
-const { commitAtomic } = require('./capture')._internal;
+const { commitAtomic } = require('./atomic-file');
+const { formatBytes, shortPath } = require('./format');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
 const { nameBlockScopes } = require('./scopes');
 const { LeakguardError, codes, invalidArg } = require('./errors');
@@ -138,47 +139,10 @@ function normalize(fn, options) {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-// The package's one byte formatter (the CLI and the HTML report print the same numbers).
-const { formatBytes } = require('./report');
 
 function formatRate(x) {
   if (x >= 10 || Math.abs(x - Math.round(x)) < 0.05) return String(Math.round(x));
   return x.toFixed(x < 1 ? 2 : 1).replace(/\.?0+$/, '');
-}
-
-// Property names on the way that say nothing about who holds the objects.
-const PLUMBING = new Set(['.__proto__', '.constructor', '.prototype', '.exports', '.children', '.value']);
-
-// V8 14 (Node 26) makes the native context the root's user root and hangs the global object off
-// it, so a path through a global reads `(system) → {security_token} (global (global*)) → .x`
-// where older V8 gave `global → .x`. The same holder gets the same words on every Node.
-const NATIVE_CONTEXT_HEAD = /^\(system\) → \{(?:global_object|security_token)\} \(global(?: \(global\*?\))?\)(?= → )/;
-
-/**
- * The part of a retainer path a person reads: from the last variable (`->name`, a closure or
- * module variable) or, failing that, the last meaningful property (`.name`) before the
- * Map/array/listener internals, to the leaked object. `->sessionStore (Map) → {table} (array)
- * → [] → Session` reads better as `sessionStore (Map) → {table} (array) → [] → Session`.
- */
-function shortPath(text) {
-  if (typeof text !== 'string' || !text) return '';
-  text = text.replace(NATIVE_CONTEXT_HEAD, 'global');
-  const parts = text.split(' → ');
-  if (parts.length < 3) return text;
-  let start = -1;
-  for (let i = parts.length - 2; i >= 1 && start < 0; i--) if (parts[i].startsWith('->')) start = i;
-  // Properties: skip `_private` ones and the keys inside them (`bus._events.data` is held by `bus`).
-  const prop = (i) => parts[i].replace(/ \(.*\)$/, '');
-  for (let i = parts.length - 2; i >= 1 && start < 0; i--) {
-    const name = prop(i);
-    if (!name.startsWith('.') || PLUMBING.has(name) || /^\.\d+$/.test(name) || name.startsWith('._')) continue;
-    if (i > 1 && prop(i - 1).startsWith('._')) continue;
-    start = i;
-  }
-  // Nothing to cut, or the holder hangs right off the root (`global → .x`): keep it all.
-  if (start < 0 || (start === 1 && parts[1].startsWith('.'))) return text;
-  const head = parts[start].replace(/^(->|\.)/, '');
-  return [head, ...parts.slice(start + 1)].join(' → ');
 }
 
 function describeSuspect(s) {
@@ -566,4 +530,4 @@ async function assertNoLeak(fn, options) {
   return result;
 }
 
-module.exports = { checkLeak, assertNoLeak, LeakError, formatResult, shortPath, getGc, DEFAULTS };
+module.exports = { checkLeak, assertNoLeak, LeakError, formatResult, getGc, DEFAULTS };

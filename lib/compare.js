@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 const { threadId } = require('worker_threads');
 const { binding } = require('./native');
-const { writeAtomic } = require('./capture')._internal;
+const { writeAtomic } = require('./atomic-file');
 const { loadSnapshot, runJob, handleOf, kOrigin } = require('./snapshot');
 const { LeakguardError, codes, invalidArg } = require('./errors');
 

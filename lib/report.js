@@ -16,56 +16,7 @@
 // keeps the min and the max of each of ~1000 time buckets (one per horizontal unit of the
 // chart), which draws the same envelope, and computes the trend line.
 
-/**
- * Formats a byte count with 1024-based units: `512 B`, `1.5 KB`, `23.4 MB`, `1.02 GB`
- * (one decimal for KB and MB, two from GB on). Negative values keep their sign (`-3.0 MB`).
- * Anything that is not a finite number gives `–`.
- * Self-contained on purpose: the page's script embeds this very function (via toString).
- * @param {number} n bytes
- * @returns {string}
- */
-function formatBytes(n) {
-  if (typeof n !== 'number' || !isFinite(n)) return '\u2013';
-  const units = ['KB', 'MB', 'GB', 'TB', 'PB'];
-  const sign = n < 0 ? '-' : '';
-  let a = Math.abs(n);
-  if (Math.round(a) < 1024) {
-    a = Math.round(a);
-    return (a === 0 ? '' : sign) + a + ' B';
-  }
-  let i = -1;
-  let s;
-  do {
-    a /= 1024;
-    i++;
-    s = a.toFixed(i >= 2 ? 2 : 1);
-  } while (Number(s) >= 1024 && i < units.length - 1); // 1023.97 KB rounds to 1024.0: next unit
-  return sign + s + ' ' + units[i];
-}
-
-/**
- * Formats a change in bytes with an explicit sign: `+3.0 MB`, `-3.0 MB`, `0 B`.
- * @param {number} n bytes (may be negative)
- * @returns {string}
- */
-function formatDelta(n) {
-  const s = formatBytes(n);
-  return typeof n === 'number' && n > 0 && s !== '0 B' ? '+' + s : s;
-}
-
-/**
- * Formats a count with thousands separators: `12,345`; with `signed`, positive values get a
- * `+` (`+1,200`, `-3`, `0`). Anything that is not a finite number gives `–`.
- * @param {number} n
- * @param {boolean} [signed=false]
- * @returns {string}
- */
-function formatCount(n, signed) {
-  if (typeof n !== 'number' || !isFinite(n)) return '\u2013';
-  const r = Math.round(n);
-  const s = String(Math.abs(r)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return (r < 0 ? '-' : signed && r > 0 ? '+' : '') + s;
-}
+const { formatBytes, formatDelta, formatCount } = require('./format');
 
 /** HTML-escapes text for element content and quoted attribute values. */
 function escapeHtml(s) {
@@ -957,4 +908,4 @@ ${sections}
 `;
 }
 
-module.exports = { renderReport, formatBytes, formatDelta, formatCount, _internal: { prepareTimeline, jsonForScript, downsample, CHART_BUCKETS } };
+module.exports = { renderReport, _internal: { prepareTimeline, jsonForScript, downsample, CHART_BUCKETS } };

@@ -143,7 +143,8 @@ class MemorySampler extends EventEmitter {
 
   _snapshot(trend) {
     if (this._stopped) return;
-    const { writeAtomic, defaultName } = require('./capture')._internal;
+    const { writeAtomic } = require('./atomic-file');
+    const { defaultName } = require('./capture');
     const dir = path.resolve(this.options.directory || process.cwd());
     let file;
     try {

@@ -6,7 +6,7 @@
 
 const { diff, findLeaks } = require('../compare');
 const { codes, LeakguardError } = require('../errors');
-const { shortPath } = require('../assert');
+const { shortPath } = require('../format');
 const { wholeNumber, oneOf, objectId } = require('./args');
 const { withSnapshots, about, shortName, tagFile } = require('./load');
 const { byAbsoluteDelta } = require('./report-model');

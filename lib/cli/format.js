@@ -7,7 +7,7 @@
 
 // One byte formatter for the whole package: the HTML report's (lib/report.js), which the report
 // page also embeds, so terminal and page print the same numbers (`1.5 KB`, `+24 B`, `1,234`).
-const { formatBytes, formatDelta, formatCount } = require('../report');
+const { formatBytes, formatDelta, formatCount } = require('../format');
 
 /**
  * A signed count: `+1`, `-2`, `0`.

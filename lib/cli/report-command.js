@@ -13,7 +13,7 @@ const { buildReportModel, readSamples } = require('./report-model');
 const { tagFile } = require('./load');
 const { formatBytes, cleanText } = require('./format');
 const { renderReport } = require('../report');
-const { commitAtomic } = require('../capture')._internal;
+const { commitAtomic } = require('../atomic-file');
 
 /** Fails early, before any snapshot is loaded, if `file` cannot be created. */
 function checkWritable(file) {

@@ -10,7 +10,7 @@ const { loadSnapshot } = require('../snapshot');
 const { diff, findLeaks } = require('../compare');
 const { codes, ioError, invalidArg } = require('../errors');
 const { tagFile } = require('./load');
-const { shortPath } = require('../assert');
+const { shortPath } = require('../format');
 
 const MODEL_VERSION = 1;
 const TOOL = { name: 'leakguard', version: require('../../package.json').version };
