@@ -518,6 +518,8 @@ declare namespace leakguard {
     windowMs: number;
     /** Theil–Sen slope (median of pairwise slopes). */
     slopeBytesPerMinute: number;
+    /** Theil–Sen intercept: the fitted line's bytes at `samples[0].time` (the line is `intercept + slope × (t − samples[0].time)`); 0 without a slope. */
+    intercept: number;
     /** Mann–Kendall one-sided confidence that the series increases. */
     confidence: number;
     pValue: number;

@@ -141,6 +141,10 @@ pub struct Trend {
     pub window_ms: u64,
     /// Theil–Sen slope over the window.
     pub slope_bytes_per_minute: f64,
+    /// Theil–Sen intercept: the fitted line's value (bytes) at the window's first point's
+    /// time, the median of `value − slope × (time − first time)` over the window, so the line
+    /// is `intercept + slope × (t − samples[0].time)`. 0 when there is no slope.
+    pub intercept: f64,
     /// Mann–Kendall one-sided confidence of an increase.
     pub confidence: f64,
     /// 1 − confidence.
@@ -184,6 +188,19 @@ pub fn theil_sen(points: &[Point]) -> Option<f64> {
         }
     }
     median_f64(&mut slopes)
+}
+
+/// The Theil–Sen intercept of `points` for `slope` (bytes per ms), taken at the time of the
+/// first point: the median of the residuals `value − slope × (t − t₀)`. 0 for no points.
+pub fn theil_sen_intercept(points: &[Point], slope: f64) -> f64 {
+    let Some(t0) = points.iter().map(|p| p.t_ms).min() else {
+        return 0.0;
+    };
+    let mut residuals: Vec<f64> = points
+        .iter()
+        .map(|p| p.value as f64 - slope * (p.t_ms - t0) as f64)
+        .collect();
+    median_f64(&mut residuals).unwrap_or(0.0)
 }
 
 /// Slope from `a` to `b` (either order), `None` for equal timestamps.
@@ -367,6 +384,7 @@ pub fn trend(points: &[Point], opts: &TrendOptions) -> Trend {
             _ => 0,
         },
         slope_bytes_per_minute: 0.0,
+        intercept: 0.0,
         confidence: 0.5,
         p_value: 0.5,
         z: 0.0,
@@ -418,6 +436,7 @@ pub fn trend(points: &[Point], opts: &TrendOptions) -> Trend {
         }
     };
     t.slope_bytes_per_minute = slope * 60_000.0;
+    t.intercept = theil_sen_intercept(&pts, slope);
     t.confidence = mk.confidence;
     t.p_value = 1.0 - mk.confidence;
     t.z = mk.z;
@@ -558,6 +577,15 @@ mod tests {
             })
             .collect();
         assert_eq!(theil_sen(&pts), Some(0.5));
+        assert_eq!(theil_sen_intercept(&pts, 0.5), 1000.0);
+        let t = trend(
+            &pts,
+            &TrendOptions {
+                min_points: 5,
+                ..TrendOptions::default()
+            },
+        );
+        assert_eq!((t.slope_bytes_per_minute, t.intercept), (30_000.0, 1000.0));
         let mk = mann_kendall(&pts).unwrap();
         assert_eq!(mk.s, 45);
         assert!((mk.variance - 125.0).abs() < 1e-9);
