@@ -1,6 +1,6 @@
 'use strict';
 
-// The HTML report (lib/report.js). Two halves:
+// The HTML report (lib/report/). Two halves:
 // - pure tests of renderReport(): self-contained (no URL, CSP), the embedded JSON (escaping,
 //   round trip of hostile strings and lone surrogates), the timeline decimation (100 000
 //   points stay small and keep their envelope), the formatters;

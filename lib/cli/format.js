@@ -5,8 +5,8 @@
 // may hold newlines, terminal escape sequences or lone surrogates: it goes through cleanText()
 // before it reaches a terminal.
 
-// One byte formatter for the whole package: the HTML report's (lib/report.js), which the report
-// page also embeds, so terminal and page print the same numbers (`1.5 KB`, `+24 B`, `1,234`).
+// One byte formatter for the whole package (lib/format.js), which the HTML report's page
+// also embeds, so terminal and page print the same numbers (`1.5 KB`, `+24 B`, `1,234`).
 const { formatBytes, formatDelta, formatCount } = require('../format');
 
 /**

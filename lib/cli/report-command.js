@@ -1,6 +1,6 @@
 'use strict';
 
-// `leakguard report`: builds the report model (report-model.js), renders it with lib/report.js
+// `leakguard report`: builds the report model (report-model.js), renders it with lib/report/
 // and writes the HTML atomically. Everything that can fail cheaply (flags, the samples file,
 // the output directory) is checked before the snapshots are loaded, which can
 // take minutes on big dumps.

@@ -1,6 +1,6 @@
 'use strict';
 
-// The data of `leakguard report`: everything the HTML renderer (lib/report.js) shows, computed
+// The data of `leakguard report`: everything the HTML renderer (lib/report/) shows, computed
 // here so that the renderer never touches a snapshot. The contract (field by field) is
 // documented with buildReportModel below and in the README.
 
