@@ -9,6 +9,7 @@ pub use error::{Error, Result};
 pub mod graph;
 pub use graph::{EdgeName, EdgeType, HeapGraph, NodeType};
 
+mod io;
 pub mod parse;
 pub use parse::{parse_bytes, parse_file, LoadOptions};
 

@@ -213,36 +213,20 @@ impl Ctl<'_> {
     }
 }
 
-/// Parses the heap snapshot in the file at `path`. The file is memory-mapped, and the mapping is
-/// gone when this returns: the graph owns all its data.
+/// Parses the heap snapshot in the file at `path`. The file is memory-mapped (see
+/// [`crate::io`]: regular files only, guarded against truncation while mapped), and the mapping
+/// is gone when this returns: the graph owns all its data. A file that changed while it was
+/// being read fails with [`Error::Io`], whatever the parse made of it.
 pub fn parse_file(path: &Path, opts: &LoadOptions) -> Result<HeapGraph> {
-    let io = |e: std::io::Error| Error::io(path.display().to_string(), &e);
-    let file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if meta.is_dir() {
-        return Err(Error::Io {
-            path: path.display().to_string(),
-            message: "is a directory".into(),
-        });
-    }
-    if meta.len() == 0 {
-        return Err(Error::parse(0, "empty file: not a heap snapshot"));
-    }
-    // SAFETY: a private read-only mapping. Like every mmap reader we rely on nobody truncating or
-    // rewriting the file while we parse (V8 writes snapshots once and never touches them again);
-    // a concurrent truncation would raise SIGBUS rather than corrupt memory we own.
-    let map = unsafe { memmap2::MmapOptions::new().map_copy_read_only(&file) }.map_err(io)?;
-    #[cfg(unix)]
-    let _ = map.advise(memmap2::Advice::Sequential);
+    let file = crate::io::open(path)?;
     let result = parse_source(
         Source {
-            bytes: &map,
-            map: Some(&map),
+            bytes: file.bytes(),
+            map: file.map(),
         },
         opts,
     );
-    drop(map);
-    result
+    file.finish(result)
 }
 
 /// Parses a heap snapshot held in memory (same code as [`parse_file`], minus the page release).
