@@ -209,14 +209,15 @@ test('node -r leakguard/register dumps on the signal named in the environment', 
   assert.equal(app.child.exitCode, null);
 });
 
-test('register rejects a malformed environment with a clear error', () => {
-  const r = spawnSync(process.execPath, ['-r', './lib/register.js', '-e', '0'], {
+test('register warns about a malformed environment and lets the app run', () => {
+  const r = spawnSync(process.execPath, ['-r', './lib/register.js', '-e', "console.log('app ran')"], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, LEAKGUARD_MAX_FILES: 'lots' },
   });
-  assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /LEAKGUARD_MAX_FILES must be a whole number/);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /app ran/);
+  assert.match(r.stderr, /\[ERR_LEAKGUARD_INVALID_ARG\].*LEAKGUARD_MAX_FILES must be a whole number/);
 });
 
 // threshold 0.6, not the default 0.8: on Node 24 and 26 a 48 MB heap's first major GC past 80%

@@ -6,11 +6,12 @@
 // 0600 before V8 writes into it (V8 truncates but keeps the mode, so no window where the
 // secrets are world-readable), a completeness check, fsync, then an atomic rename.
 
-const fs = require('fs');
-const path = require('path');
-const v8 = require('v8');
-const { isMainThread, threadId } = require('worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const v8 = require('node:v8');
+const { isMainThread, threadId } = require('node:worker_threads');
 const { codes, LeakguardError, ioError, invalidArg } = require('./errors');
+const opts = require('./options');
 const { TEMP_NAME, writeAtomic, unlinkQuiet } = require('./atomic-file');
 
 const settings = { directory: null };
@@ -20,12 +21,11 @@ const settings = { directory: null };
  * time of the dump).
  */
 function configure(options = {}) {
-  if (options === null || typeof options !== 'object') throw invalidArg('configure(options): options must be an object');
+  opts.options('configure(options)', options);
   if (options.directory !== undefined) {
-    if (options.directory !== null && typeof options.directory !== 'string') {
-      throw invalidArg('configure({ directory }): directory must be a string or null');
-    }
-    settings.directory = options.directory === null ? null : path.resolve(options.directory);
+    // null restores the default (the working directory at the time of each dump).
+    const dir = options.directory === null ? null : opts.string(opts.opt('configure', 'directory'), options.directory, { nonEmpty: true });
+    settings.directory = dir === null ? null : path.resolve(dir);
   }
   return { ...settings };
 }
@@ -45,9 +45,7 @@ function resolveTarget(filename, directory) {
   if (filename === undefined || filename === null || filename === '') {
     return path.join(directory || settings.directory || process.cwd(), defaultName());
   }
-  if (typeof filename !== 'string') throw invalidArg('writeSnapshot(filename): filename must be a string');
-  if (filename.includes('\0')) throw invalidArg('writeSnapshot(filename): filename contains a NUL byte');
-  return path.resolve(filename);
+  return path.resolve(opts.string('writeSnapshot(filename)', filename));
 }
 
 /**
@@ -59,9 +57,7 @@ function writeSnapshot(filename, callback) {
     callback = filename;
     filename = undefined;
   }
-  if (callback !== undefined && typeof callback !== 'function') {
-    throw invalidArg('writeSnapshot(filename, callback): callback must be a function');
-  }
+  opts.func('writeSnapshot(filename, callback)', callback);
   let file;
   try {
     file = writeAtomic(resolveTarget(filename));
@@ -127,19 +123,6 @@ function ensureDir(dir) {
   }
 }
 
-function checkNumber(name, v, min, dflt) {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < min) {
-    throw invalidArg(`${name} must be a number >= ${min}`);
-  }
-  return v;
-}
-
-function checkFn(name, f) {
-  if (f !== undefined && typeof f !== 'function') throw invalidArg(`${name} must be a function`);
-  return f;
-}
-
 function reportError(onError, err) {
   if (onError) onError(err);
   else process.emitWarning(err.message, { type: 'LeakguardWarning', code: err.code });
@@ -151,7 +134,7 @@ function reportError(onError, err) {
  */
 function makeDumper({ directory, maxFiles, minIntervalMs, onDump, onError }) {
   let last = -Infinity;
-  let pending = false;
+  let _pending = false;
   let running = false;
   let timer = null;
   let stopped = false;
@@ -159,7 +142,7 @@ function makeDumper({ directory, maxFiles, minIntervalMs, onDump, onError }) {
   function dumpNow() {
     timer = null;
     if (stopped || running) return;
-    pending = false;
+    _pending = false;
     running = true;
     last = performance.now();
     try {
@@ -177,14 +160,14 @@ function makeDumper({ directory, maxFiles, minIntervalMs, onDump, onError }) {
   function request() {
     if (stopped) return;
     if (timer) {
-      pending = true;
+      _pending = true;
       return;
     }
     const wait = last + minIntervalMs - performance.now();
     // setImmediate even when due now: a burst of signals delivered together becomes one dump.
     if (wait <= 0) timer = setImmediate(dumpNow);
     else {
-      pending = true;
+      _pending = true;
       timer = setTimeout(dumpNow, wait);
       timer.unref(); // a trailing dump must not keep a finished app alive
     }
@@ -201,19 +184,18 @@ function makeDumper({ directory, maxFiles, minIntervalMs, onDump, onError }) {
 }
 
 function dumpOptions(options, fnName) {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object') throw invalidArg(`${fnName}(options): options must be an object`);
-  if (options.directory !== undefined && typeof options.directory !== 'string') {
-    throw invalidArg(`${fnName}({ directory }): directory must be a string`);
-  }
+  options = opts.options(`${fnName}(options)`, options);
+  const directory = opts.string(opts.opt(fnName, 'directory'), options.directory);
   return {
-    directory: path.resolve(options.directory || settings.directory || process.cwd()),
-    onDump: checkFn('onDump', options.onDump),
-    onError: checkFn('onError', options.onError),
+    directory: path.resolve(directory || settings.directory || process.cwd()),
+    onDump: opts.func(opts.opt(fnName, 'onDump'), options.onDump),
+    onError: opts.func(opts.opt(fnName, 'onError'), options.onError),
   };
 }
 
-const FORBIDDEN_SIGNALS = new Set(['SIGKILL', 'SIGSTOP']);
+// SIGKILL and SIGSTOP cannot be caught. The others end a process: a listener for them would
+// disable Node's default exit, so an app asked to stop would write a heap dump and carry on.
+const FORBIDDEN_SIGNALS = new Set(['SIGKILL', 'SIGSTOP', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT']);
 
 /**
  * Dumps a snapshot each time `signal` arrives (default SIGUSR2). Adds a listener with
@@ -223,11 +205,13 @@ function dumpOnSignal(options) {
   const base = dumpOptions(options, 'dumpOnSignal');
   const o = options || {};
   const signal = o.signal === undefined ? 'SIGUSR2' : o.signal;
-  if (typeof signal !== 'string' || !(signal in require('os').constants.signals) || FORBIDDEN_SIGNALS.has(signal)) {
-    throw invalidArg(`dumpOnSignal({ signal }): ${String(signal)} is not a signal that can be listened for`);
+  if (typeof signal !== 'string' || !(signal in require('node:os').constants.signals) || FORBIDDEN_SIGNALS.has(signal)) {
+    const why = FORBIDDEN_SIGNALS.has(signal) && signal !== 'SIGKILL' && signal !== 'SIGSTOP' ? ' (it asks the process to stop; a listener would keep it running)' : '';
+    throw invalidArg(`dumpOnSignal({ signal }) must be a signal that can be listened for and does not stop the process, got ${opts.describe(signal)}${why}`);
   }
-  const maxFiles = checkNumber('dumpOnSignal({ maxFiles })', o.maxFiles, 1, Infinity);
-  const minIntervalMs = checkNumber('dumpOnSignal({ minIntervalMs })', o.minIntervalMs, 0, 1000);
+  const maxFiles = opts.wholeNumber(opts.opt('dumpOnSignal', 'maxFiles'), o.maxFiles, { min: 1, allowInfinity: true, dflt: Infinity });
+  // Finite: Infinity would mean "never dump again" to a timer, and 2^31 ms is already 24 days.
+  const minIntervalMs = opts.number(opts.opt('dumpOnSignal', 'minIntervalMs'), o.minIntervalMs, { min: 0, max: 2 ** 31 - 1, finite: true, dflt: 1000 });
   ensureDir(base.directory);
   sweepStaleTemps(base.directory);
   const dumper = makeDumper({ ...base, maxFiles, minIntervalMs });
@@ -262,7 +246,7 @@ function flagValue(names) {
  * Node by default), which would make a small heap look half empty when it is about to die.
  */
 function oldGenerationLimit() {
-  const { resourceLimits } = require('worker_threads');
+  const { resourceLimits } = require('node:worker_threads');
   if (!isMainThread && resourceLimits && resourceLimits.maxOldGenerationSizeMb > 0) {
     return resourceLimits.maxOldGenerationSizeMb * MiB;
   }
@@ -293,18 +277,18 @@ function oldGenerationUsed() {
 function dumpNearHeapLimit(options) {
   const base = dumpOptions(options, 'dumpNearHeapLimit');
   const o = options || {};
-  const maxCount = checkNumber('dumpNearHeapLimit({ maxCount })', o.maxCount, 1, 1);
-  const threshold = checkNumber('dumpNearHeapLimit({ threshold })', o.threshold, 0.05, 0.8);
-  if (threshold >= 1) throw invalidArg('dumpNearHeapLimit({ threshold }) must be below 1');
+  const maxCount = opts.wholeNumber(opts.opt('dumpNearHeapLimit', 'maxCount'), o.maxCount, { min: 1, max: 2 ** 31 - 1, dflt: 1 });
+  const threshold = opts.number(opts.opt('dumpNearHeapLimit', 'threshold'), o.threshold, { min: 0.05, max: 0.99, dflt: 0.8 });
+  const native = opts.bool(opts.opt('dumpNearHeapLimit', 'native'), o.native, { dflt: false });
   ensureDir(base.directory);
   sweepStaleTemps(base.directory);
-  if (o.native) {
+  if (native) {
     if (typeof v8.setHeapSnapshotNearHeapLimit !== 'function') {
-      throw new LeakguardError(codes.INVALID_ARG, 'dumpNearHeapLimit({ native: true }) needs Node >= 18.10');
+      throw invalidArg('dumpNearHeapLimit({ native: true }) needs Node >= 18.10');
     }
     v8.setHeapSnapshotNearHeapLimit(maxCount);
   }
-  const { PerformanceObserver, constants } = require('perf_hooks');
+  const { PerformanceObserver, constants } = require('node:perf_hooks');
   const limit = oldGenerationLimit();
   let count = 0;
   let active = true;

@@ -3,14 +3,15 @@
 // In-memory snapshots and comparisons: takeSnapshot, diff, findLeaks. The work runs in Rust
 // on the thread pool (src/compare.rs -> crates/leakguard-core/src/compare).
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { threadId } = require('worker_threads');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { threadId } = require('node:worker_threads');
 const { binding } = require('./native');
 const { writeAtomic } = require('./atomic-file');
 const { loadSnapshot, runJob, handleOf, kOrigin } = require('./snapshot');
-const { LeakguardError, codes, invalidArg } = require('./errors');
+const { LeakguardError, codes } = require('./errors');
+const opts = require('./options');
 
 /** Which heap a takeSnapshot() result shows: ids are only comparable within one isolate. */
 const ORIGIN = `${process.pid}:${threadId}`;
@@ -22,12 +23,12 @@ const ORIGIN = `${process.pid}:${threadId}`;
  * measured here, that peaks lower than streaming v8.getHeapSnapshot() into memory.
  */
 async function takeSnapshot(options = {}) {
-  if (options === null || typeof options !== 'object') throw invalidArg('takeSnapshot(options): options must be an object');
+  opts.options('takeSnapshot(options)', options);
+  opts.abortSignal(opts.opt('takeSnapshot', 'signal'), options.signal);
+  const tmpdir = opts.string(opts.opt('takeSnapshot', 'tmpdir'), options.tmpdir, { nonEmpty: true });
   binding(); // without the addon, fail before V8 spends seconds writing a snapshot nobody can parse
-  if (options.signal && options.signal.aborted) {
-    throw new LeakguardError(codes.ABORTED, 'the operation was aborted', { cause: options.signal.reason });
-  }
-  return withTempSnapshotFile(options.tmpdir, async (file) => {
+  opts.throwIfAborted(options.signal);
+  return withTempSnapshotFile(tmpdir, async (file) => {
     const snap = await loadSnapshot(writeAtomic(file), options);
     snap[kOrigin] = ORIGIN;
     return snap;
@@ -76,9 +77,7 @@ function checkOrigins(snaps) {
 }
 
 function sizesOf(o, fn) {
-  const sizes = o.sizes === undefined ? 'devtools' : o.sizes;
-  if (sizes !== 'devtools' && sizes !== 'raw') throw invalidArg(`${fn}({ sizes }): sizes must be 'devtools' or 'raw'`);
-  return sizes;
+  return opts.oneOf(opts.opt(fn, 'sizes'), o.sizes, ['devtools', 'raw'], { dflt: 'devtools' });
 }
 
 /**
@@ -89,7 +88,7 @@ function diff(base, current, options = {}) {
   let args;
   try {
     binding(); // without the addon no HeapSnapshot can exist: say so rather than "not a HeapSnapshot"
-    if (options === null || typeof options !== 'object') throw invalidArg('diff(base, current, options): options must be an object');
+    opts.options('diff(base, current, options)', options);
     args = [handleOf(base, 'diff(base)'), handleOf(current, 'diff(current)')];
     checkOrigins([base, current]);
     args.push(sizesOf(options, 'diff'));
@@ -100,9 +99,7 @@ function diff(base, current, options = {}) {
 }
 
 function optCount(o, name) {
-  const v = o[name];
-  if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw invalidArg(`findLeaks({ ${name} }) must be a whole number >= 0`);
-  return v;
+  return opts.wholeNumber(opts.opt('findLeaks', name), o[name]);
 }
 
 /**
@@ -112,20 +109,19 @@ function optCount(o, name) {
  */
 function findLeaks(snapshots, options = {}) {
   let handles;
-  let opts;
+  let engineOptions;
   try {
     binding(); // as in diff()
-    if (snapshots === null || typeof snapshots !== 'object') throw invalidArg('findLeaks({ baseline, target, final }): argument must be an object');
-    if (options === null || typeof options !== 'object') throw invalidArg('findLeaks(snapshots, options): options must be an object');
+    if (snapshots === undefined) snapshots = null; // required, unlike an options object
+    opts.options('findLeaks({ baseline, target, final })', snapshots);
+    opts.options('findLeaks(snapshots, options)', options);
     const { baseline, target } = snapshots;
     const fin = snapshots.final;
     handles = [handleOf(baseline, 'findLeaks({ baseline })'), handleOf(target, 'findLeaks({ target })'), handleOf(fin, 'findLeaks({ final })')];
     checkOrigins([baseline, target, fin]);
-    const ignore = options.ignoreClasses === undefined ? [] : options.ignoreClasses;
-    if (!Array.isArray(ignore) || ignore.some((c) => typeof c !== 'string')) throw invalidArg('findLeaks({ ignoreClasses }) must be an array of class names');
-    const pathKind = options.pathKind === undefined ? 'devtools' : options.pathKind;
-    if (pathKind !== 'devtools' && pathKind !== 'shortest') throw invalidArg("findLeaks({ pathKind }) must be 'devtools' or 'shortest'");
-    opts = JSON.stringify({
+    const ignore = opts.stringArray(opts.opt('findLeaks', 'ignoreClasses'), options.ignoreClasses);
+    const pathKind = opts.oneOf(opts.opt('findLeaks', 'pathKind'), options.pathKind, ['devtools', 'shortest'], { dflt: 'devtools' });
+    engineOptions = JSON.stringify({
       sizes: sizesOf(options, 'findLeaks'),
       minCount: optCount(options, 'minCount'),
       minRetainedSize: optCount(options, 'minRetainedSize'),
@@ -137,7 +133,7 @@ function findLeaks(snapshots, options = {}) {
   } catch (err) {
     return Promise.reject(err);
   }
-  return runJob((job) => binding().findLeaksIn(handles[0], handles[1], handles[2], job, opts), options, 'findLeaks').then(JSON.parse);
+  return runJob((job) => binding().findLeaksIn(handles[0], handles[1], handles[2], job, engineOptions), options, 'findLeaks').then(JSON.parse);
 }
 
 module.exports = { takeSnapshot, diff, findLeaks, withTempSnapshotFile };

@@ -13,15 +13,46 @@ const codes = Object.freeze({
   TIMEOUT: 'ERR_LEAKGUARD_TIMEOUT',
   // No compiled addon for this platform (lib/native.js): only the Rust-backed calls fail.
   NO_BINARY: 'ERR_LEAKGUARD_NO_BINARY',
+  // A dump skipped because writing it could exhaust the memory left (lib/headroom.js).
+  NO_HEADROOM: 'ERR_LEAKGUARD_NO_HEADROOM',
+  // A user callback (onDump) threw: its error is the cause; the dump itself was written.
+  CALLBACK: 'ERR_LEAKGUARD_CALLBACK',
 });
 
-/** Every error leakguard raises: an Error with a stable `code`. */
+function assignExtra(err, extra) {
+  for (const [k, v] of Object.entries(extra)) if (k !== 'cause' && v !== undefined) err[k] = v;
+}
+
+/**
+ * Every error leakguard raises: an Error with a stable `code`. Invalid-argument errors are
+ * InvalidArgError instances, which are TypeErrors (as Node's own argument errors are) and still
+ * pass `instanceof LeakguardError`.
+ */
 class LeakguardError extends Error {
   constructor(code, message, extra = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
-    this.name = code === codes.INVALID_ARG ? 'TypeError' : 'LeakguardError';
+    this.name = 'LeakguardError';
     this.code = code;
-    for (const [k, v] of Object.entries(extra)) if (k !== 'cause' && v !== undefined) this[k] = v;
+    assignExtra(this, extra);
+  }
+
+  // One class cannot extend both Error and TypeError: instanceof LeakguardError also accepts
+  // InvalidArgError, so callers can keep testing for either.
+  static [Symbol.hasInstance](value) {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about (a subclass too)
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // biome-ignore lint/complexity/noThisInStatic: only LeakguardError itself, never a subclass, includes them
+    return this === LeakguardError && value instanceof InvalidArgError;
+  }
+}
+
+/** ERR_LEAKGUARD_INVALID_ARG: a TypeError named 'TypeError', `instanceof LeakguardError` too. */
+class InvalidArgError extends TypeError {
+  constructor(message, extra = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'TypeError';
+    this.code = codes.INVALID_ARG;
+    assignExtra(this, extra);
   }
 }
 
@@ -31,30 +62,37 @@ class LeakguardError extends Error {
  */
 function fromNative(err) {
   if (err instanceof LeakguardError) return err;
-  const m = /^(ERR_LEAKGUARD_[A-Z_]+): ([\s\S]*)$/.exec(err && err.message);
-  if (!m) return new LeakguardError(codes.INTERNAL, String(err && err.message), { cause: err });
+  const m = /^(ERR_LEAKGUARD_[A-Z_]+): ([\s\S]*)$/.exec(err?.message);
+  if (!m) return new LeakguardError(codes.INTERNAL, String(err?.message), { cause: err });
   const extra = {};
   const at = /at byte (\d+)$/.exec(m[2]);
   if (at) extra.offset = Number(at[1]);
-  return new LeakguardError(m[1], m[2], extra);
+  return create(m[1], m[2], extra);
+}
+
+/** An error for `code`: InvalidArgError (a TypeError) for ERR_LEAKGUARD_INVALID_ARG. */
+function create(code, message, extra = {}) {
+  return code === codes.INVALID_ARG ? new InvalidArgError(message, extra) : new LeakguardError(code, message, extra);
 }
 
 /** Wraps a Node fs/v8 error as ERR_LEAKGUARD_IO, keeping errno details. */
 function ioError(message, cause, path) {
-  return new LeakguardError(codes.IO, `${message}: ${cause && cause.message ? cause.message : cause}`, {
+  return new LeakguardError(codes.IO, `${message}: ${cause?.message ? cause.message : cause}`, {
     cause,
     path,
-    syscall: cause && cause.syscall,
-    errno: cause && cause.code,
+    syscall: cause?.syscall,
+    errno: cause?.code,
   });
 }
 
+/** An argument error (ERR_LEAKGUARD_INVALID_ARG, a TypeError). */
 function invalidArg(message) {
-  return new LeakguardError(codes.INVALID_ARG, message);
+  return new InvalidArgError(message);
 }
 
+/** The one "aborted" error: ERR_LEAKGUARD_ABORTED with the signal's reason as its cause. */
 function aborted(reason) {
   return new LeakguardError(codes.ABORTED, 'the operation was aborted', { cause: reason });
 }
 
-module.exports = { codes, LeakguardError, fromNative, ioError, invalidArg, aborted };
+module.exports = { codes, LeakguardError, InvalidArgError, create, fromNative, ioError, invalidArg, aborted };

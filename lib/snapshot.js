@@ -4,7 +4,8 @@
 // validates arguments, wires AbortSignal and progress, and maps errors to stable codes.
 
 const { binding } = require('./native');
-const { fromNative, invalidArg, aborted } = require('./errors');
+const { fromNative, invalidArg } = require('./errors');
+const opts = require('./options');
 
 // Symbol.for, not Symbol(): Jest may load this module more than once in one process, and
 // snapshots from one copy must still be recognised by another.
@@ -58,22 +59,21 @@ class HeapSnapshot {
    * worker thread and caches them; later calls are cheap.
    */
   summary(options = {}) {
-    return this.#query('summary', options, (o) => [sizesOf(o), count(o.top, 'top', U32_MAX)]);
+    return this.#query('summary', options, (o) => [sizesOf(o, 'summary'), count(o.top, opts.opt('summary', 'top'), U32_MAX)]);
   }
 
   /** Objects of one class: { id, className, name, shallowSize, retainedSize, distance }. */
   objects(className, options = {}) {
     return this.#query('objects', options, (o) => {
-      if (typeof className !== 'string') throw invalidArg('objects(className): className must be a string');
-      const sortBy = o.sortBy === undefined ? 'retained' : o.sortBy;
-      if (typeof sortBy !== 'string') throw invalidArg('objects({ sortBy }): sortBy must be a string');
-      return [className, sizesOf(o), sortBy, count(o.limit, 'limit', 100)];
+      opts.string('objects(className)', className);
+      const sortBy = opts.string(opts.opt('objects', 'sortBy'), o.sortBy, { dflt: 'retained' });
+      return [className, sizesOf(o, 'objects'), sortBy, count(o.limit, opts.opt('objects', 'limit'), 100)];
     });
   }
 
   /** The n objects with the biggest retained size (same rows as objects()). */
   largestObjects(n = 20, options = {}) {
-    return this.#query('largestObjects', options, (o) => [count(n, 'n', 20), sizesOf(o)]);
+    return this.#query('largestObjects', options, (o) => [count(n, 'largestObjects(n)', 20), sizesOf(o, 'largestObjects')]);
   }
 
   /**
@@ -85,17 +85,18 @@ class HeapSnapshot {
    */
   retainerPath(id, options = {}) {
     return this.#query('retainerPath', options, (o) => {
-      if (!Number.isInteger(id) || id < 0 || id > U32_MAX) throw invalidArg('retainerPath(id): id must be a V8 object id (a whole number)');
-      const kind = o.kind === undefined ? 'devtools' : o.kind;
-      if (kind !== 'devtools' && kind !== 'shortest') throw invalidArg("retainerPath({ kind }): kind must be 'devtools' or 'shortest'");
-      return [id, kind, count(o.maxSteps, 'maxSteps', 20)];
+      if (!Number.isInteger(id) || id < 0 || id > U32_MAX) {
+        throw invalidArg(`retainerPath(id) must be a V8 object id (a whole number), got ${opts.describe(id)}`);
+      }
+      const kind = opts.oneOf(opts.opt('retainerPath', 'kind'), o.kind, ['devtools', 'shortest'], { dflt: 'devtools' });
+      return [id, kind, count(o.maxSteps, opts.opt('retainerPath', 'maxSteps'), 20)];
     });
   }
 
   #query(method, options, args) {
     let list;
     try {
-      if (options === null || typeof options !== 'object') throw invalidArg(`${method}(options): options must be an object`);
+      opts.options(`${method}(options)`, options);
       list = args(options);
     } catch (err) {
       return Promise.reject(err);
@@ -107,26 +108,18 @@ class HeapSnapshot {
 
 const U32_MAX = 4294967295;
 
-function sizesOf(o) {
-  const sizes = o.sizes === undefined ? 'devtools' : o.sizes;
-  if (sizes !== 'devtools' && sizes !== 'raw') throw invalidArg("sizes must be 'devtools' or 'raw'");
-  return sizes;
+/** The `sizes` option of every analysis call. */
+function sizesOf(o, fn) {
+  return opts.oneOf(opts.opt(fn, 'sizes'), o.sizes, ['devtools', 'raw'], { dflt: 'devtools' });
 }
 
-function count(v, name, dflt) {
-  if (v === undefined || v === Infinity) return v === Infinity ? U32_MAX : dflt;
-  if (!Number.isInteger(v) || v < 0) throw invalidArg(`${name} must be a whole number >= 0`);
-  return Math.min(v, U32_MAX);
+/** A row or step count for the engine (u32): Infinity and anything larger mean "all". */
+function count(v, label, dflt) {
+  const n = opts.wholeNumber(label, v, { allowInfinity: true, dflt });
+  return Math.min(n, U32_MAX);
 }
 if (typeof Symbol.dispose === 'symbol') {
   HeapSnapshot.prototype[Symbol.dispose] = HeapSnapshot.prototype.dispose;
-}
-
-function checkSignal(signal, fnName) {
-  if (signal === undefined) return;
-  if (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
-    throw invalidArg(`${fnName}({ signal }): signal must be an AbortSignal`);
-  }
 }
 
 /**
@@ -136,14 +129,12 @@ function checkSignal(signal, fnName) {
  */
 function runJob(start, { signal, onProgress } = {}, fnName, onLateResult) {
   try {
-    checkSignal(signal, fnName);
-    if (onProgress !== undefined && typeof onProgress !== 'function') {
-      throw invalidArg(`${fnName}({ onProgress }): onProgress must be a function`);
-    }
+    opts.abortSignal(opts.opt(fnName, 'signal'), signal);
+    opts.func(opts.opt(fnName, 'onProgress'), onProgress);
+    opts.throwIfAborted(signal);
   } catch (err) {
     return Promise.reject(err);
   }
-  if (signal && signal.aborted) return Promise.reject(aborted(signal.reason));
   let job;
   try {
     job = new (binding().Job)();
@@ -166,21 +157,21 @@ function runJob(start, { signal, onProgress } = {}, fnName, onLateResult) {
       }
     };
     const timer = onProgress ? setInterval(poll, 50) : null;
+    let detach = () => {};
     const finish = () => {
       settled = true;
       if (timer) clearInterval(timer);
-      if (signal) signal.removeEventListener('abort', onAbort);
+      detach(); // never throws, whatever the signal-like lacks
     };
-    const onAbort = () => {
-      job.cancel();
-      if (!settled) {
-        finish();
-        reject(aborted(signal.reason));
-      }
-    };
-    if (signal) signal.addEventListener('abort', onAbort, { once: true });
     let pending;
     try {
+      detach = opts.onAbort(signal, (reason) => {
+        job.cancel();
+        if (!settled) {
+          finish();
+          reject(opts.aborted(reason));
+        }
+      });
       pending = start(job);
     } catch (err) {
       finish();
@@ -188,7 +179,7 @@ function runJob(start, { signal, onProgress } = {}, fnName, onLateResult) {
     }
     pending.then(
       (value) => {
-        if (settled) return onLateResult && onLateResult(value);
+        if (settled) return onLateResult?.(value);
         finish();
         if (onProgress && lastProgress < 1) {
           lastProgress = 1;
@@ -210,20 +201,19 @@ function runJob(start, { signal, onProgress } = {}, fnName, onLateResult) {
 }
 
 function checkPath(p, fnName) {
-  if (typeof p !== 'string' || p === '') throw invalidArg(`${fnName}(path): path must be a non-empty string`);
-  if (p.includes('\0')) throw invalidArg(`${fnName}(path): path contains a NUL byte`);
+  opts.string(`${fnName}(path)`, p, { nonEmpty: true });
 }
 
 /** Parses a .heapsnapshot file on a worker thread into a HeapSnapshot. */
 function loadSnapshot(path, options = {}) {
   try {
     checkPath(path, 'loadSnapshot');
-    if (options === null || typeof options !== 'object') throw invalidArg('loadSnapshot(path, options): options must be an object');
+    opts.options('loadSnapshot(path, options)', options);
   } catch (err) {
     return Promise.reject(err);
   }
   return runJob(
-    (job) => binding().loadSnapshot(require('path').resolve(path), job),
+    (job) => binding().loadSnapshot(require('node:path').resolve(path), job),
     options,
     'loadSnapshot',
     (late) => late.dispose(),
@@ -234,7 +224,7 @@ function loadSnapshot(path, options = {}) {
 function loadSnapshotSync(path) {
   checkPath(path, 'loadSnapshotSync');
   try {
-    return new HeapSnapshot(binding().loadSnapshotSync(require('path').resolve(path)));
+    return new HeapSnapshot(binding().loadSnapshotSync(require('node:path').resolve(path)));
   } catch (err) {
     throw fromNative(err);
   }
