@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use leakguard_core::analysis::{ObjectSort, PathKind, SizeMode};
-use leakguard_core::{Error as CoreError, QueryControl, Session};
+use leakguard_core::{Control, Error as CoreError, Session};
 use napi::{Env, Task};
 use serde::Serialize;
 
@@ -46,15 +46,9 @@ pub(crate) fn parse<T: std::str::FromStr<Err = CoreError>>(s: &str) -> napi::Res
     s.parse().map_err(crate::to_napi)
 }
 
-/// Cancellation and progress of `state` for the session's analysis.
-pub(crate) fn control<'a>(
-    state: &'a JobState,
-    progress: &'a (dyn Fn(f64) + Sync),
-) -> QueryControl<'a> {
-    QueryControl {
-        cancel: Some(&state.cancel),
-        progress: Some(progress),
-    }
+/// Cancellation and progress of `state` for the core's work.
+pub(crate) fn control<'a>(state: &'a JobState, progress: &'a (dyn Fn(f64) + Sync)) -> Control<'a> {
+    Control::new(Some(&state.cancel), Some(progress))
 }
 
 /// JSON text of a result, its object keys in sorted order: serialised through

@@ -68,18 +68,19 @@ fn leak_options(json: &str) -> napi::Result<LeakOptions> {
 }
 
 fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
-    // Analyses run one after the other; each gets its share of the progress bar.
-    let part = |k: f64, n: f64| move |f: f64| state.report((k + f) / n);
+    let progress = |f: f64| state.report(f);
+    let ctl = control(state, &progress);
     let out = match op {
         Op::Diff {
             base,
             current,
             mode,
         } => {
-            // A comparison needs classes and sizes, not dominators: about half the work.
-            let (bg, ba) = base.classes(control(state, &part(0.0, 2.0)))?;
-            let (cg, ca) = current.classes(control(state, &part(1.0, 2.0)))?;
-            result_json(&diff(&bg, ba.classes(), &cg, ca.classes(), *mode)?)?
+            // A comparison needs classes and sizes, not dominators: about half the work. The
+            // two analyses run one after the other, each on its half of the progress bar.
+            let (bg, ba) = base.classes(ctl.sub(0.0, 0.5))?;
+            let (cg, ca) = current.classes(ctl.sub(0.5, 0.5))?;
+            result_json(&diff(&bg, ba.classes(), &cg, ca.classes(), *mode, ctl)?)?
         }
         Op::Leaks {
             baseline,
@@ -87,9 +88,9 @@ fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
             fin,
             opts,
         } => {
-            let (fg, fa) = fin.analysis(control(state, &part(0.0, 1.0)))?;
+            let (fg, fa) = fin.analysis(ctl)?;
             let (bg, tg) = (baseline.graph()?, target.graph()?);
-            result_json(&find_leaks(&bg, &tg, &fg, &fa, opts, Some(&state.cancel))?)?
+            result_json(&find_leaks(&bg, &tg, &fg, &fa, opts, ctl)?)?
         }
     };
     state.report(1.0);

@@ -6,6 +6,7 @@
 //! ```
 
 use leakguard_core::analysis::{Analysis, ObjectSort, PathKind, SizeMode};
+use leakguard_core::Control;
 use leakguard_core::{parse_file, LoadOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
     );
 
     let t = Instant::now();
-    let a = match Analysis::compute(&graph, None, None) {
+    let a = match Analysis::compute(&graph, Control::NONE) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("analysis failed: {e}");

@@ -6,6 +6,9 @@
 pub mod error;
 pub use error::{Error, Result};
 
+pub mod control;
+pub use control::{Budget, Control};
+
 pub mod graph;
 pub use graph::{EdgeName, EdgeType, HeapGraph, NodeType};
 
@@ -26,6 +29,6 @@ pub use compare::{check_same_heap, diff, find_leaks, DiffRow, LeakOptions, LeakR
 pub mod sampling;
 
 pub mod session;
-pub use session::{Analyzed, QueryControl, Session};
+pub use session::{Analyzed, Session};
 
 pub mod rounds;

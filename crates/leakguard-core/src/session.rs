@@ -8,10 +8,11 @@
 //! finish undisturbed.
 
 use crate::analysis::{Analysis, ClassAnalysis};
+use crate::control::Control;
 use crate::graph::HeapGraph;
 use crate::{Error, Result};
 use parking_lot::{Mutex, RwLock};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// The cached analysis of a snapshot: which part has been computed.
@@ -50,15 +51,6 @@ pub struct SessionCounts {
     pub full: u32,
     /// Classes-only analyses completed into full ones.
     pub completed: u32,
-}
-
-/// Cancellation and progress of one query.
-#[derive(Clone, Copy, Default)]
-pub struct QueryControl<'a> {
-    /// Raised to stop the computation ([`Error::Aborted`]).
-    pub cancel: Option<&'a AtomicBool>,
-    /// Receives fractions in `[0, 1]` while an analysis is computed.
-    pub progress: Option<&'a (dyn Fn(f64) + Sync)>,
 }
 
 /// A parsed snapshot and its cached analysis.
@@ -124,13 +116,13 @@ impl Session {
     /// The complete analysis, computed once: a cached classes-only analysis is completed rather
     /// than redone (unless a running query still holds it, in which case waiting for it would
     /// cost more than computing afresh).
-    pub fn analysis(&self, ctl: QueryControl<'_>) -> Result<(Arc<HeapGraph>, Arc<Analysis>)> {
+    pub fn analysis(&self, ctl: Control<'_>) -> Result<(Arc<HeapGraph>, Arc<Analysis>)> {
         let is_full = |a: &Analyzed| matches!(a, Analyzed::Full(_));
         let (graph, a) = self.cached_or(is_full, |graph, cached| {
             let a = match cached {
                 Some(Analyzed::Classes(c)) => match Arc::try_unwrap(c) {
                     Ok(c) => {
-                        let a = c.complete(graph, ctl.cancel, ctl.progress)?;
+                        let a = c.complete(graph, ctl)?;
                         self.completed.fetch_add(1, Ordering::Relaxed);
                         a
                     }
@@ -151,19 +143,19 @@ impl Session {
 
     /// The cached analysis if there is one (either kind is enough for a comparison), else a
     /// classes-only analysis computed once.
-    pub fn classes(&self, ctl: QueryControl<'_>) -> Result<(Arc<HeapGraph>, Analyzed)> {
+    pub fn classes(&self, ctl: Control<'_>) -> Result<(Arc<HeapGraph>, Analyzed)> {
         self.cached_or(
             |_| true,
             |graph, _| {
-                let c = Analysis::compute_classes(graph, ctl.cancel, ctl.progress)?;
+                let c = Analysis::compute_classes(graph, ctl)?;
                 self.classes_computed.fetch_add(1, Ordering::Relaxed);
                 Ok(Analyzed::Classes(Arc::new(c)))
             },
         )
     }
 
-    fn compute_full(&self, graph: &HeapGraph, ctl: QueryControl<'_>) -> Result<Analysis> {
-        let a = Analysis::compute(graph, ctl.cancel, ctl.progress)?;
+    fn compute_full(&self, graph: &HeapGraph, ctl: Control<'_>) -> Result<Analysis> {
+        let a = Analysis::compute(graph, ctl)?;
         self.full_computed.fetch_add(1, Ordering::Relaxed);
         Ok(a)
     }

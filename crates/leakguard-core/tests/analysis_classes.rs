@@ -8,6 +8,7 @@ mod analysis_common;
 use analysis_common::*;
 use leakguard_core::analysis::{Analysis, ClassAnalysis, PathKind, SizeMode};
 use leakguard_core::compare::{diff, find_leaks, LeakOptions};
+use leakguard_core::Control;
 use leakguard_core::{Error, HeapGraph};
 
 const MODES: [SizeMode; 2] = [SizeMode::DevTools, SizeMode::Raw];
@@ -70,10 +71,10 @@ fn assert_same_dominators(g: &HeapGraph, a: &Analysis, b: &Analysis, what: &str)
 fn classes_only_then_complete_equals_the_full_analysis_on_every_vector() {
     for name in ["v1", "v1b", "v2", "v3"] {
         let g = parse_value(&vector_json(name));
-        let full = Analysis::compute(&g, None, None).expect("full");
-        let classes = Analysis::compute_classes(&g, None, None).expect("classes");
+        let full = Analysis::compute(&g, Control::NONE).expect("full");
+        let classes = Analysis::compute_classes(&g, Control::NONE).expect("classes");
         assert_same(&g, &full, &classes, name);
-        let done = classes.complete(&g, None, None).expect("complete");
+        let done = classes.complete(&g, Control::NONE).expect("complete");
         assert_same(&g, &full, &done, name);
         assert_same_dominators(&g, &full, &done, name);
         let phases = |a: &Analysis| {
@@ -92,29 +93,29 @@ fn diff_needs_only_classes_but_the_leak_finder_needs_dominators() {
         parse_value(&vector_json("v1b")),
     );
     let (bf, tf) = (
-        Analysis::compute(&b, None, None).unwrap(),
-        Analysis::compute(&t, None, None).unwrap(),
+        Analysis::compute(&b, Control::NONE).unwrap(),
+        Analysis::compute(&t, Control::NONE).unwrap(),
     );
     let (bc, tc) = (
-        Analysis::compute_classes(&b, None, None).unwrap(),
-        Analysis::compute_classes(&t, None, None).unwrap(),
+        Analysis::compute_classes(&b, Control::NONE).unwrap(),
+        Analysis::compute_classes(&t, Control::NONE).unwrap(),
     );
     for m in MODES {
-        let want = diff(&b, &bf, &t, &tf, m).unwrap();
+        let want = diff(&b, &bf, &t, &tf, m, Control::NONE).unwrap();
         assert!(!want.is_empty());
-        assert_eq!(diff(&b, &bc, &t, &tc, m).unwrap(), want);
-        assert_eq!(diff(&b, &bf, &t, &tc, m).unwrap(), want);
+        assert_eq!(diff(&b, &bc, &t, &tc, m, Control::NONE).unwrap(), want);
+        assert_eq!(diff(&b, &bf, &t, &tc, m, Control::NONE).unwrap(), want);
     }
     // find_leaks takes an Analysis: passing `&tc` does not compile.
-    find_leaks(&b, &b, &t, &tf, &LeakOptions::default(), None).expect("complete analysis");
+    find_leaks(&b, &b, &t, &tf, &LeakOptions::default(), Control::NONE).expect("complete analysis");
 }
 
 #[test]
 fn completing_with_another_graph_is_refused() {
     let g1 = parse_value(&vector_json("v1"));
     let g2 = parse_value(&vector_json("v2"));
-    let c = Analysis::compute_classes(&g1, None, None).unwrap();
-    let err = c.complete(&g2, None, None).unwrap_err();
+    let c = Analysis::compute_classes(&g1, Control::NONE).unwrap();
+    let err = c.complete(&g2, Control::NONE).unwrap_err();
     assert!(matches!(err, Error::InvalidArg(_)), "{err:?}");
 }
 
@@ -124,9 +125,11 @@ fn progress_is_monotone_and_ends_at_one_in_both_steps() {
     for step in 0..2 {
         let seen = std::sync::Mutex::new(Vec::new());
         let report = |f: f64| seen.lock().unwrap().push(f);
-        let c = Analysis::compute_classes(&g, None, (step == 0).then_some(&report as _)).unwrap();
+        let c =
+            Analysis::compute_classes(&g, Control::new(None, (step == 0).then_some(&report as _)))
+                .unwrap();
         if step == 1 {
-            c.complete(&g, None, Some(&report)).unwrap();
+            c.complete(&g, Control::new(None, Some(&report))).unwrap();
         }
         let seen = seen.into_inner().unwrap();
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");

@@ -6,6 +6,7 @@ mod analysis_common;
 
 use analysis_common::*;
 use leakguard_core::analysis::{PathKind, SizeMode, NO_DISTANCE};
+use leakguard_core::Control;
 
 const SYNTHETIC: u32 = 9;
 const OBJECT: u32 = 3;
@@ -336,7 +337,7 @@ fn cancel_is_honoured_inside_the_dominator_loops() {
             flag.store(true, Ordering::Relaxed);
         }
     };
-    let err = Analysis::compute(&g, Some(&flag), Some(&cb)).unwrap_err();
+    let err = Analysis::compute(&g, Control::new(Some(&flag), Some(&cb))).unwrap_err();
     assert_eq!(err.code(), "ERR_LEAKGUARD_ABORTED");
     let seen = seen.into_inner().unwrap();
     assert!(

@@ -3,6 +3,7 @@
 //! missing.
 
 use leakguard_core::analysis::{Analysis, ObjectSort, PathKind, SizeMode};
+use leakguard_core::Control;
 use leakguard_core::{parse_file, LoadOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,7 +32,7 @@ fn node(args: &[&str]) -> bool {
 
 fn check(file: &Path, edge_name: &str) {
     let g = parse_file(file, &LoadOptions::default()).expect("parse");
-    let a = Analysis::compute(&g, None, None).expect("analysis");
+    let a = Analysis::compute(&g, Control::NONE).expect("analysis");
     for mode in [SizeMode::DevTools, SizeMode::Raw] {
         let rows = a.summary(&g, mode);
         let req = rows

@@ -6,6 +6,7 @@ mod analysis_common;
 
 use analysis_common::meta;
 use leakguard_core::analysis::{Analysis, ObjectSort, PathKind, SizeMode};
+use leakguard_core::Control;
 use leakguard_core::{parse_bytes, LoadOptions};
 use serde_json::json;
 
@@ -96,7 +97,7 @@ fn random_hostile_graphs_never_panic_and_stay_coherent() {
             continue; // the parser may reject some shapes; those never reach the analysis
         };
         analysed += 1;
-        let a = Analysis::compute(&g, None, None).expect("analysis of a parsed graph");
+        let a = Analysis::compute(&g, Control::NONE).expect("analysis of a parsed graph");
         let n = g.node_count() as u32;
         let root = g.root();
         let raw_total: u64 = (0..n).map(|x| a.self_size(x, SizeMode::Raw)).sum();

@@ -6,6 +6,7 @@ mod analysis_common;
 
 use analysis_common::*;
 use leakguard_core::analysis::{Analysis, ClassRow, PathKind, SizeMode, NO_DISTANCE};
+use leakguard_core::Control;
 use leakguard_core::HeapGraph;
 
 const SYS: i32 = 100_000_000;
@@ -484,12 +485,12 @@ fn cancel_and_progress() {
     use std::sync::Mutex;
     let g = parse_value(&vector_json("v1"));
     let flag = AtomicBool::new(true);
-    let err = Analysis::compute(&g, Some(&flag), None).unwrap_err();
+    let err = Analysis::compute(&g, Control::new(Some(&flag), None)).unwrap_err();
     assert_eq!(err.code(), "ERR_LEAKGUARD_ABORTED");
     let seen = Mutex::new(Vec::new());
     let cb = |f: f64| seen.lock().unwrap().push(f);
     let flag = AtomicBool::new(false);
-    Analysis::compute(&g, Some(&flag), Some(&cb)).unwrap();
+    Analysis::compute(&g, Control::new(Some(&flag), Some(&cb))).unwrap();
     let seen = seen.into_inner().unwrap();
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "monotone: {seen:?}");
     assert_eq!(seen.last(), Some(&1.0));

@@ -6,6 +6,7 @@ mod analysis_common;
 use analysis_common::*;
 use leakguard_core::analysis::SizeMode;
 use leakguard_core::compare::{check_same_heap, diff, DiffRow};
+use leakguard_core::Control;
 use leakguard_core::Error;
 
 fn row(class: &str, added: u64, removed: u64, asz: u64, rsz: u64) -> DiffRow {
@@ -17,7 +18,7 @@ fn v1_to_v1b_is_the_spec_table_in_both_modes() {
     let (g1, a1) = load("v1");
     let (g2, a2) = load("v1b");
     for mode in [SizeMode::DevTools, SizeMode::Raw] {
-        let rows = diff(&g1, &a1, &g2, &a2, mode).expect("diff");
+        let rows = diff(&g1, &a1, &g2, &a2, mode, Control::NONE).expect("diff");
         // Sorted by size delta, descending.
         assert_eq!(
             rows,
@@ -37,7 +38,7 @@ fn v1_to_v1b_is_the_spec_table_in_both_modes() {
 fn reverse_diff_mirrors_the_table() {
     let (g1, a1) = load("v1");
     let (g2, a2) = load("v1b");
-    let rows = diff(&g2, &a2, &g1, &a1, SizeMode::Raw).expect("diff");
+    let rows = diff(&g2, &a2, &g1, &a1, SizeMode::Raw, Control::NONE).expect("diff");
     assert_eq!(
         rows,
         vec![
@@ -53,7 +54,7 @@ fn a_snapshot_against_itself_has_no_rows_and_is_the_same_heap() {
     for v in ["v1", "v1b", "v2", "v3"] {
         let (g, a) = load(v);
         check_same_heap(&g, &g).expect(v);
-        assert!(diff(&g, &a, &g, &a, SizeMode::DevTools)
+        assert!(diff(&g, &a, &g, &a, SizeMode::DevTools, Control::NONE)
             .expect(v)
             .is_empty());
     }
@@ -104,7 +105,7 @@ fn base_is_classified_with_the_current_interface_definitions() {
     let (gc, ac) = analyse_text(&plain_objects(&["c", "b", "a"], &[201, 203, 205], 0));
     assert_eq!(ab.class_name(&gb, 2), "{a, b, c}");
     assert_eq!(ac.class_name(&gc, 2), "{c, b, a}");
-    let rows = diff(&gb, &ab, &gc, &ac, SizeMode::Raw).expect("diff");
+    let rows = diff(&gb, &ab, &gc, &ac, SizeMode::Raw, Control::NONE).expect("diff");
     assert_eq!(rows, vec![row("{c, b, a}", 1, 0, 20, 0)]);
 
     // Definitions present only in the current snapshot apply to the base as well: the base's
@@ -112,7 +113,7 @@ fn base_is_classified_with_the_current_interface_definitions() {
     let (gb, ab) = analyse_text(&plain_objects(&["a", "b"], &[201], 0));
     let (gc, ac) = analyse_text(&plain_objects(&["a", "b"], &[201], 2));
     assert_eq!(ab.class_name(&gb, 2), "Object");
-    let rows = diff(&gb, &ab, &gc, &ac, SizeMode::Raw).expect("diff");
+    let rows = diff(&gb, &ab, &gc, &ac, SizeMode::Raw, Control::NONE).expect("diff");
     assert_eq!(rows, vec![row("{a, b}", 2, 0, 40, 0)]);
 }
 
@@ -126,9 +127,9 @@ fn zero_size_nodes_do_not_take_part() {
     let nodes = v["nodes"].as_array_mut().unwrap();
     nodes[6 * 6 + 2] = 999.into();
     let (g2, a2) = analyse(&v);
-    let raw = diff(&g1, &a1, &g2, &a2, SizeMode::Raw).expect("diff");
+    let raw = diff(&g1, &a1, &g2, &a2, SizeMode::Raw, Control::NONE).expect("diff");
     assert_eq!(raw, vec![row("(array)", 1, 1, 50, 50)]);
-    let dt = diff(&g1, &a1, &g2, &a2, SizeMode::DevTools).expect("diff");
+    let dt = diff(&g1, &a1, &g2, &a2, SizeMode::DevTools, Control::NONE).expect("diff");
     assert!(dt.is_empty(), "{dt:?}");
 }
 
@@ -156,7 +157,7 @@ fn different_processes_are_rejected() {
     assert!(matches!(err, Error::Mismatch(_)), "{err:?}");
     assert!(err.to_string().contains("different processes"), "{err}");
     assert_eq!(
-        diff(&ga, &aa, &gb, &ab, SizeMode::DevTools).map(|_| ()),
+        diff(&ga, &aa, &gb, &ab, SizeMode::DevTools, Control::NONE).map(|_| ()),
         Err(err)
     );
 
@@ -179,8 +180,10 @@ fn different_processes_are_rejected() {
 fn mismatched_analysis_is_an_invalid_argument() {
     let (g1, a1) = load("v1");
     let (g3, a3) = load("v3");
-    let err = diff(&g1, &a3, &g1, &a1, SizeMode::DevTools).expect_err("wrong analysis");
+    let err =
+        diff(&g1, &a3, &g1, &a1, SizeMode::DevTools, Control::NONE).expect_err("wrong analysis");
     assert!(matches!(err, Error::InvalidArg(_)), "{err:?}");
-    let err = diff(&g1, &a1, &g3, &a1, SizeMode::DevTools).expect_err("wrong analysis");
+    let err =
+        diff(&g1, &a1, &g3, &a1, SizeMode::DevTools, Control::NONE).expect_err("wrong analysis");
     assert!(matches!(err, Error::InvalidArg(_)), "{err:?}");
 }

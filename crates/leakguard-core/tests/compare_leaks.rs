@@ -7,6 +7,7 @@ mod analysis_common;
 use analysis_common::*;
 use leakguard_core::analysis::{Analysis, PathKind, SizeMode};
 use leakguard_core::compare::{find_leaks, LeakOptions, LeakReport};
+use leakguard_core::Control;
 use leakguard_core::{Error, HeapGraph};
 use std::sync::atomic::AtomicBool;
 
@@ -103,7 +104,7 @@ impl Heap {
 
 fn run(b: &Heap, t: &Heap, f: &Heap, opts: &LeakOptions) -> LeakReport {
     let (fg, fa) = f.analysed();
-    find_leaks(&b.graph(), &t.graph(), &fg, &fa, opts, None).expect("find_leaks")
+    find_leaks(&b.graph(), &t.graph(), &fg, &fa, opts, Control::NONE).expect("find_leaks")
 }
 
 fn opts(min_count: u64) -> LeakOptions {
@@ -448,21 +449,31 @@ fn mismatched_inputs_are_errors() {
     let (b, t, f) = request_heaps(10);
     let (fg, fa) = f.analysed();
     let (_, ta) = t.analysed();
-    let err = find_leaks(&b.graph(), &t.graph(), &fg, &ta, &opts(1), None).expect_err("analysis");
+    let err = find_leaks(&b.graph(), &t.graph(), &fg, &ta, &opts(1), Control::NONE)
+        .expect_err("analysis");
     assert!(matches!(err, Error::InvalidArg(_)), "{err:?}");
 
     // A final snapshot of another isolate (its global object has another id).
     let mut other = Heap::new();
     other.nodes[2].2 = 151;
     let (og, oa) = other.analysed();
-    let err = find_leaks(&b.graph(), &t.graph(), &og, &oa, &opts(1), None).expect_err("mismatch");
+    let err = find_leaks(&b.graph(), &t.graph(), &og, &oa, &opts(1), Control::NONE)
+        .expect_err("mismatch");
     assert!(matches!(err, Error::Mismatch(_)), "{err:?}");
-    let err = find_leaks(&og, &t.graph(), &fg, &fa, &opts(1), None).expect_err("baseline mismatch");
+    let err = find_leaks(&og, &t.graph(), &fg, &fa, &opts(1), Control::NONE)
+        .expect_err("baseline mismatch");
     assert!(matches!(err, Error::Mismatch(_)), "{err:?}");
 
     let cancel = AtomicBool::new(true);
-    let err = find_leaks(&b.graph(), &t.graph(), &fg, &fa, &opts(1), Some(&cancel))
-        .expect_err("cancelled");
+    let err = find_leaks(
+        &b.graph(),
+        &t.graph(),
+        &fg,
+        &fa,
+        &opts(1),
+        Control::cancel(&cancel),
+    )
+    .expect_err("cancelled");
     assert_eq!(err, Error::Aborted);
 }
 

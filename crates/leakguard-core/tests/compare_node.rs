@@ -4,6 +4,7 @@
 
 use leakguard_core::analysis::{Analysis, SizeMode};
 use leakguard_core::compare::{check_same_heap, diff, find_leaks, LeakOptions, LeakReport};
+use leakguard_core::Control;
 use leakguard_core::{parse_file, Error, HeapGraph, LoadOptions};
 use std::path::PathBuf;
 use std::process::Command;
@@ -102,14 +103,14 @@ fn node_map_of_pending_requests_is_the_top_suspect() {
         return;
     };
     let [b, t, f] = load(&files);
-    let fa = Analysis::compute(&f, None, None).expect("analysis");
+    let fa = Analysis::compute(&f, Control::NONE).expect("analysis");
     for mode in [SizeMode::DevTools, SizeMode::Raw] {
         let opts = LeakOptions {
             mode,
             ..LeakOptions::default()
         };
         let start = Instant::now();
-        let r = find_leaks(&b, &t, &f, &fa, &opts, None).expect("find_leaks");
+        let r = find_leaks(&b, &t, &f, &fa, &opts, Control::NONE).expect("find_leaks");
         eprintln!("{mode:?} in {:?}: {}", start.elapsed(), describe(&r));
         let top = r.suspects.first().expect("a suspect");
         assert_eq!(top.class_name, "PendingRequest", "{}", describe(&r));
@@ -147,8 +148,9 @@ fn node_released_requests_are_not_reported() {
         return;
     };
     let [b, t, f] = load(&files);
-    let fa = Analysis::compute(&f, None, None).expect("analysis");
-    let r = find_leaks(&b, &t, &f, &fa, &LeakOptions::default(), None).expect("find_leaks");
+    let fa = Analysis::compute(&f, Control::NONE).expect("analysis");
+    let r =
+        find_leaks(&b, &t, &f, &fa, &LeakOptions::default(), Control::NONE).expect("find_leaks");
     eprintln!("released: {}", describe(&r));
     assert!(r.suspects.iter().all(|s| s.count < 50), "{}", describe(&r));
     cleanup(&files);
@@ -169,9 +171,9 @@ fn node_same_heap_diff_and_other_process_mismatch() {
     for (x, y) in [(&b, &t), (&t, &f), (&b, &f), (&f, &b), (&t, &t)] {
         check_same_heap(x, y).expect("snapshots of one process");
     }
-    let ba = Analysis::compute(&b, None, None).expect("analysis");
-    let ta = Analysis::compute(&t, None, None).expect("analysis");
-    let rows = diff(&b, &ba, &t, &ta, SizeMode::DevTools).expect("diff");
+    let ba = Analysis::compute(&b, Control::NONE).expect("analysis");
+    let ta = Analysis::compute(&t, Control::NONE).expect("analysis");
+    let rows = diff(&b, &ba, &t, &ta, SizeMode::DevTools, Control::NONE).expect("diff");
     let req = rows
         .iter()
         .find(|r| r.class_name == "PendingRequest")
@@ -180,15 +182,15 @@ fn node_same_heap_diff_and_other_process_mismatch() {
     assert_eq!(req.count_delta, LEAKED as i64);
     assert!(req.size_delta > 0);
     // The classes-only analyses give the same comparison, and completed, the same analysis.
-    let bc = Analysis::compute_classes(&b, None, None).expect("classes");
-    let tc = Analysis::compute_classes(&t, None, None).expect("classes");
+    let bc = Analysis::compute_classes(&b, Control::NONE).expect("classes");
+    let tc = Analysis::compute_classes(&t, Control::NONE).expect("classes");
     for mode in [SizeMode::DevTools, SizeMode::Raw] {
         assert_eq!(
-            diff(&b, &bc, &t, &tc, mode).expect("diff"),
-            diff(&b, &ba, &t, &ta, mode).expect("diff")
+            diff(&b, &bc, &t, &tc, mode, Control::NONE).expect("diff"),
+            diff(&b, &ba, &t, &ta, mode, Control::NONE).expect("diff")
         );
     }
-    let bdone = bc.complete(&b, None, None).expect("complete");
+    let bdone = bc.complete(&b, Control::NONE).expect("complete");
     for mode in [SizeMode::DevTools, SizeMode::Raw] {
         assert_eq!(bdone.summary(&b, mode), ba.summary(&b, mode));
         assert_eq!(
@@ -203,12 +205,13 @@ fn node_same_heap_diff_and_other_process_mismatch() {
         assert!(matches!(err, Error::Mismatch(_)), "{err:?}");
         eprintln!("{err}");
     }
-    let t2a = Analysis::compute(&t2, None, None).expect("analysis");
-    let err = diff(&b, &ba, &t2, &t2a, SizeMode::DevTools).expect_err("diff across processes");
+    let t2a = Analysis::compute(&t2, Control::NONE).expect("analysis");
+    let err = diff(&b, &ba, &t2, &t2a, SizeMode::DevTools, Control::NONE)
+        .expect_err("diff across processes");
     assert!(matches!(err, Error::Mismatch(_)), "{err:?}");
-    let fa = Analysis::compute(&f, None, None).expect("analysis");
+    let fa = Analysis::compute(&f, Control::NONE).expect("analysis");
     for (bb, tt) in [(&b2, &t), (&b, &t2)] {
-        let err = find_leaks(bb, tt, &f, &fa, &LeakOptions::default(), None)
+        let err = find_leaks(bb, tt, &f, &fa, &LeakOptions::default(), Control::NONE)
             .expect_err("leaks across processes");
         assert!(matches!(err, Error::Mismatch(_)), "{err:?}");
     }
@@ -268,8 +271,9 @@ fn node_http_server_leak_is_not_drowned_in_noise() {
         return;
     };
     let [b, t, f] = load(&files);
-    let fa = Analysis::compute(&f, None, None).expect("analysis");
-    let r = find_leaks(&b, &t, &f, &fa, &LeakOptions::default(), None).expect("find_leaks");
+    let fa = Analysis::compute(&f, Control::NONE).expect("analysis");
+    let r =
+        find_leaks(&b, &t, &f, &fa, &LeakOptions::default(), Control::NONE).expect("find_leaks");
     eprintln!("http leak: {}", describe(&r));
     let top = r.suspects.first().expect("a suspect");
     assert_eq!(top.class_name, "Session", "{}", describe(&r));
@@ -290,8 +294,9 @@ fn node_http_server_leak_is_not_drowned_in_noise() {
         return;
     };
     let [b, t, f] = load(&files);
-    let fa = Analysis::compute(&f, None, None).expect("analysis");
-    let r = find_leaks(&b, &t, &f, &fa, &LeakOptions::default(), None).expect("find_leaks");
+    let fa = Analysis::compute(&f, Control::NONE).expect("analysis");
+    let r =
+        find_leaks(&b, &t, &f, &fa, &LeakOptions::default(), Control::NONE).expect("find_leaks");
     eprintln!("http no leak: {}", describe(&r));
     assert!(r.suspects.iter().all(|s| s.count < 50), "{}", describe(&r));
     cleanup(&files);

@@ -5,7 +5,8 @@ mod analysis_common;
 
 use analysis_common::*;
 use leakguard_core::analysis::{Analysis, SizeMode};
-use leakguard_core::session::{Analyzed, QueryControl, Session, SessionCounts};
+use leakguard_core::session::{Analyzed, Session, SessionCounts};
+use leakguard_core::Control;
 use leakguard_core::Error;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Barrier};
@@ -32,7 +33,7 @@ fn concurrent_callers_share_one_analysis() {
             .map(|_| {
                 scope.spawn(|| {
                     barrier.wait();
-                    s.analysis(QueryControl::default()).expect("analysis").1
+                    s.analysis(Control::NONE).expect("analysis").1
                 })
             })
             .collect();
@@ -46,18 +47,18 @@ fn concurrent_callers_share_one_analysis() {
 #[test]
 fn classes_only_then_full_completes_instead_of_recomputing() {
     let s = session("v1");
-    let (g, c) = s.classes(QueryControl::default()).unwrap();
+    let (g, c) = s.classes(Control::NONE).unwrap();
     assert!(matches!(c, Analyzed::Classes(_)));
     drop(c); // no running query holds it any more
     assert_eq!(s.counts(), counts(1, 0, 0));
-    let (_, a) = s.analysis(QueryControl::default()).unwrap();
+    let (_, a) = s.analysis(Control::NONE).unwrap();
     assert_eq!(s.counts(), counts(1, 0, 1));
-    let fresh = Analysis::compute(&g, None, None).unwrap();
+    let fresh = Analysis::compute(&g, Control::NONE).unwrap();
     for m in [SizeMode::DevTools, SizeMode::Raw] {
         assert_eq!(a.summary(&g, m), fresh.summary(&g, m));
     }
     // Either kind serves a comparison: the full one is returned, nothing is computed.
-    let (_, again) = s.classes(QueryControl::default()).unwrap();
+    let (_, again) = s.classes(Control::NONE).unwrap();
     assert!(matches!(again, Analyzed::Full(ref x) if Arc::ptr_eq(x, &a)));
     assert_eq!(s.counts(), counts(1, 0, 1));
 }
@@ -65,8 +66,8 @@ fn classes_only_then_full_completes_instead_of_recomputing() {
 #[test]
 fn classes_still_held_by_a_query_are_not_waited_for() {
     let s = session("v1");
-    let (_, held) = s.classes(QueryControl::default()).unwrap();
-    let (_, a) = s.analysis(QueryControl::default()).unwrap();
+    let (_, held) = s.classes(Control::NONE).unwrap();
+    let (_, a) = s.analysis(Control::NONE).unwrap();
     assert_eq!(s.counts(), counts(1, 1, 0));
     // The holder's classes stay valid and agree with the full analysis.
     assert_eq!(held.classes().class_names(), a.class_names());
@@ -75,14 +76,14 @@ fn classes_still_held_by_a_query_are_not_waited_for() {
 #[test]
 fn dispose_frees_and_later_queries_fail() {
     let s = session("v2");
-    let (g, a) = s.analysis(QueryControl::default()).unwrap();
+    let (g, a) = s.analysis(Control::NONE).unwrap();
     let (graph, analysis) = s.dispose();
     assert!(graph.is_some() && analysis.is_some());
     assert!(s.is_disposed());
     assert_eq!(s.analysis_bytes(), 0);
     for err in [
-        s.analysis(QueryControl::default()).unwrap_err(),
-        s.classes(QueryControl::default()).unwrap_err(),
+        s.analysis(Control::NONE).unwrap_err(),
+        s.classes(Control::NONE).unwrap_err(),
         s.graph().unwrap_err(),
     ] {
         assert!(
@@ -104,10 +105,7 @@ fn dispose_during_a_computation_is_not_undone() {
     let s = session("v3");
     let disposed = std::sync::Once::new();
     let progress = |_: f64| disposed.call_once(|| drop(s.dispose()));
-    let ctl = QueryControl {
-        cancel: None,
-        progress: Some(&progress),
-    };
+    let ctl = Control::new(None, Some(&progress));
     // The running query gets its result; the session stays disposed and caches nothing.
     let (g, a) = s.analysis(ctl).expect("the running query completes");
     assert!(!a.summary(&g, SizeMode::Raw).is_empty());
@@ -119,15 +117,12 @@ fn dispose_during_a_computation_is_not_undone() {
 fn a_cancelled_computation_leaves_nothing_behind() {
     let s = session("v1");
     let cancel = AtomicBool::new(true);
-    let ctl = QueryControl {
-        cancel: Some(&cancel),
-        progress: None,
-    };
+    let ctl = Control::new(Some(&cancel), None);
     assert!(matches!(s.analysis(ctl), Err(Error::Aborted)));
     assert!(matches!(s.classes(ctl), Err(Error::Aborted)));
     assert_eq!(s.counts(), counts(0, 0, 0));
     assert_eq!(s.analysis_bytes(), 0);
-    s.analysis(QueryControl::default())
+    s.analysis(Control::NONE)
         .expect("computed on the next query");
     assert_eq!(s.counts(), counts(0, 1, 0));
 }
@@ -135,14 +130,11 @@ fn a_cancelled_computation_leaves_nothing_behind() {
 #[test]
 fn a_failed_completion_keeps_nothing_and_the_next_query_recomputes() {
     let s = session("v1");
-    drop(s.classes(QueryControl::default()).unwrap());
+    drop(s.classes(Control::NONE).unwrap());
     let cancel = AtomicBool::new(true);
-    let ctl = QueryControl {
-        cancel: Some(&cancel),
-        progress: None,
-    };
+    let ctl = Control::new(Some(&cancel), None);
     assert!(matches!(s.analysis(ctl), Err(Error::Aborted)));
     // The classes-only analysis was consumed by the failed completion: computed afresh.
-    s.analysis(QueryControl::default()).unwrap();
+    s.analysis(Control::NONE).unwrap();
     assert_eq!(s.counts(), counts(1, 1, 0));
 }

@@ -1,7 +1,8 @@
 //! Class names (current DevTools `calculateObjectNames`), plain-object interface inference
 //! (`inferInterfaceDefinitions` / `applyInterfaceDefinitions`) and display names (docs/analysis.md#class-names).
 
-use super::view::{cmp_js, js_len, Bits, Ctl, View, EK, TICK_MASK};
+use super::view::{cmp_js, js_len, Bits, View, EK};
+use crate::control::{Control, TICK_MASK};
 use crate::graph::{HeapGraph, NodeType};
 use crate::Result;
 use std::borrow::Cow;
@@ -95,7 +96,7 @@ pub(crate) fn class_names(
     v: &View<'_>,
     renamed: Option<&Bits>,
     table: &mut ClassTable,
-    ctl: &Ctl<'_>,
+    ctl: &Control<'_>,
 ) -> Result<Vec<u32>> {
     const UNSET: u32 = u32::MAX;
     let strings = v.g.string_count();
@@ -185,7 +186,10 @@ fn interface_name<'g>(v: &View<'g>, x: u32, buf: &mut String, props: &mut Vec<&'
 }
 
 /// DevTools' `inferInterfaceDefinitions`: the most common property lists of plain objects.
-pub(crate) fn infer_interfaces(v: &View<'_>, ctl: &Ctl<'_>) -> Result<Vec<InterfaceDefinition>> {
+pub(crate) fn infer_interfaces(
+    v: &View<'_>,
+    ctl: &Control<'_>,
+) -> Result<Vec<InterfaceDefinition>> {
     struct Candidate {
         name: String,
         properties: Vec<String>,
@@ -320,7 +324,7 @@ pub(crate) fn apply_interfaces(
     defs: &[InterfaceDefinition],
     classes: &mut [u32],
     table: &mut ClassTable,
-    ctl: &Ctl<'_>,
+    ctl: &Control<'_>,
 ) -> Result<()> {
     if defs.is_empty() {
         return Ok(());
@@ -505,7 +509,7 @@ impl super::ClassAnalysis {
         &'a self,
         graph: &HeapGraph,
         defs: &[InterfaceDefinition],
-        cancel: Option<&std::sync::atomic::AtomicBool>,
+        ctl: Control<'_>,
     ) -> Result<Reclassified<'a>> {
         if defs == self.interfaces.as_slice() {
             return Ok(Reclassified {
@@ -519,7 +523,6 @@ impl super::ClassAnalysis {
                 "the analysis does not belong to this snapshot (node counts differ)".into(),
             ));
         }
-        let ctl = Ctl::new(cancel, None);
         let mut table = ClassTable {
             names: self.class_names.clone(),
             lookup: self.class_lookup.clone(),

@@ -3,7 +3,8 @@
 //! is non-essential, a clique pass for the rest, then "simple" eval/link with iterative path
 //! compression. Vertices are ordinals + 1 so that 0 can mean "none".
 
-use super::view::{Bits, Ctl, View, TICK_MASK};
+use super::view::{Bits, View};
+use crate::control::{Control, TICK_MASK};
 use crate::Result;
 
 /// The dominator tree.
@@ -15,7 +16,11 @@ pub(crate) struct DomTree {
     pub order: Vec<u32>,
 }
 
-pub(crate) fn lengauer_tarjan(v: &View<'_>, essential: &Bits, ctl: &Ctl<'_>) -> Result<DomTree> {
+pub(crate) fn lengauer_tarjan(
+    v: &View<'_>,
+    essential: &Bits,
+    ctl: &Control<'_>,
+) -> Result<DomTree> {
     let nodes = v.n;
     if nodes == 0 {
         return Ok(DomTree {

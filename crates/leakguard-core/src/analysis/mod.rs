@@ -44,12 +44,12 @@ pub use passes::{BASE_SYSTEM_DISTANCE, NO_DISTANCE};
 pub use paths::{PathEdge, PathKind, PathStep, RetainerPath, DEFAULT_MAX_STEPS};
 pub use summary::{ClassRow, ObjectRow, ObjectSort};
 
+use crate::control::Control;
 use crate::graph::HeapGraph;
 use crate::Result;
-use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use view::{Bits, Ctl, View};
+use view::{Bits, View};
 
 /// Which self sizes the size-dependent results use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -178,15 +178,11 @@ impl Analysis {
     /// (distances → shallow-size reattribution → class names → interface inference → id index),
     /// then retained sizes (both modes) and the dominated-nodes CSR.
     ///
-    /// `cancel` is polled between phases and every 65 536 iterations of long loops; when it is
-    /// set the call returns [`crate::Error::Aborted`]. `progress` receives fractions in `[0, 1]`,
-    /// non-decreasing, ending with `1.0`.
-    pub fn compute(
-        graph: &HeapGraph,
-        cancel: Option<&AtomicBool>,
-        progress: Option<&(dyn Fn(f64) + Sync)>,
-    ) -> Result<Analysis> {
-        let (v, mut ctl, mut timings, dom) = begin(graph, cancel, progress, 0.02)?;
+    /// `ctl`'s flag is polled between phases and every 65 536 iterations of long loops; when it
+    /// is raised the call returns [`crate::Error::Aborted`]. Its progress receives fractions of
+    /// its range, non-decreasing, ending with `1.0`.
+    pub fn compute(graph: &HeapGraph, ctl: Control<'_>) -> Result<Analysis> {
+        let (v, mut timings, dom) = begin(graph, ctl, 0.02)?;
         let renamed = dom.as_ref().map(|d| &d.renamed);
 
         // The two chains are independent (each phase only reads the graph, the DOM state and
@@ -194,12 +190,11 @@ impl Analysis {
         // two threads was measured to gain nothing on the 2-vCPU machines this targets (both
         // chains are memory-bound), so they run in order on this thread: the dominator chain
         // reports progress up to 0.70, the side chain from 0.70 to 0.92.
-        let main = dominator_chain(&v, &mut ctl)?;
-        ctl.phase(0.70, 0.22)?;
-        let side = side_chain(&v, renamed, &ctl)?;
+        let main = dominator_chain(&v, ctl)?;
+        let side = side_chain(&v, renamed, ctl.phase(0.70, 0.22)?)?;
         timings.phases.extend(side.timings.iter().copied());
         let classes = ClassAnalysis::assemble(graph, &v, dom, side, timings);
-        classes.finish(&v, main, &mut ctl)
+        classes.finish(&v, main, ctl)
     }
 
     /// The phases a comparison needs — DOM state, distances, self sizes in both modes, class
@@ -207,14 +202,9 @@ impl Analysis {
     /// dominators and retained sizes (about half the work of [`Analysis::compute`]).
     /// [`ClassAnalysis::complete`] adds the rest. Summaries, object lists and the leak finder
     /// need the complete [`Analysis`]; [`crate::compare::diff`] and retainer paths do not.
-    pub fn compute_classes(
-        graph: &HeapGraph,
-        cancel: Option<&AtomicBool>,
-        progress: Option<&(dyn Fn(f64) + Sync)>,
-    ) -> Result<ClassAnalysis> {
-        let (v, mut ctl, mut timings, dom) = begin(graph, cancel, progress, 0.05)?;
-        ctl.phase(0.05, 0.95)?;
-        let side = side_chain(&v, dom.as_ref().map(|d| &d.renamed), &ctl)?;
+    pub fn compute_classes(graph: &HeapGraph, ctl: Control<'_>) -> Result<ClassAnalysis> {
+        let (v, mut timings, dom) = begin(graph, ctl, 0.05)?;
+        let side = side_chain(&v, dom.as_ref().map(|d| &d.renamed), ctl.phase(0.05, 0.95)?)?;
         timings.phases.extend(side.timings.iter().copied());
         ctl.report(1.0);
         Ok(ClassAnalysis::assemble(graph, &v, dom, side, timings))
@@ -300,23 +290,17 @@ impl ClassAnalysis {
     /// and gives the complete [`Analysis`], equal to [`Analysis::compute`]'s. `graph` must be
     /// the analysed graph ([`crate::Error::InvalidArg`] otherwise). Progress runs as in a full
     /// computation from the dominator chain on (0.02..1.0).
-    pub fn complete(
-        self,
-        graph: &HeapGraph,
-        cancel: Option<&AtomicBool>,
-        progress: Option<&(dyn Fn(f64) + Sync)>,
-    ) -> Result<Analysis> {
+    pub fn complete(self, graph: &HeapGraph, ctl: Control<'_>) -> Result<Analysis> {
         let v = self.view(graph).ok_or_else(|| {
             crate::Error::InvalidArg("the analysis does not belong to this snapshot".into())
         })?;
-        let mut ctl = Ctl::new(cancel, progress);
-        let main = dominator_chain(&v, &mut ctl)?;
-        self.finish(&v, main, &mut ctl)
+        let main = dominator_chain(&v, ctl)?;
+        self.finish(&v, main, ctl)
     }
 
     /// Retained sizes and the dominated-nodes CSR from the dominator chain's results.
-    fn finish(self, v: &View<'_>, main: MainChain, ctl: &mut Ctl<'_>) -> Result<Analysis> {
-        ctl.phase(0.92, 0.08)?;
+    fn finish(self, v: &View<'_>, main: MainChain, top: Control<'_>) -> Result<Analysis> {
+        let ctl = top.phase(0.92, 0.08)?;
         let t = Instant::now();
         let (retained_raw, retained_adjusted) =
             dominators::retained_sizes(&main.tree, &self.raw_self, self.adjusted_self.as_deref());
@@ -526,20 +510,17 @@ impl ClassAnalysis {
 /// The start of every analysis: the view, the control, and the DOM state (first, because it
 /// renames nodes and class names depend on that), which takes `dom_span` of the progress.
 #[allow(clippy::type_complexity)]
-fn begin<'g, 'c>(
+fn begin<'g>(
     graph: &'g HeapGraph,
-    cancel: Option<&'c AtomicBool>,
-    progress: Option<&'c (dyn Fn(f64) + Sync)>,
+    ctl: Control<'_>,
     dom_span: f64,
-) -> Result<(View<'g>, Ctl<'c>, PhaseTimings, Option<passes::DomState>)> {
+) -> Result<(View<'g>, PhaseTimings, Option<passes::DomState>)> {
     let v = View::new(graph)?;
-    let mut ctl = Ctl::new(cancel, progress);
-    ctl.phase(0.0, dom_span)?;
     let t = Instant::now();
-    let dom = passes::propagate_dom_state(&v, &ctl)?;
+    let dom = passes::propagate_dom_state(&v, &ctl.phase(0.0, dom_span)?)?;
     let mut timings = PhaseTimings::default();
     timings.phases.push(("dom state", t.elapsed()));
-    Ok((v, ctl, timings, dom))
+    Ok((v, timings, dom))
 }
 
 /// Results of the dominator chain.
@@ -572,17 +553,15 @@ impl Laps {
 }
 
 /// page-owned flags → essential edges → Lengauer–Tarjan.
-fn dominator_chain(v: &View<'_>, ctl: &mut Ctl<'_>) -> Result<MainChain> {
+fn dominator_chain(v: &View<'_>, top: Control<'_>) -> Result<MainChain> {
     let mut laps = Laps::new();
-    ctl.phase(0.02, 0.10)?;
-    let page_owned = passes::page_owned(v, ctl)?;
+    let page_owned = passes::page_owned(v, &top.phase(0.02, 0.10)?)?;
     laps.lap("page-owned");
-    ctl.phase(0.12, 0.10)?;
     let mut eph = weakmap::EphCache::new(v.g.string_count());
-    let essential = passes::essential_edges(v, &page_owned, &mut eph, ctl)?;
+    let ctl = top.phase(0.12, 0.10)?;
+    let essential = passes::essential_edges(v, &page_owned, &mut eph, &ctl)?;
     laps.lap("essential edges");
-    ctl.phase(0.22, 0.48)?;
-    let tree = dominators::lengauer_tarjan(v, &essential, ctl)?;
+    let tree = dominators::lengauer_tarjan(v, &essential, &top.phase(0.22, 0.48)?)?;
     laps.lap("dominators");
     Ok(MainChain {
         page_owned,
@@ -605,7 +584,8 @@ struct SideChain {
 }
 
 /// distances → shallow-size reattribution → class names → interfaces → id index.
-fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: &Ctl<'_>) -> Result<SideChain> {
+fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: Control<'_>) -> Result<SideChain> {
+    let ctl = &ctl;
     let mut laps = Laps::new();
     let mut eph = weakmap::EphCache::new(v.g.string_count());
     let dist = passes::distances(v, &mut eph, ctl)?;
@@ -640,7 +620,7 @@ fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: &Ctl<'_>) -> Result<Sid
 
 /// (id, ordinal) pairs packed as `id << 32 | ordinal`, sorted by id (stable, so equal ids
 /// stay in ordinal order).
-fn index_ids(ids: &[u32], ctl: &Ctl<'_>) -> Result<Vec<u64>> {
+fn index_ids(ids: &[u32], ctl: &Control<'_>) -> Result<Vec<u64>> {
     let packed: Vec<u64> = ids
         .iter()
         .enumerate()

@@ -2,8 +2,9 @@
 //! DOM state propagation, page-owned marking, distances, shallow-size reattribution and the
 //! essential-edge bitset. Every traversal uses an explicit queue or stack.
 
-use super::view::{Bits, Ctl, View, EK, TICK_MASK};
+use super::view::{Bits, View, EK};
 use super::weakmap::EphCache;
+use crate::control::{Control, TICK_MASK};
 use crate::graph::NodeType;
 use crate::Result;
 use std::collections::HashSet;
@@ -30,7 +31,7 @@ pub(crate) struct DomState {
 
 /// Propagates attached/detached state from embedder nodes through embedder nodes; `None` when
 /// the snapshot has no detachedness column (DevTools skips the phase then).
-pub(crate) fn propagate_dom_state(v: &View<'_>, ctl: &Ctl<'_>) -> Result<Option<DomState>> {
+pub(crate) fn propagate_dom_state(v: &View<'_>, ctl: &Control<'_>) -> Result<Option<DomState>> {
     let Some(initial) = v.g.detachedness.as_ref() else {
         return Ok(None);
     };
@@ -130,7 +131,7 @@ pub(crate) fn propagate_dom_state(v: &View<'_>, ctl: &Ctl<'_>) -> Result<Option<
 /// DevTools' `markPageOwnedNodes`: seeds are the targets of the root's shortcut edges and of its
 /// element edges to `(Document DOM trees)`; everything reachable over non-weak edges is
 /// page-owned.
-pub(crate) fn page_owned(v: &View<'_>, ctl: &Ctl<'_>) -> Result<Bits> {
+pub(crate) fn page_owned(v: &View<'_>, ctl: &Control<'_>) -> Result<Bits> {
     let n = v.n;
     let mut flags = Bits::new(n);
     if n == 0 {
@@ -245,7 +246,7 @@ impl<'g> Bfs<'_, 'g> {
         queue: &mut Vec<u32>,
         dist: &mut [i32],
         parent: &mut [u32],
-        ctl: &Ctl<'_>,
+        ctl: &Control<'_>,
         done: &mut usize,
     ) -> Result<()> {
         let v = self.v;
@@ -282,7 +283,7 @@ impl<'g> Bfs<'_, 'g> {
 
 /// DevTools' `calculateDistances`: BFS from the user roots at distance 1, then from the root at
 /// `BASE_SYSTEM_DISTANCE` (or 0 when there are no user roots) for everything else.
-pub(crate) fn distances(v: &View<'_>, eph: &mut EphCache, ctl: &Ctl<'_>) -> Result<Distances> {
+pub(crate) fn distances(v: &View<'_>, eph: &mut EphCache, ctl: &Control<'_>) -> Result<Distances> {
     let n = v.n;
     let mut dist = vec![NO_DISTANCE; n];
     let mut parent = vec![NO_EDGE; n];
@@ -329,7 +330,7 @@ pub(crate) fn distances(v: &View<'_>, eph: &mut EphCache, ctl: &Ctl<'_>) -> Resu
 pub(crate) fn reattribute_shallow_sizes(
     v: &View<'_>,
     raw: &[u64],
-    ctl: &Ctl<'_>,
+    ctl: &Control<'_>,
 ) -> Result<Vec<u64>> {
     const UNVISITED: u32 = u32::MAX;
     const MULTIPLE: u32 = u32::MAX - 1;
@@ -389,7 +390,7 @@ pub(crate) fn essential_edges(
     v: &View<'_>,
     page: &Bits,
     eph: &mut EphCache,
-    ctl: &Ctl<'_>,
+    ctl: &Control<'_>,
 ) -> Result<Bits> {
     let mut bits = Bits::new(v.edge_to.len());
     for x in 0..v.n as u32 {

@@ -9,7 +9,6 @@
 
 use crate::graph::{EdgeType, HeapGraph, NodeType};
 use crate::{Error, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Edge categories as the analysis needs them: V8's seven plus DevTools' extra `invisible`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,65 +213,6 @@ impl<'g> View<'g> {
             EK::Element | EK::Hidden => self.edge_name[e].to_string().into(),
             _ => self.g.string(self.edge_name[e]).into(),
         }
-    }
-}
-
-/// Cancellation and progress reporting shared by all phases.
-pub(crate) struct Ctl<'a> {
-    pub cancel: Option<&'a AtomicBool>,
-    pub progress: Option<&'a (dyn Fn(f64) + Sync)>,
-    base: f64,
-    span: f64,
-}
-
-/// How many loop iterations pass between two cancellation checks.
-pub(crate) const TICK_MASK: usize = (1 << 16) - 1;
-
-impl<'a> Ctl<'a> {
-    pub fn new(
-        cancel: Option<&'a AtomicBool>,
-        progress: Option<&'a (dyn Fn(f64) + Sync)>,
-    ) -> Ctl<'a> {
-        Ctl {
-            cancel,
-            progress,
-            base: 0.0,
-            span: 0.0,
-        }
-    }
-
-    /// Starts a phase covering `[base, base + span)` of the overall progress.
-    pub fn phase(&mut self, base: f64, span: f64) -> Result<()> {
-        self.base = base;
-        self.span = span;
-        self.report(base);
-        self.check()
-    }
-
-    pub fn check(&self) -> Result<()> {
-        match self.cancel {
-            Some(c) if c.load(Ordering::Relaxed) => Err(Error::Aborted),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn report(&self, f: f64) {
-        if let Some(p) = self.progress {
-            p(f.clamp(0.0, 1.0));
-        }
-    }
-
-    /// Called every [`TICK_MASK`]+1 iterations of a long loop: checks cancel, reports the phase's
-    /// fraction `done / total`.
-    #[cold]
-    pub fn tick(&self, done: usize, total: usize) -> Result<()> {
-        let frac = if total == 0 {
-            0.0
-        } else {
-            (done as f64 / total as f64).min(1.0)
-        };
-        self.report(self.base + self.span * frac);
-        self.check()
     }
 }
 

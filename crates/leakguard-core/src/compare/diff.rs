@@ -2,6 +2,7 @@
 
 use super::{check_analysis, check_same_heap};
 use crate::analysis::{ClassAnalysis, SizeMode};
+use crate::control::Control;
 use crate::graph::HeapGraph;
 use crate::Result;
 use serde::Serialize;
@@ -146,18 +147,20 @@ fn unify<'s>(s: &'s str, names: &mut Vec<&'s str>, index: &mut HashMap<&'s str, 
 /// Returns [`crate::Error::Mismatch`] when [`check_same_heap`] finds that the snapshots come from
 /// different processes (their ids would be meaningless), and [`crate::Error::InvalidArg`] when an
 /// analysis does not belong to its snapshot. Cost: linear in the two node counts (the id order
-/// comes from the analyses' id indexes).
+/// comes from the analyses' id indexes). `ctl`'s flag stops the reclassification early
+/// ([`crate::Error::Aborted`]).
 pub fn diff(
     base: &HeapGraph,
     base_a: &ClassAnalysis,
     cur: &HeapGraph,
     cur_a: &ClassAnalysis,
     mode: SizeMode,
+    ctl: Control<'_>,
 ) -> Result<Vec<DiffRow>> {
     check_analysis("base", base, base_a)?;
     check_analysis("current", cur, cur_a)?;
     check_same_heap(base, cur)?;
-    let re = base_a.reclassify(base, cur_a.interface_definitions(), None)?;
+    let re = base_a.reclassify(base, cur_a.interface_definitions(), ctl)?;
 
     // Class keys are text, so both sides are mapped onto one table of names.
     let mut names: Vec<&str> = Vec::new();

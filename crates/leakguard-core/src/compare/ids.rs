@@ -1,23 +1,15 @@
 //! Sorted id sets for the three-snapshot method.
 
-use crate::{Error, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::control::Control;
+use crate::Result;
 
 /// How many loop iterations pass between two cancellation checks.
 pub(crate) const TICK: usize = 1 << 16;
 
-/// Returns [`Error::Aborted`] once the caller raised `cancel`.
-pub(crate) fn check(cancel: Option<&AtomicBool>) -> Result<()> {
-    match cancel {
-        Some(c) if c.load(Ordering::Relaxed) => Err(Error::Aborted),
-        _ => Ok(()),
-    }
-}
-
 /// `ids` sorted ascending (a radix sort: the only cost of the baseline and target snapshots in
 /// [`super::find_leaks`]).
-pub(crate) fn sorted(ids: &[u32], cancel: Option<&AtomicBool>) -> Result<Vec<u32>> {
-    crate::radix::sort_by_key(ids.to_vec(), |x| x, || check(cancel))
+pub(crate) fn sorted(ids: &[u32], ctl: &Control<'_>) -> Result<Vec<u32>> {
+    crate::radix::sort_by_key(ids.to_vec(), |x| x, || ctl.check())
 }
 
 /// The distinct values of sorted `a` that do not occur in sorted `b` (a two-pointer merge).
@@ -57,7 +49,7 @@ mod tests {
             .collect();
         let mut want = ids.clone();
         want.sort_unstable();
-        assert_eq!(sorted(&ids, None).unwrap(), want);
+        assert_eq!(sorted(&ids, &Control::NONE).unwrap(), want);
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! memlab's three-snapshot method for Node.js: [`find_leaks`] (documented there, as the module
 //! is private).
 
-use super::ids::{self, check, TICK};
+use super::ids::{self, TICK};
 use super::{check_analysis, check_same_heap};
 use crate::analysis::{Analysis, PathEdge, PathKind, RetainerPath, SizeMode};
+use crate::control::Control;
 use crate::graph::{HeapGraph, NodeType};
 use crate::Result;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 
 /// Steps of the retainer path that defines a leak root's shape. Far above DevTools' 20 so that
 /// the shape reaches a user root (and so tells apart two maps that only differ near the top)
@@ -408,7 +408,7 @@ struct Group {
 /// `fin_a` must be the analysis of `fin`; `baseline` and `target` are only read for their ids.
 /// Fails with [`crate::Error::Mismatch`] when [`check_same_heap`] rejects baseline vs target or
 /// target vs final, [`crate::Error::InvalidArg`] when `fin_a` belongs to another snapshot, and
-/// [`crate::Error::Aborted`] when `cancel` is raised.
+/// [`crate::Error::Aborted`] when `ctl`'s flag is raised.
 ///
 /// Cost: linear in the three node counts (radix-sorted ids, a binary search per final node in
 /// the usually small T, the ownership walk) plus the capped shape paths and the sample paths:
@@ -419,12 +419,12 @@ pub fn find_leaks(
     fin: &HeapGraph,
     fin_a: &Analysis,
     opts: &LeakOptions,
-    cancel: Option<&AtomicBool>,
+    ctl: Control<'_>,
 ) -> Result<LeakReport> {
     check_analysis("final", fin, fin_a)?;
     check_same_heap(baseline, target)?;
     check_same_heap(target, fin)?;
-    check(cancel)?;
+    ctl.check()?;
     let mut report = LeakReport {
         nodes: NodeCounts {
             baseline: baseline.node_count() as u64,
@@ -435,9 +435,9 @@ pub fn find_leaks(
     };
 
     // T, as a sorted list of distinct ids. The baseline's ids stay for `held_via`.
-    let baseline_ids = ids::sorted(&baseline.node_id, cancel)?;
+    let baseline_ids = ids::sorted(&baseline.node_id, &ctl)?;
     let new_ids = {
-        let t = ids::sorted(&target.node_id, cancel)?;
+        let t = ids::sorted(&target.node_id, &ctl)?;
         ids::difference(&t, &baseline_ids)
     };
     report.new_in_target = new_ids.len() as u64;
@@ -453,7 +453,7 @@ pub fn find_leaks(
     if !new_ids.is_empty() {
         for x in 0..n as u32 {
             if x as usize % TICK == 0 {
-                check(cancel)?;
+                ctl.check()?;
             }
             if new_ids.binary_search(&fin.node_id(x)).is_err() {
                 continue;
@@ -484,7 +484,7 @@ pub fn find_leaks(
     let mut owner = vec![CODE; n];
     for x in 0..n as u32 {
         if x as usize % TICK == 0 {
-            check(cancel)?;
+            ctl.check()?;
         }
         if !cand.get(x as usize).copied().unwrap_or(false) {
             continue;
@@ -591,7 +591,7 @@ pub fn find_leaks(
         };
         for i in picks {
             if computed % 256 == 0 {
-                check(cancel)?;
+                ctl.check()?;
             }
             computed += 1;
             budget = budget.saturating_sub(1);
@@ -659,7 +659,7 @@ pub fn find_leaks(
         first_of_class.entry(g.class).or_insert((g.key, i));
     }
     for g in groups {
-        check(cancel)?;
+        ctl.check()?;
         let paths: Vec<RetainerPath> = g
             .samples
             .iter()

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use leakguard_core::analysis::Analysis;
+use leakguard_core::Control;
 use leakguard_core::{parse_bytes, HeapGraph, LoadOptions};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -27,13 +28,13 @@ pub fn parse_value(v: &Value) -> HeapGraph {
 
 pub fn load(name: &str) -> (HeapGraph, Analysis) {
     let g = parse_value(&vector_json(name));
-    let a = Analysis::compute(&g, None, None).expect("analysis");
+    let a = Analysis::compute(&g, Control::NONE).expect("analysis");
     (g, a)
 }
 
 pub fn analyse(v: &Value) -> (HeapGraph, Analysis) {
     let g = parse_value(v);
-    let a = Analysis::compute(&g, None, None).expect("analysis");
+    let a = Analysis::compute(&g, Control::NONE).expect("analysis");
     (g, a)
 }
 
@@ -100,7 +101,7 @@ pub fn build_snapshot(nodes: &[(u32, &str, u32, u32)], edges: &[(u32, u32, &str,
 
 pub fn analyse_text(text: &str) -> (HeapGraph, Analysis) {
     let g = parse_bytes(text.as_bytes(), &LoadOptions::default()).expect("parse");
-    let a = Analysis::compute(&g, None, None).expect("analysis");
+    let a = Analysis::compute(&g, Control::NONE).expect("analysis");
     (g, a)
 }
 
