@@ -204,6 +204,8 @@ declare namespace leakguard {
     retainedSize: number;
     /** Shortest distance of a member from a user root (−5: unreachable). */
     distance: number;
+    /** Whether even the closest member is reachable only through V8's system roots (`distance` ≥ 100000000, shown as `sys`). */
+    system: boolean;
   }
 
   /** One object. */
@@ -215,6 +217,8 @@ declare namespace leakguard {
     shallowSize: number;
     retainedSize: number;
     distance: number;
+    /** Whether the object is reachable only through V8's system roots (`distance` ≥ 100000000, shown as `sys`). */
+    system: boolean;
   }
 
   /** One step of a retainer path. */
@@ -223,7 +227,7 @@ declare namespace leakguard {
     className: string;
     name: string;
     /** The reference from the previous step to this one; null on the first step. Type `'indirect'` (name `'…'`) when a leak report shortens a long chain (a linked list) between a holder and the object. */
-    edge: { type: string; name: string } | null;
+    edge: { type: string; name: string; /** The edge in DevTools' notation, as `RetainerPath.text` writes it: `.prop`, `["a b"]`, `[3]`, `->ctxVar`, `{internal}`, `[[weak]]`, `…`. */ text: string } | null;
   }
 
   /** A chain of references that keeps an object alive, root side first. */

@@ -162,7 +162,7 @@ function assertFits(value, type, where) {
 // The checker itself must be able to fail, or the tests below prove nothing.
 test('the checker rejects extra, missing, renamed and mistyped keys', () => {
   const rowType = methodResult('HeapSnapshot', 'summary');
-  const good = { className: 'A', count: 1, shallowSize: 2, retainedSize: 3, distance: 1 };
+  const good = { className: 'A', count: 1, shallowSize: 2, retainedSize: 3, distance: 1, system: false };
   assert.deepEqual(mismatches([good], rowType, 'r', new Set()), []);
   const { retainedSize, ...missing } = good;
   assert.match(mismatches([missing], rowType, 'r', new Set()).join('\n'), /declared key "retainedSize" is missing/);
@@ -170,11 +170,11 @@ test('the checker rejects extra, missing, renamed and mistyped keys', () => {
   assert.match(mismatches([{ ...good, count: '1' }], rowType, 'r', new Set()).join('\n'), /r\[0\]\.count: not a finite number/);
   const pathType = methodResult('HeapSnapshot', 'retainerPath');
   assert.deepEqual(mismatches(null, pathType, 'p', new Set()), []);
-  const step = { id: 1, className: 'A', name: 'a', edge: { type: 'property', name: 'x' } };
+  const step = { id: 1, className: 'A', name: 'a', edge: { type: 'property', name: 'x', text: '.x' } };
   const p = { steps: [{ ...step, edge: null }, step], text: 'A → .x → A', kind: 'devtools', complete: true };
   assert.deepEqual(mismatches(p, pathType, 'p', new Set()), []);
   assert.match(mismatches({ ...p, kind: 'longest' }, pathType, 'p', new Set()).join('\n'), /p\.kind/);
-  assert.match(mismatches({ ...p, steps: [{ ...step, edge: { kind: 'property', name: 'x' } }] }, pathType, 'p', new Set()).join('\n'), /"kind" is returned but not declared/);
+  assert.match(mismatches({ ...p, steps: [{ ...step, edge: { kind: 'property', name: 'x', text: '.x' } }] }, pathType, 'p', new Set()).join('\n'), /"kind" is returned but not declared/);
 });
 
 // Written by a child process: V8 takes ~45 s per heap snapshot of a process that has loaded

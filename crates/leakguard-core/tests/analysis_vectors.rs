@@ -58,6 +58,7 @@ fn row(name: &str, count: u64, shallow: u64, retained: u64, distance: i32) -> Cl
         shallow_size: shallow,
         retained_size: retained,
         distance,
+        system: distance >= leakguard_core::analysis::BASE_SYSTEM_DISTANCE,
     }
 }
 
@@ -266,6 +267,16 @@ fn v1_retainer_paths() {
         k.text,
         "(synthetic) → [1] (Function) → {context} → (system)"
     );
+    // Every edge carries its notation, the text the path line writes for it.
+    let notation = |p: &leakguard_core::RetainerPath| -> Vec<String> {
+        p.steps
+            .iter()
+            .filter_map(|s| s.edge.as_ref().map(|e| e.text.clone()))
+            .collect()
+    };
+    assert_eq!(notation(&p), vec![".a", ".h"]);
+    assert_eq!(notation(&d), vec![".b", ".next", "{elements}"]);
+    assert_eq!(notation(&k), vec!["[1]", "{context}"]);
     // Unreachable garbage: E is retained only weakly; P/Q only by each other.
     let e = a.retainer_path(&g, 11, PathKind::DevTools, 20).unwrap();
     assert_eq!(e.steps.len(), 1);
@@ -474,7 +485,11 @@ fn objects_and_largest() {
     assert_eq!(top[0].retained_size, 186);
     // Synthetic and system-only nodes are never listed.
     let all = a.largest_objects(&g, SizeMode::Raw, 100);
-    assert!(all.iter().all(|o| o.distance < SYS));
+    assert!(all.iter().all(|o| o.distance < SYS && !o.system));
+    // The `system` flag marks rows reachable only through system roots.
+    let sys = a.objects(&g, "(system)", SizeMode::Raw, ObjectSort::Retained, 10);
+    assert_eq!(sys.iter().map(|o| o.system).collect::<Vec<_>>(), vec![true]);
+    assert!(foos.iter().all(|o| !o.system));
     assert_eq!(all.len(), 11);
     assert!(a.largest_objects(&g, SizeMode::Raw, 0).is_empty());
 }

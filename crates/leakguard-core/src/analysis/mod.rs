@@ -42,7 +42,7 @@ mod weakmap;
 pub use classes::InterfaceDefinition;
 pub use passes::{BASE_SYSTEM_DISTANCE, NO_DISTANCE};
 pub use paths::{PathEdge, PathKind, PathStep, RetainerPath, DEFAULT_MAX_STEPS};
-pub use summary::{ClassRow, ObjectRow, ObjectSort};
+pub use summary::{is_system, ClassRow, ObjectRow, ObjectSort};
 
 use crate::control::Control;
 use crate::graph::HeapGraph;

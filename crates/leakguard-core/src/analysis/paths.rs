@@ -52,6 +52,29 @@ pub struct PathEdge {
     pub kind: String,
     /// Name or index of the edge (`"…"` for an indirect one).
     pub name: String,
+    /// The edge in DevTools' notation (`.prop`, `["a b"]`, `[3]`, `->ctxVar`, `{internal}`,
+    /// `[[weak]]`; `…` for an indirect one), as the path's `text` writes it.
+    pub text: String,
+}
+
+impl PathEdge {
+    /// The edge of kind `kind` named `name`, with its notation.
+    pub(crate) fn new(kind: EK, type_name: &str, name: String) -> PathEdge {
+        PathEdge {
+            kind: type_name.to_owned(),
+            text: edge_notation(kind, &name),
+            name,
+        }
+    }
+
+    /// A long chain between a holder and an object, shortened by a leak report.
+    pub fn indirect() -> PathEdge {
+        PathEdge {
+            kind: "indirect".to_owned(),
+            name: "…".to_owned(),
+            text: "…".to_owned(),
+        }
+    }
 }
 
 /// One node on a retainer path; serialises to the JS API's `PathStep`.
@@ -254,12 +277,13 @@ impl ClassAnalysis {
         // Each entry carries the edge from the entry before it into it (`None` on top).
         let mut steps = Vec::with_capacity(chain.len());
         for &(x, incoming) in &chain {
-            let edge = incoming.map(|e| PathEdge {
-                kind: match v.ek(e) {
-                    EK::Invisible => "invisible".to_owned(),
-                    _ => graph.edge_type_name(e).to_owned(),
-                },
-                name: v.edge_label(e).into_owned(),
+            let edge = incoming.map(|e| {
+                let ek = v.ek(e);
+                let type_name = match ek {
+                    EK::Invisible => "invisible",
+                    _ => graph.edge_type_name(e),
+                };
+                PathEdge::new(ek, type_name, v.edge_label(e).into_owned())
             });
             steps.push(PathStep {
                 ordinal: x,
@@ -269,7 +293,7 @@ impl ClassAnalysis {
                 edge,
             });
         }
-        let text = render(&v, &chain, &steps);
+        let text = render(&steps);
         Some(RetainerPath {
             steps,
             text,
@@ -282,7 +306,7 @@ impl ClassAnalysis {
 /// `Top → .edge (Class) → … → [i] → ObjectClass`: each intermediate step is its incoming edge
 /// in DevTools notation followed by its class in parentheses (unless the class equals the edge
 /// name or is already parenthesised like `(system)`); the object itself ends the line.
-fn render(v: &View<'_>, chain: &[(u32, Option<usize>)], steps: &[PathStep]) -> String {
+fn render(steps: &[PathStep]) -> String {
     let mut text = String::new();
     let last = steps.len().saturating_sub(1);
     for (i, step) in steps.iter().enumerate() {
@@ -290,13 +314,8 @@ fn render(v: &View<'_>, chain: &[(u32, Option<usize>)], steps: &[PathStep]) -> S
             text.push_str(&step.class_name);
             continue;
         }
-        let e = chain.get(i).and_then(|c| c.1);
-        let notation = match e {
-            Some(e) => edge_notation(v.ek(e), step.edge_name()),
-            None => String::from("?"),
-        };
         text.push_str(" → ");
-        text.push_str(&notation);
+        text.push_str(step.edge.as_ref().map_or("?", |e| e.text.as_str()));
         if i == last {
             text.push_str(" → ");
             text.push_str(&step.class_name);

@@ -22,6 +22,9 @@ pub struct ClassRow {
     pub retained_size: u64,
     /// Minimum distance over the members (may be −5 when one is unreachable).
     pub distance: i32,
+    /// Whether even the closest member is reachable only through V8's system roots
+    /// (`distance` ≥ [`BASE_SYSTEM_DISTANCE`], shown as `sys`).
+    pub system: bool,
 }
 
 /// One object in a listing; serialises to the JS API's `ObjectRow`.
@@ -43,6 +46,15 @@ pub struct ObjectRow {
     pub retained_size: u64,
     /// Distance from the user roots.
     pub distance: i32,
+    /// Whether the object is reachable only through V8's system roots (`distance` ≥
+    /// [`BASE_SYSTEM_DISTANCE`], shown as `sys`).
+    pub system: bool,
+}
+
+/// Whether `distance` says "reachable only through system roots" (DevTools'
+/// `baseSystemDistance` and up; unreachable −5 is not).
+pub fn is_system(distance: i32) -> bool {
+    distance >= BASE_SYSTEM_DISTANCE
 }
 
 /// Sort orders for [`Analysis::objects`]; ties are broken by ascending id.
@@ -141,6 +153,7 @@ impl Analysis {
                 shallow_size: shallow[c],
                 retained_size: retained[c],
                 distance: dist[c],
+                system: is_system(dist[c]),
             })
             .collect();
         rows.sort_by(|a, b| {
@@ -160,6 +173,7 @@ impl Analysis {
             shallow_size: self.self_size(x, mode),
             retained_size: self.retained_size(x, mode),
             distance: self.distance(x),
+            system: is_system(self.distance(x)),
         }
     }
 

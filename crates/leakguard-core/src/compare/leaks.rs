@@ -313,10 +313,7 @@ fn sample_path(
         return Some(own);
     }
     // Reached from the holder through a long chain.
-    last.edge = Some(PathEdge {
-        kind: "indirect".to_owned(),
-        name: "…".to_owned(),
-    });
+    last.edge = Some(PathEdge::indirect());
     via.text = format!("{} → … → {}", compact_text(&via.text), last.class_name);
     via.steps.push(last);
     Some(via)
