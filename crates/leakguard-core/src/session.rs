@@ -181,9 +181,81 @@ impl Session {
         let taken = self.analysis.write().take();
         let made = make(&graph, taken)?;
         // A dispose() that raced with the computation must not be undone by caching the result.
+        // dispose() empties `graph` before `analysis`, so deciding under the analysis lock is
+        // enough: a dispose that emptied `graph` first is seen here, and one that comes later
+        // clears `analysis` after this store (checking outside the lock left a window in which a
+        // whole dispose could run between the check and the store).
+        let mut slot = self.analysis.write();
         if !self.is_disposed() {
-            *self.analysis.write() = Some(made.clone());
+            #[cfg(test)]
+            tests::before_store(self);
+            *slot = Some(made.clone());
         }
         Ok((graph, made))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Control;
+    use std::sync::atomic::AtomicUsize;
+
+    type Hook = Box<dyn FnOnce() + Send>;
+    /// A one-shot hook run between the "not disposed" decision and the store, for the session at
+    /// the given address (other tests' sessions pass by).
+    static HOOK: Mutex<Option<(usize, Hook)>> = Mutex::new(None);
+    static HOOK_RAN: AtomicUsize = AtomicUsize::new(0);
+
+    pub(super) fn before_store(s: &Session) {
+        let mut h = HOOK.lock();
+        if h.as_ref()
+            .is_some_and(|(at, _)| *at == s as *const Session as usize)
+        {
+            if let Some((_, f)) = h.take() {
+                drop(h);
+                HOOK_RAN.fetch_add(1, Ordering::SeqCst);
+                f();
+            }
+        }
+    }
+
+    fn v1() -> HeapGraph {
+        let text = include_str!("../tests/vectors/v1.json");
+        crate::parse_bytes(text.as_bytes(), &crate::LoadOptions::default()).expect("v1 parses")
+    }
+
+    #[test]
+    fn dispose_between_the_decision_and_the_store_leaves_nothing_cached() {
+        let s = Arc::new(Session::new(v1()));
+        let disposer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>> = Arc::default();
+        let (s2, d2) = (s.clone(), disposer.clone());
+        let hook: Hook = Box::new(move || {
+            // dispose() on another thread, given time to run as far as it can while this
+            // query is about to store its result.
+            *d2.lock() = Some(std::thread::spawn(move || drop(s2.dispose())));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        });
+        *HOOK.lock() = Some((Arc::as_ptr(&s) as usize, hook));
+        let (g, a) = s
+            .analysis(Control::NONE)
+            .expect("the running query completes");
+        assert!(!a.summary(&g, crate::SizeMode::Raw).is_empty());
+        assert_eq!(HOOK_RAN.load(Ordering::SeqCst), 1, "the hook ran");
+        let handle = disposer.lock().take();
+        handle
+            .expect("dispose was started")
+            .join()
+            .expect("dispose");
+        assert!(s.is_disposed());
+        assert_eq!(
+            s.analysis_bytes(),
+            0,
+            "the analysis stayed cached after dispose()"
+        );
+        assert!(matches!(
+            s.classes(Control::NONE),
+            Err(Error::InvalidArg(_))
+        ));
     }
 }
