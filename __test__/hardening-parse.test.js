@@ -98,3 +98,35 @@ test('a FIFO, a directory or a device is refused with ERR_LEAKGUARD_IO at once',
   assert.match(out[2], /is a directory$/);
   assert.match(out[4], /not a regular file \(a character device\)$/);
 });
+
+test('objects of the wrong class or type passed to the native layer are ERR_LEAKGUARD_INVALID_ARG', async () => {
+  const { binding } = require('../lib/native');
+  const { fromNative } = require('../lib/errors');
+  const b = binding();
+  const snap = b.loadSnapshotSync(path.join(ROOT, 'crates/leakguard-core/tests/vectors/v1.json'));
+  const job = new b.Job();
+  const code = (f) => {
+    try {
+      f();
+    } catch (err) {
+      const e = fromNative(err);
+      return `${e.code} ${e.message}`;
+    }
+    return 'no error';
+  };
+  // Before: napi-rs's own 'Failed to recover `Job` type' errors, reported as ERR_LEAKGUARD_INTERNAL.
+  assert.equal(code(() => snap.summary({}, 'raw', 5)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object');
+  assert.equal(code(() => snap.summary(snap, 'raw', 5)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object');
+  assert.equal(code(() => snap.objects(null, 'Object', 'raw', 'retained', 5)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got null');
+  assert.equal(code(() => snap.largestObjects(undefined, 5, 'raw')), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got undefined');
+  assert.equal(code(() => snap.retainerPath(7, 1, 'shortest', 10)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got a number');
+  assert.equal(code(() => b.loadSnapshot('/nonexistent', snap)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object');
+  assert.equal(code(() => b.loadSnapshotSync(5)), 'ERR_LEAKGUARD_INVALID_ARG path must be a string, got a number');
+  assert.equal(code(() => b.loadSnapshot({}, job)), 'ERR_LEAKGUARD_INVALID_ARG path must be a string, got another object');
+  // The right objects still work, through the same checks.
+  assert.ok(JSON.parse(await snap.summary(job, 'raw', 5)).length > 0);
+  assert.equal((await b.loadSnapshot(path.join(ROOT, 'crates/leakguard-core/tests/vectors/v1.json'), new b.Job())).nodeCount, 15);
+  snap.dispose();
+  assert.equal(snap.disposed, true);
+  assert.equal(snap.memoryBytes, 0);
+});

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use leakguard_core::analysis::{ObjectSort, PathKind, SizeMode};
-use leakguard_core::{parse_file, HeapGraph, LoadOptions, Session};
-use napi::bindgen_prelude::AsyncTask;
+use leakguard_core::{parse_file, Error as CoreError, HeapGraph, LoadOptions, Session};
+use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Task};
 use napi_derive::napi;
 
-use crate::analysis::{parse, AnalysisTask, Query};
-use crate::guard;
+use crate::analysis::{AnalysisTask, Query};
 use crate::job::{Job, JobState};
+use crate::{guard, instance, value};
 
 /// A parsed snapshot held in Rust memory.
 #[napi]
@@ -41,12 +41,13 @@ impl NativeSnapshot {
         self.session.clone()
     }
 
-    fn task(&self, job: &Job, query: Query) -> AsyncTask<AnalysisTask> {
-        AsyncTask::new(AnalysisTask {
+    /// The task running `query` for the [`Job`] passed as `job`.
+    fn task(&self, job: Unknown<'_>, query: Query) -> Result<AsyncTask<AnalysisTask>, CoreError> {
+        Ok(AsyncTask::new(AnalysisTask {
             session: self.session.clone(),
-            state: job.state.clone(),
+            state: instance::<Job>(job, "job")?.state.clone(),
             query,
-        })
+        }))
     }
 }
 
@@ -62,8 +63,13 @@ fn free_in_background<T: Send + 'static>(value: T) {
 
 impl Drop for NativeSnapshot {
     fn drop(&mut self) {
-        // Tasks still running hold their own Arcs; whichever side lets go last frees the graph.
-        free_in_background(std::mem::take(&mut self.session));
+        // Runs as the GC finalizer, where a panic would abort the process.
+        let _ = guard(|| {
+            // Tasks still running hold their own Arcs; whichever side lets go last frees the
+            // graph.
+            free_in_background(std::mem::take(&mut self.session));
+            Ok(())
+        });
     }
 }
 
@@ -75,113 +81,120 @@ fn saturate(n: usize) -> u32 {
 impl NativeSnapshot {
     /// Number of nodes.
     #[napi(getter)]
-    pub fn node_count(&self) -> u32 {
-        self.node_count
+    pub fn node_count(&self) -> napi::Result<u32> {
+        guard(|| Ok(self.node_count))
     }
 
     /// Number of edges.
     #[napi(getter)]
-    pub fn edge_count(&self) -> u32 {
-        self.edge_count
+    pub fn edge_count(&self) -> napi::Result<u32> {
+        guard(|| Ok(self.edge_count))
     }
 
     /// Sum of all self sizes, in bytes.
     #[napi(getter)]
-    pub fn total_size(&self) -> f64 {
-        self.total_size
+    pub fn total_size(&self) -> napi::Result<f64> {
+        guard(|| Ok(self.total_size))
     }
 
     /// Approximate bytes of Rust memory the parsed graph and, once computed, its analysis hold.
     #[napi(getter)]
-    pub fn memory_bytes(&self) -> f64 {
-        if self.session.is_disposed() {
-            return 0.0;
-        }
-        self.heap_bytes + self.session.analysis_bytes() as f64
+    pub fn memory_bytes(&self) -> napi::Result<f64> {
+        guard(|| {
+            if self.session.is_disposed() {
+                return Ok(0.0);
+            }
+            Ok(self.heap_bytes + self.session.analysis_bytes() as f64)
+        })
     }
 
     /// Whether `dispose()` was called.
     #[napi(getter)]
-    pub fn disposed(&self) -> bool {
-        self.session.is_disposed()
+    pub fn disposed(&self) -> napi::Result<bool> {
+        guard(|| Ok(self.session.is_disposed()))
     }
 
     /// Frees the graph and its analysis now instead of at garbage collection.
     #[napi]
-    pub fn dispose(&self) {
-        free_in_background(self.session.dispose());
+    pub fn dispose(&self) -> napi::Result<()> {
+        guard(|| {
+            free_in_background(self.session.dispose());
+            Ok(())
+        })
     }
 
     /// Class summary rows, biggest retained size first (`top` rows at most).
     #[napi(ts_return_type = "Promise<string>")]
     pub fn summary(
         &self,
-        job: &Job,
+        #[napi(ts_arg_type = "Job")] job: Unknown,
         sizes: String,
         top: u32,
     ) -> napi::Result<AsyncTask<AnalysisTask>> {
-        let mode: SizeMode = parse(&sizes)?;
-        Ok(self.task(
-            job,
-            Query::Summary {
-                mode,
+        guard(|| {
+            let query = Query::Summary {
+                mode: sizes.parse()?,
                 top: top as usize,
-            },
-        ))
+            };
+            self.task(job, query)
+        })
     }
 
     /// Objects of one class.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn objects(
         &self,
-        job: &Job,
+        #[napi(ts_arg_type = "Job")] job: Unknown,
         class_name: String,
         sizes: String,
         sort_by: String,
         limit: u32,
     ) -> napi::Result<AsyncTask<AnalysisTask>> {
-        let query = Query::Objects {
-            class_name,
-            mode: parse::<SizeMode>(&sizes)?,
-            sort: parse::<ObjectSort>(&sort_by)?,
-            limit: limit as usize,
-        };
-        Ok(self.task(job, query))
+        guard(|| {
+            let query = Query::Objects {
+                class_name,
+                mode: sizes.parse::<SizeMode>()?,
+                sort: sort_by.parse::<ObjectSort>()?,
+                limit: limit as usize,
+            };
+            self.task(job, query)
+        })
     }
 
     /// The `n` objects with the biggest retained size.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn largest_objects(
         &self,
-        job: &Job,
+        #[napi(ts_arg_type = "Job")] job: Unknown,
         n: u32,
         sizes: String,
     ) -> napi::Result<AsyncTask<AnalysisTask>> {
-        let mode: SizeMode = parse(&sizes)?;
-        Ok(self.task(
-            job,
-            Query::Largest {
-                mode,
+        guard(|| {
+            let query = Query::Largest {
+                mode: sizes.parse()?,
                 n: n as usize,
-            },
-        ))
+            };
+            self.task(job, query)
+        })
     }
 
     /// The chain of references from a user root to the object with V8 id `id`.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn retainer_path(
         &self,
-        job: &Job,
+        #[napi(ts_arg_type = "Job")] job: Unknown,
         id: u32,
         kind: String,
         max_steps: u32,
     ) -> napi::Result<AsyncTask<AnalysisTask>> {
-        let query = Query::Path {
-            id,
-            kind: parse::<PathKind>(&kind)?,
-            max_steps: max_steps as usize,
-        };
-        Ok(self.task(job, query))
+        guard(|| {
+            let query = Query::Path {
+                id,
+                kind: kind.parse::<PathKind>()?,
+                max_steps: max_steps as usize,
+            };
+            self.task(job, query)
+        })
     }
 }
 
@@ -214,21 +227,29 @@ impl Task for LoadTask {
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        Ok(output)
+        guard(|| Ok(output))
     }
 }
 
 /// Parses the snapshot file at `path` off the event loop; `job` carries cancel and progress.
 #[napi(ts_return_type = "Promise<NativeSnapshot>")]
-pub fn load_snapshot(path: String, job: &Job) -> AsyncTask<LoadTask> {
-    AsyncTask::new(LoadTask {
-        path: PathBuf::from(path),
-        state: job.state.clone(),
+pub fn load_snapshot(
+    #[napi(ts_arg_type = "string")] path: Unknown,
+    #[napi(ts_arg_type = "Job")] job: Unknown,
+) -> napi::Result<AsyncTask<LoadTask>> {
+    guard(|| {
+        Ok(AsyncTask::new(LoadTask {
+            path: PathBuf::from(value::<String>(path, "path", "a string")?),
+            state: instance::<Job>(job, "job")?.state.clone(),
+        }))
     })
 }
 
 /// Parses the snapshot file at `path` on the calling thread (for the CLI and scripts).
 #[napi]
-pub fn load_snapshot_sync(path: String) -> napi::Result<NativeSnapshot> {
+pub fn load_snapshot_sync(
+    #[napi(ts_arg_type = "string")] path: Unknown,
+) -> napi::Result<NativeSnapshot> {
+    let path = guard(|| value::<String>(path, "path", "a string"))?;
     load_impl(std::path::Path::new(&path), &JobState::default())
 }
