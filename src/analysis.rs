@@ -41,6 +41,9 @@ pub(crate) enum Query {
     },
 }
 
+/// Units of path work (retainers compared, name parts visited) between two cancel checks.
+const PATH_CHECK_EVERY: u64 = 4096;
+
 /// Parses an option string with the core's `FromStr` (whose errors carry the stable code).
 pub(crate) fn parse<T: std::str::FromStr<Err = CoreError>>(s: &str) -> napi::Result<T> {
     s.parse().map_err(crate::to_napi)
@@ -64,7 +67,8 @@ pub(crate) fn result_json<T: Serialize + ?Sized>(v: &T) -> Result<String, CoreEr
 
 fn run(session: &Session, state: &JobState, query: &Query) -> Result<String, CoreError> {
     let progress = |f: f64| state.report(f);
-    let (graph, a) = session.analysis(control(state, &progress))?;
+    let ctl = control(state, &progress);
+    let (graph, a) = session.analysis(ctl)?;
     let out = match query {
         Query::Summary { mode, top } => {
             let rows = a.summary(&graph, *mode);
@@ -85,8 +89,10 @@ fn run(session: &Session, state: &JobState, query: &Query) -> Result<String, Cor
             let n = a.node_by_id(*id).ok_or_else(|| {
                 CoreError::InvalidArg(format!("no object with id {id} in this snapshot"))
             })?;
-            // `None` (nothing retains the object) is JSON `null`.
-            result_json(&a.retainer_path(&graph, n, *kind, *max_steps))?
+            // `None` (nothing retains the object) is JSON `null`. The budget polls the job's
+            // cancel flag inside the path's steps, however long one of them is.
+            let mut budget = ctl.budget(PATH_CHECK_EVERY);
+            result_json(&a.retainer_path_in(&graph, n, *kind, *max_steps, &mut budget)?)?
         }
     };
     state.report(1.0);

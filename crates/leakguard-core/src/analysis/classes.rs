@@ -2,11 +2,12 @@
 //! (`inferInterfaceDefinitions` / `applyInterfaceDefinitions`) and display names (docs/analysis.md#class-names).
 
 use super::view::{cmp_js, js_len, Bits, View, EK};
-use crate::control::{Control, TICK_MASK};
+use crate::control::{Budget, Control, TICK_MASK};
 use crate::graph::{HeapGraph, NodeType};
 use crate::Result;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Interfaces are named after at most this many characters (one property always fits).
 const MAX_INTERFACE_NAME_LENGTH: usize = 120;
@@ -396,41 +397,180 @@ pub(crate) fn display_name(v: &View<'_>, renamed: Option<&Bits>, x: u32) -> Stri
     }
 }
 
-/// Flattens a cons string by walking its `first`/`second` internal edges until 1024 UTF-16
-/// units are collected. The walk is bounded so that a hostile self-referencing cons string
-/// cannot loop forever; a missing part counts as empty (DevTools would read node 0's name).
+/// Flattens a cons string (see [`NameCache::cons_name`]) with a cache of its own and no cancel.
 fn cons_string_name(v: &View<'_>, x: u32) -> String {
-    let mut out = String::new();
-    let mut len = 0usize;
-    let mut stack: Vec<Option<u32>> = vec![Some(x)];
-    let mut budget = 100_000usize;
-    while len < 1024 && budget > 0 {
-        let Some(top) = stack.pop() else { break };
-        budget -= 1;
-        let Some(y) = top else { continue };
-        if v.ntype(y) != NodeType::ConsString {
-            let s = v.name(y);
-            out.push_str(s);
-            len += js_len(s);
-            continue;
+    let mut budget = Control::NONE.budget(u64::MAX);
+    // Without a cancel flag the budget never fails.
+    NameCache::default()
+        .cons_name(v, x, &mut budget)
+        .unwrap_or_default()
+}
+
+/// UTF-16 units at which a flattened cons string is complete (DevTools' limit).
+const CONS_NAME_UNITS: usize = 1024;
+/// Parts one flattening visits at most, so a hostile cons string cannot loop forever.
+const CONS_NAME_PARTS: usize = 100_000;
+
+/// New cons parts one [`NameCache::short`] call examines before giving up.
+const SHORT_EXPLORE: usize = 4096;
+
+/// Display names of one query (a retainer path, a leak report), each computed once per node, and
+/// the cons-string parts whose whole text is short enough to append in one piece: shared parts of
+/// a cons-string DAG (a crafted `s = s + s` chain has 2^k parts over k nodes) are then
+/// flattened once instead of once per visit. Every unit of work (a retainer compared, a part
+/// visited, an edge scanned, a byte copied) is charged to the caller's [`Budget`], which polls
+/// the cancel flag.
+#[derive(Default)]
+pub(crate) struct NameCache {
+    names: HashMap<u32, Rc<str>>,
+    /// A cons string's complete flattened text if shorter than [`CONS_NAME_UNITS`], else None
+    /// (also for parts of a cycle).
+    short: HashMap<u32, Option<Rc<str>>>,
+}
+
+impl NameCache {
+    /// [`display_name`] of `x`, computed once.
+    pub(crate) fn get(
+        &mut self,
+        v: &View<'_>,
+        renamed: Option<&Bits>,
+        x: u32,
+        budget: &mut Budget<'_>,
+    ) -> Result<Rc<str>> {
+        if let Some(n) = self.names.get(&x) {
+            return Ok(n.clone());
         }
-        let (mut first, mut second) = (None, None);
-        for e in v.edges(y) {
-            if first.is_some() && second.is_some() {
-                break;
+        let name: Rc<str> = match v.ntype(x) {
+            NodeType::ConsString => self.cons_name(v, x, budget)?.into(),
+            _ => {
+                // A plain object's name scans its edges once.
+                budget.spend(1 + v.edges(x).len() as u64)?;
+                display_name(v, renamed, x).into()
             }
-            if v.ek(e) == EK::Internal {
-                match v.g.string(v.edge_name[e]) {
-                    "first" => first = Some(v.edge_to[e]),
-                    "second" => second = Some(v.edge_to[e]),
-                    _ => {}
+        };
+        budget.spend(name.len() as u64)?;
+        self.names.insert(x, name.clone());
+        Ok(name)
+    }
+
+    /// Flattens a cons string as DevTools does: its leaves in order (`first` before `second`)
+    /// until 1024 UTF-16 units are collected. A missing part counts as empty (DevTools would
+    /// read node 0's name); at most [`CONS_NAME_PARTS`] parts are visited (a cached short part
+    /// counts once). A part whose complete text fits below the limit is appended whole, which
+    /// gives the same text: no leaf inside it could have reached the limit.
+    pub(crate) fn cons_name(
+        &mut self,
+        v: &View<'_>,
+        x: u32,
+        budget: &mut Budget<'_>,
+    ) -> Result<String> {
+        let mut out = String::new();
+        let mut len = 0usize;
+        let mut stack: Vec<Option<u32>> = vec![Some(x)];
+        let mut parts = CONS_NAME_PARTS;
+        while len < CONS_NAME_UNITS && parts > 0 {
+            let Some(top) = stack.pop() else { break };
+            parts -= 1;
+            budget.spend(1)?;
+            let Some(y) = top else { continue };
+            if v.ntype(y) != NodeType::ConsString {
+                let s = v.name(y);
+                out.push_str(s);
+                len += js_len(s);
+                budget.spend(s.len() as u64)?;
+                continue;
+            }
+            if y != x {
+                if let Some(s) = self.short(v, y, budget)? {
+                    let n = js_len(&s);
+                    if len + n < CONS_NAME_UNITS {
+                        out.push_str(&s);
+                        len += n;
+                        budget.spend(s.len() as u64)?;
+                        continue;
+                    }
                 }
             }
+            let (first, second) = cons_parts(v, y, budget)?;
+            stack.push(second);
+            stack.push(first);
         }
-        stack.push(second);
-        stack.push(first);
+        Ok(out)
     }
-    out
+
+    /// The complete text of cons string (or leaf) `y` if shorter than [`CONS_NAME_UNITS`]:
+    /// computed bottom-up over the parts without recursion, each part once.
+    fn short(&mut self, v: &View<'_>, y: u32, budget: &mut Budget<'_>) -> Result<Option<Rc<str>>> {
+        if let Some(s) = self.short.get(&y) {
+            return Ok(s.clone());
+        }
+        let mut parts: HashMap<u32, (Option<u32>, Option<u32>)> = HashMap::new();
+        let mut stack = vec![(y, false)];
+        while let Some((z, children_done)) = stack.pop() {
+            budget.spend(1)?;
+            if parts.len() > SHORT_EXPLORE {
+                // A long right-leaning chain would be walked to its end here, while the caller
+                // only needs 1024 units of it: give up; the parts still in progress stay "not
+                // short" and are expanded by the caller (same text, just not cached).
+                break;
+            }
+            if !children_done {
+                if self.short.contains_key(&z) {
+                    continue;
+                }
+                if v.ntype(z) != NodeType::ConsString {
+                    let s = v.name(z);
+                    let r = (js_len(s) < CONS_NAME_UNITS).then(|| Rc::from(s));
+                    self.short.insert(z, r);
+                    continue;
+                }
+                // In progress: a part that reaches back here (a cycle) reads as "not short".
+                self.short.insert(z, None);
+                let (f, s) = cons_parts(v, z, budget)?;
+                parts.insert(z, (f, s));
+                stack.push((z, true));
+                for c in [s, f].into_iter().flatten() {
+                    if !self.short.contains_key(&c) {
+                        stack.push((c, false));
+                    }
+                }
+                continue;
+            }
+            let (f, s) = parts.get(&z).copied().unwrap_or((None, None));
+            let text = |c: Option<u32>| match c {
+                None => Some(Rc::from("")),
+                Some(c) => self.short.get(&c).cloned().flatten(),
+            };
+            let r = match (text(f), text(s)) {
+                (Some(a), Some(b)) if js_len(&a) + js_len(&b) < CONS_NAME_UNITS => {
+                    budget.spend((a.len() + b.len()) as u64)?;
+                    Some(Rc::from(format!("{a}{b}")))
+                }
+                _ => None,
+            };
+            self.short.insert(z, r);
+        }
+        Ok(self.short.get(&y).cloned().flatten())
+    }
+}
+
+/// The `first` and `second` parts of cons string `y` (its internal edges of those names).
+fn cons_parts(v: &View<'_>, y: u32, budget: &mut Budget<'_>) -> Result<(Option<u32>, Option<u32>)> {
+    let (mut first, mut second) = (None, None);
+    for e in v.edges(y) {
+        budget.spend(1)?;
+        if first.is_some() && second.is_some() {
+            break;
+        }
+        if v.ek(e) == EK::Internal {
+            match v.g.string(v.edge_name[e]) {
+                "first" => first = Some(v.edge_to[e]),
+                "second" => second = Some(v.edge_to[e]),
+                _ => {}
+            }
+        }
+    }
+    Ok((first, second))
 }
 
 /// `{first, second, …, last}` built alternately from both ends of the property list, at most

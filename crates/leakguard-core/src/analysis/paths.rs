@@ -1,14 +1,17 @@
 //! Retainer paths (docs/analysis.md#retainer-paths): DevTools' greedy auto-expanded chain and a
 //! true shortest path.
 
-use super::classes::display_name;
+use super::classes::NameCache;
 use super::passes::NO_EDGE;
 use super::view::{cmp_js, parse_int_js, View, EK};
 use super::ClassAnalysis;
+use crate::control::{Budget, Control};
 use crate::graph::HeapGraph;
+use crate::Result;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// How many edges a path may have unless the caller says otherwise (DevTools expands 20
 /// levels).
@@ -155,12 +158,22 @@ impl ClassAnalysis {
     /// retainer distance ascending, then the retainer's display name, then DevTools' retainer
     /// index — its retainer lists run in descending edge order). Skips weak and invisible edges
     /// and edges from the root. Returns the edge and source, and whether the root retains `x`.
-    fn first_retainer(&self, v: &View<'_>, x: u32) -> (Option<(usize, u32)>, bool) {
+    ///
+    /// Each retainer costs one unit of `budget`; names come from `names`, so a node's display
+    /// name is computed once per path however many ties it takes part in.
+    fn first_retainer(
+        &self,
+        v: &View<'_>,
+        x: u32,
+        names: &mut NameCache,
+        budget: &mut Budget<'_>,
+    ) -> Result<(Option<(usize, u32)>, bool)> {
         let renamed = self.detached_renamed.as_ref();
         let mut best: Option<(usize, u32, i64)> = None;
-        let mut best_name: Option<String> = None;
+        let mut best_name: Option<Rc<str>> = None;
         let mut root_retains = false;
         for ri in v.retainers(x) {
+            budget.spend(1)?;
             let e = v.retaining_edge[ri] as usize;
             let s = v.retaining_node[ri];
             if matches!(v.ek(e), EK::Weak | EK::Invisible) {
@@ -176,9 +189,14 @@ impl ClassAnalysis {
                 Some((_, _, bdk)) if dk < bdk => true,
                 Some((_, _, bdk)) if dk > bdk => false,
                 Some((be, bs, _)) => {
-                    let bn = best_name.get_or_insert_with(|| display_name(v, renamed, bs));
-                    let sn = display_name(v, renamed, s);
-                    match cmp_js(&sn, bn) {
+                    let bn = match best_name.take() {
+                        Some(n) => n,
+                        None => names.get(v, renamed, bs, budget)?,
+                    };
+                    let sn = names.get(v, renamed, s, budget)?;
+                    let order = cmp_js(&sn, &bn);
+                    best_name = Some(bn);
+                    match order {
                         Ordering::Less => {
                             best_name = Some(sn);
                             best = Some((e, s, dk));
@@ -194,10 +212,11 @@ impl ClassAnalysis {
                 best_name = None;
             }
         }
-        (best.map(|(e, s, _)| (e, s)), root_retains)
+        Ok((best.map(|(e, s, _)| (e, s)), root_retains))
     }
     /// The retainer path of node `n` (at most `max_steps` edges), or `None` for an
-    /// out-of-range ordinal or a graph that is not the analysed one.
+    /// out-of-range ordinal or a graph that is not the analysed one. Never cancelled; see
+    /// [`ClassAnalysis::retainer_path_in`].
     pub fn retainer_path(
         &self,
         graph: &HeapGraph,
@@ -205,10 +224,32 @@ impl ClassAnalysis {
         kind: PathKind,
         max_steps: usize,
     ) -> Option<RetainerPath> {
-        let v = self.view(graph)?;
+        let mut budget = Control::NONE.budget(u64::MAX);
+        // Without a cancel flag the budget never fails.
+        self.retainer_path_in(graph, n, kind, max_steps, &mut budget)
+            .unwrap_or(None)
+    }
+
+    /// [`ClassAnalysis::retainer_path`] charging its work to `budget`: one unit per retainer
+    /// compared and per cons-string part, edge or byte a display name needs (each node's
+    /// name is computed once per path). Returns [`crate::Error::Aborted`] when the budget's
+    /// control is cancelled, checked every `every` units of the budget however long one step,
+    /// one retainer list or one string is.
+    pub fn retainer_path_in(
+        &self,
+        graph: &HeapGraph,
+        n: u32,
+        kind: PathKind,
+        max_steps: usize,
+        budget: &mut Budget<'_>,
+    ) -> Result<Option<RetainerPath>> {
+        let Some(v) = self.view(graph) else {
+            return Ok(None);
+        };
         if n as usize >= v.n {
-            return None;
+            return Ok(None);
         }
+        let mut names = NameCache::default();
         // (node, edge into the node below it), built upward from the object.
         let mut chain: Vec<(u32, Option<usize>)> = vec![(n, None)];
         let mut complete = false;
@@ -224,7 +265,7 @@ impl ClassAnalysis {
                     if chain.len() > max_steps {
                         break;
                     }
-                    let (best, root_retains) = self.first_retainer(&v, cur);
+                    let (best, root_retains) = self.first_retainer(&v, cur, &mut names, budget)?;
                     let Some((e, s)) = best else {
                         // Only the root (e.g. for `(GC roots)`) or nothing retains it.
                         complete = root_retains;
@@ -246,6 +287,7 @@ impl ClassAnalysis {
             PathKind::Shortest => {
                 let mut cur = n;
                 loop {
+                    budget.spend(1)?;
                     let e = self
                         .bfs_parent_edge
                         .get(cur as usize)
@@ -289,17 +331,19 @@ impl ClassAnalysis {
                 ordinal: x,
                 id: graph.node_id(x),
                 class_name: self.class_name(graph, x).to_owned(),
-                name: display_name(&v, self.detached_renamed.as_ref(), x),
+                name: names
+                    .get(&v, self.detached_renamed.as_ref(), x, budget)?
+                    .to_string(),
                 edge,
             });
         }
         let text = render(&steps);
-        Some(RetainerPath {
+        Ok(Some(RetainerPath {
             steps,
             text,
             kind,
             complete,
-        })
+        }))
     }
 }
 
