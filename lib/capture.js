@@ -9,10 +9,11 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const v8 = require('node:v8');
-const { isMainThread, threadId } = require('node:worker_threads');
+const { isMainThread } = require('node:worker_threads');
 const { codes, LeakguardError, ioError, invalidArg } = require('./errors');
 const opts = require('./options');
-const { TEMP_NAME, writeAtomic, unlinkQuiet } = require('./atomic-file');
+const { writeAtomic, sweepStale } = require('./atomic-file');
+const { checkHeadroom, parseHeadroom } = require('./headroom');
 
 const settings = { directory: null };
 
@@ -30,7 +31,6 @@ function configure(options = {}) {
   return { ...settings };
 }
 
-const DUMP_NAME = /^heapdump-(\d+)\.(\d+)\.heapsnapshot$/;
 let lastStamp = 0;
 
 /** node-heapdump's name: heapdump-<sec>.<usec>.heapsnapshot, unique within this process. */
@@ -41,9 +41,14 @@ function defaultName() {
   return `heapdump-${Math.floor(us / 1e6)}.${us % 1e6}.heapsnapshot`;
 }
 
+/** Where an unnamed dump goes: `directory`, else configure()'s, else the working directory. */
+function dumpDirectory(directory) {
+  return path.resolve(directory || settings.directory || process.cwd());
+}
+
 function resolveTarget(filename, directory) {
   if (filename === undefined || filename === null || filename === '') {
-    return path.join(directory || settings.directory || process.cwd(), defaultName());
+    return path.join(dumpDirectory(directory), defaultName());
   }
   return path.resolve(opts.string('writeSnapshot(filename)', filename));
 }
@@ -70,51 +75,6 @@ function writeSnapshot(filename, callback) {
   return file;
 }
 
-/** Our dumps in `dir`, oldest first (by the timestamp in the name, not mtime). */
-function listDumps(dir) {
-  let names;
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .map((n) => ({ n, m: DUMP_NAME.exec(n) }))
-    .filter((x) => x.m)
-    .sort((a, b) => Number(a.m[1]) - Number(b.m[1]) || Number(a.m[2]) - Number(b.m[2]))
-    .map((x) => path.join(dir, x.n));
-}
-
-/** Deletes the oldest dumps in `dir` so at most `maxFiles` remain. */
-function rotate(dir, maxFiles) {
-  if (!Number.isFinite(maxFiles)) return;
-  const dumps = listDumps(dir);
-  for (const f of dumps.slice(0, Math.max(0, dumps.length - maxFiles))) unlinkQuiet(f);
-}
-
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
-  }
-}
-
-/** Removes temp files left by processes that died mid-dump (a crash, SIGKILL). */
-function sweepStaleTemps(dir) {
-  let names;
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = TEMP_NAME.exec(n);
-    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) unlinkQuiet(path.join(dir, n));
-  }
-}
-
 function ensureDir(dir) {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -124,50 +84,104 @@ function ensureDir(dir) {
 }
 
 function reportError(onError, err) {
-  if (onError) onError(err);
-  else process.emitWarning(err.message, { type: 'LeakguardWarning', code: err.code });
+  if (onError) {
+    try {
+      onError(err);
+      return;
+    } catch (cbErr) {
+      err = callbackError('onError', cbErr, err.path);
+    }
+  }
+  process.emitWarning(err.message, { type: 'LeakguardWarning', code: err.code });
+}
+
+/** A user callback threw: its own error, never confused with a failed dump. */
+function callbackError(name, cause, file) {
+  return new LeakguardError(codes.CALLBACK, `the ${name} callback threw (the dump itself was written): ${cause?.message ?? cause}`, { cause, path: file });
+}
+
+/**
+ * The dumps one dumper wrote, oldest first, each with the inode it had: rotation deletes only
+ * these, and only while the name still is that file. A file leakguard did not write (another
+ * process's, another worker's, a planted "future" name) is never counted or deleted.
+ */
+function ownedDumps() {
+  const files = [];
+  const drop = (entry) => {
+    try {
+      const st = fs.lstatSync(entry.file);
+      if (st.isFile() && st.ino === entry.ino && st.dev === entry.dev) fs.unlinkSync(entry.file);
+    } catch {
+      /* already gone */
+    }
+  };
+  return {
+    add(file) {
+      try {
+        const st = fs.lstatSync(file);
+        files.push({ file, ino: st.ino, dev: st.dev });
+      } catch {
+        /* renamed away already: nothing of ours to rotate */
+      }
+    },
+    /** Deletes the oldest so at most `keep` remain. */
+    trim(keep) {
+      while (files.length > Math.max(0, keep)) drop(files.shift());
+    },
+  };
 }
 
 /**
  * The rate-limited dumper behind dumpOnSignal and the worker relay: the first request dumps
  * at once, requests inside `minIntervalMs` of the last dump collapse into one trailing dump.
+ * Rotation keeps this dumper's newest `maxFiles` dumps; after a failed dump it also makes room
+ * (maxFiles - 1), so a full disk is relieved for the next attempt.
  */
-function makeDumper({ directory, maxFiles, minIntervalMs, onDump, onError }) {
+function makeDumper({ directory, maxFiles, minIntervalMs, onDump, onError, headroom }) {
   let last = -Infinity;
-  let _pending = false;
   let running = false;
   let timer = null;
   let stopped = false;
+  const owned = ownedDumps();
 
   function dumpNow() {
     timer = null;
     if (stopped || running) return;
-    _pending = false;
     running = true;
     last = performance.now();
+    let file;
     try {
+      const lack = checkHeadroom({ factor: headroom, what: 'heap dump' });
+      if (lack) {
+        reportError(onError, lack);
+        return;
+      }
       ensureDir(directory);
-      const file = writeAtomic(path.join(directory, defaultName()));
-      rotate(directory, maxFiles);
-      if (onDump) onDump(file);
+      file = writeAtomic(path.join(directory, defaultName()), { exclusive: defaultName });
+      owned.add(file);
+      owned.trim(maxFiles);
     } catch (err) {
+      owned.trim(maxFiles - 1);
       reportError(onError, err instanceof LeakguardError ? err : ioError('heap dump failed', err, directory));
+      return;
     } finally {
       running = false;
+    }
+    if (onDump) {
+      try {
+        onDump(file);
+      } catch (err) {
+        reportError(onError, callbackError('onDump', err, file));
+      }
     }
   }
 
   function request() {
-    if (stopped) return;
-    if (timer) {
-      _pending = true;
-      return;
-    }
+    if (stopped || timer) return;
     const wait = last + minIntervalMs - performance.now();
     // setImmediate even when due now: a burst of signals delivered together becomes one dump.
     if (wait <= 0) timer = setImmediate(dumpNow);
     else {
-      _pending = true;
       timer = setTimeout(dumpNow, wait);
       timer.unref(); // a trailing dump must not keep a finished app alive
     }
@@ -187,9 +201,10 @@ function dumpOptions(options, fnName) {
   options = opts.options(`${fnName}(options)`, options);
   const directory = opts.string(opts.opt(fnName, 'directory'), options.directory);
   return {
-    directory: path.resolve(directory || settings.directory || process.cwd()),
+    directory: dumpDirectory(directory),
     onDump: opts.func(opts.opt(fnName, 'onDump'), options.onDump),
     onError: opts.func(opts.opt(fnName, 'onError'), options.onError),
+    headroom: parseHeadroom(opts.opt(fnName, 'headroom'), options.headroom),
   };
 }
 
@@ -213,12 +228,16 @@ function dumpOnSignal(options) {
   // Finite: Infinity would mean "never dump again" to a timer, and 2^31 ms is already 24 days.
   const minIntervalMs = opts.number(opts.opt('dumpOnSignal', 'minIntervalMs'), o.minIntervalMs, { min: 0, max: 2 ** 31 - 1, finite: true, dflt: 1000 });
   ensureDir(base.directory);
-  sweepStaleTemps(base.directory);
+  sweepStale(base.directory);
   const dumper = makeDumper({ ...base, maxFiles, minIntervalMs });
   const listener = () => dumper.request();
-  const unsubscribe = isMainThread
-    ? (process.on(signal, listener), () => process.removeListener(signal, listener))
-    : require('./relay').subscribe(signal, listener);
+  let unsubscribe;
+  if (isMainThread) {
+    process.on(signal, listener);
+    unsubscribe = () => process.removeListener(signal, listener);
+  } else {
+    unsubscribe = require('./relay').subscribe(signal, listener);
+  }
   let installed = true;
   return function uninstall() {
     if (!installed) return;
@@ -281,7 +300,7 @@ function dumpNearHeapLimit(options) {
   const threshold = opts.number(opts.opt('dumpNearHeapLimit', 'threshold'), o.threshold, { min: 0.05, max: 0.99, dflt: 0.8 });
   const native = opts.bool(opts.opt('dumpNearHeapLimit', 'native'), o.native, { dflt: false });
   ensureDir(base.directory);
-  sweepStaleTemps(base.directory);
+  sweepStale(base.directory);
   if (native) {
     if (typeof v8.setHeapSnapshotNearHeapLimit !== 'function') {
       throw invalidArg('dumpNearHeapLimit({ native: true }) needs Node >= 18.10');
@@ -295,13 +314,22 @@ function dumpNearHeapLimit(options) {
   const check = () => {
     if (!active || count >= maxCount || oldGenerationUsed() < threshold * limit) return;
     count++;
+    let file;
     try {
-      const file = writeAtomic(path.join(base.directory, defaultName()));
-      if (base.onDump) base.onDump(file);
+      const lack = checkHeadroom({ factor: base.headroom, what: 'near-heap-limit dump', oldGen: { used: oldGenerationUsed(), limit } });
+      if (lack) reportError(base.onError, lack);
+      else file = writeAtomic(path.join(base.directory, defaultName()), { exclusive: defaultName });
     } catch (err) {
       reportError(base.onError, err);
     }
     if (count >= maxCount) stop();
+    if (file && base.onDump) {
+      try {
+        base.onDump(file);
+      } catch (err) {
+        reportError(base.onError, callbackError('onDump', err, file));
+      }
+    }
   };
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
@@ -323,9 +351,8 @@ module.exports = {
   writeSnapshot,
   dumpOnSignal,
   dumpNearHeapLimit,
-  // for the relay, the sampler and tests: not part of the package's API
+  // for the sampler and tests: not part of the package's API
   makeDumper,
-  listDumps,
-  rotate,
   defaultName,
+  dumpDirectory,
 };

@@ -5,6 +5,8 @@
 //   LEAKGUARD_DIR              dump directory (default: the working directory)
 //   LEAKGUARD_MAX_FILES        keep at most this many of this process's dumps (default: no limit)
 //   LEAKGUARD_MIN_INTERVAL_MS  coalesce signals closer together than this (default 1000)
+//   LEAKGUARD_HEADROOM         skip a dump unless this many times the used heap is free
+//                              (default 8, see lib/headroom.js); 'off' to always dump
 // A preload runs before the app: a bad setting must never stop the app from starting, so every
 // mistake here becomes a warning (code ERR_LEAKGUARD_INVALID_ARG, or the dump directory's
 // ERR_LEAKGUARD_IO) and the app runs without dumps.
@@ -25,6 +27,7 @@ function install() {
       directory: env.LEAKGUARD_DIR || undefined,
       maxFiles: envWholeNumber('LEAKGUARD_MAX_FILES', env.LEAKGUARD_MAX_FILES, { min: 1 }),
       minIntervalMs: envWholeNumber('LEAKGUARD_MIN_INTERVAL_MS', env.LEAKGUARD_MIN_INTERVAL_MS, { max: 2 ** 31 - 1 }),
+      headroom: env.LEAKGUARD_HEADROOM || undefined,
     });
   } catch (err) {
     warn(err?.message ? err.message : String(err), (err?.code) || codes.INTERNAL);
