@@ -4,7 +4,7 @@
 use super::ids::{self, TICK};
 use super::{check_analysis, check_same_heap};
 use crate::analysis::{Analysis, PathEdge, PathKind, RetainerPath, SizeMode};
-use crate::control::Control;
+use crate::control::{Budget, Control};
 use crate::graph::{HeapGraph, NodeType};
 use crate::Result;
 use serde::Serialize;
@@ -255,9 +255,15 @@ fn nearest_owner(
 /// differ (the elements of a linked list have paths of every length, in both directions), while
 /// the same class held by two holders is two groups. When the holder is `x`'s direct retainer
 /// on the path, or is not on it (a path cut short), the whole path is the shape.
-fn shape_of(fin: &HeapGraph, fin_a: &Analysis, x: u32) -> (String, bool) {
-    let Some(path) = fin_a.retainer_path(fin, x, PathKind::DevTools, SHAPE_MAX_STEPS) else {
-        return (String::new(), false);
+fn shape_of(
+    fin: &HeapGraph,
+    fin_a: &Analysis,
+    x: u32,
+    work: &mut Budget<'_>,
+) -> Result<(String, bool)> {
+    let Some(path) = fin_a.retainer_path_in(fin, x, PathKind::DevTools, SHAPE_MAX_STEPS, work)?
+    else {
+        return Ok((String::new(), false));
     };
     let vm_owned = path
         .steps
@@ -277,14 +283,14 @@ fn shape_of(fin: &HeapGraph, fin_a: &Analysis, x: u32) -> (String, bool) {
         // The path stopped before reaching the holder (e.g. in the middle of a long linked
         // list): the holder's own path stands for it.
         None if !path.complete && holder != fin_a.root() && holder != x => {
-            match fin_a.retainer_path(fin, holder, PathKind::DevTools, SHAPE_MAX_STEPS) {
+            match fin_a.retainer_path_in(fin, holder, PathKind::DevTools, SHAPE_MAX_STEPS, work)? {
                 Some(hp) => format!("{} → … → {class}", normalise(&hp.text)),
                 None => normalise(&path.text),
             }
         }
         None => normalise(&path.text),
     };
-    (shape, vm_owned)
+    Ok((shape, vm_owned))
 }
 
 /// The path shown for a sample. When the object's own path stops short of a root (deep in a
@@ -295,28 +301,34 @@ fn sample_path(
     fin_a: &Analysis,
     x: u32,
     opts: &LeakOptions,
-) -> Option<RetainerPath> {
-    let mut own = fin_a.retainer_path(fin, x, opts.path_kind, opts.max_path_steps)?;
+    work: &mut Budget<'_>,
+) -> Result<Option<RetainerPath>> {
+    let Some(mut own) =
+        fin_a.retainer_path_in(fin, x, opts.path_kind, opts.max_path_steps, work)?
+    else {
+        return Ok(None);
+    };
     own.text = compact_text(&own.text);
     let holder = fin_a.idom(x);
     if own.complete || holder == x || holder == fin_a.root() {
-        return Some(own);
+        return Ok(Some(own));
     }
-    let Some(mut via) = fin_a.retainer_path(fin, holder, opts.path_kind, opts.max_path_steps)
+    let Some(mut via) =
+        fin_a.retainer_path_in(fin, holder, opts.path_kind, opts.max_path_steps, work)?
     else {
-        return Some(own);
+        return Ok(Some(own));
     };
     let Some(mut last) = own.steps.last().cloned() else {
-        return Some(own);
+        return Ok(Some(own));
     };
     if !via.complete {
-        return Some(own);
+        return Ok(Some(own));
     }
     // Reached from the holder through a long chain.
     last.edge = Some(PathEdge::indirect());
     via.text = format!("{} → … → {}", compact_text(&via.text), last.class_name);
     via.steps.push(last);
-    Some(via)
+    Ok(Some(via))
 }
 
 /// A path's text with runs of one repeated step written once with a count
@@ -422,6 +434,9 @@ pub fn find_leaks(
     check_same_heap(baseline, target)?;
     check_same_heap(target, fin)?;
     ctl.check()?;
+    // Path work (retainers compared, name parts visited) between two cancel checks: a single
+    // path step can be long, so the flag is polled inside it, not only between paths.
+    let mut work = ctl.budget(4096);
     let mut report = LeakReport {
         nodes: NodeCounts {
             baseline: baseline.node_count() as u64,
@@ -593,7 +608,7 @@ pub fn find_leaks(
             computed += 1;
             budget = budget.saturating_sub(1);
             let Some(&x) = members.get(i) else { continue };
-            let (shape, vm_owned) = shape_of(fin, fin_a, x);
+            let (shape, vm_owned) = shape_of(fin, fin_a, x, &mut work)?;
             let g = *by_shape.entry(shape).or_insert_with_key(|shape| {
                 groups.push(Group {
                     key: groups.len(),
@@ -657,11 +672,10 @@ pub fn find_leaks(
     }
     for g in groups {
         ctl.check()?;
-        let paths: Vec<RetainerPath> = g
-            .samples
-            .iter()
-            .filter_map(|&x| sample_path(fin, fin_a, x, opts))
-            .collect();
+        let mut paths: Vec<RetainerPath> = Vec::with_capacity(g.samples.len());
+        for &x in &g.samples {
+            paths.extend(sample_path(fin, fin_a, x, opts, &mut work)?);
+        }
         // The first step on the way down that belongs to another reported suspect: one of its
         // members, or an object of its class created after the baseline.
         let held_via = paths.first().and_then(|p| {
