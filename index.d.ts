@@ -477,6 +477,8 @@ declare namespace leakguard {
     directory?: string;
     /** Leak snapshots at most. Default 1. */
     maxSnapshots?: number;
+    /** Run one full GC when V8 ran none for 10 s while heapUsed doubled since the last post-GC baseline (and grew 16 MiB): a fast leak gets few major GCs, too few for a verdict. At most one every 10 s. Default true. */
+    confirmGc?: boolean;
   }
 
   /** A point of a series: ms since the epoch and bytes. */
@@ -517,6 +519,8 @@ declare namespace leakguard {
     flat: boolean;
     /** The first condition of the rule that failed, or `'leak'`. */
     reason: 'too few points' | 'slope below minimum' | 'confidence below threshold' | 'growth too small' | 'levelled off' | 'leak';
+    /** Which rule found the leak: `'trend'` (the statistical rule over the window) or `'fast'` (the heap at least doubled over 15 s or more through rising post-GC points, however few: a fast leak gets few major GCs); null without a leak. */
+    rule: 'trend' | 'fast' | null;
     /** Points in the window. */
     window: number;
     windowMs: number;
@@ -562,6 +566,8 @@ declare namespace leakguard {
     /** Why RSS cannot be sampled on this platform (non-Linux), else null. */
     rssError: string | null;
     snapshots: number;
+    /** Full GCs the sampler ran itself (`confirmGc`) because V8 ran none for 10 s while the heap doubled. */
+    confirmGcs: number;
     running: boolean;
   }
 

@@ -9,6 +9,9 @@
 // Timing: the children sample every 50 ms. Real major GCs come every ~3 s in these children,
 // so the alert uses a 10-point window (minPoints 8) instead of the default 30: the leak fires
 // after ~25-30 s. The plateau and idle children run 40 s, the time the leak is allowed.
+// The fast-leak child (fast-leak-child.js) uses the default options: its heap grows
+// several-fold while V8 runs only 3-5 major GCs, which the fast-growth rule must catch
+// within 40 s; its saw-tooth twin (the same rate kept 5 s, then dropped) must stay silent.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -19,6 +22,7 @@ const lg = require('..');
 const { startChild, tempDir } = require('./helpers');
 
 const CHILD = path.join(__dirname, 'fixtures', 'sampling-child.js');
+const FAST_CHILD = path.join(__dirname, 'fixtures', 'fast-leak-child.js');
 const FAST_WINDOW = { window: 10, minPoints: 8 };
 const QUIET_MS = 40000;
 
@@ -39,9 +43,32 @@ test('memoryUsage() reads process and V8 figures', () => {
 });
 
 test('startSampling validates options', () => {
-  for (const bad of [null, 5, { intervalMs: 1 }, { maxSamples: 'x' }, { sensitivity: 'extreme' }, { onLeak: 'email' }, { minConfidence: 2 }, { directory: 3 }]) {
+  for (const bad of [null, 5, { intervalMs: 1 }, { maxSamples: 'x' }, { sensitivity: 'extreme' }, { onLeak: 'email' }, { minConfidence: 2 }, { directory: 3 }, { confirmGc: 1 }]) {
     assert.throws(() => lg.startSampling(bad), { code: 'ERR_LEAKGUARD_INVALID_ARG' }, JSON.stringify(bad));
   }
+});
+
+test('sizes from options are capped and validated, in JS and in the addon, instead of aborting', () => {
+  // 2**32 ring slots used to reach the allocator (and abort the process); a wrapped u32 turned
+  // 2**32 + 5 into 5.
+  for (const bad of [{ maxSamples: 2 ** 32 }, { maxSamples: 1_000_001 }, { maxSamples: 100.5 }, { maxSamples: Infinity }, { window: 1e9 }, { minPoints: 2 ** 40 }, { maxSnapshots: -1 }]) {
+    assert.throws(() => lg.startSampling(bad), { code: 'ERR_LEAKGUARD_INVALID_ARG', message: /startSampling\(\{ \w+ \}\) must be/ }, JSON.stringify(bad));
+  }
+  const { binding } = require('../lib/native');
+  const { fromNative } = require('../lib/errors');
+  const native = (...args) => {
+    try {
+      return new (binding().NativeSampler)(...args);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  };
+  for (const [interval, size] of [[50, 2 ** 32], [50, 2 ** 32 + 16], [50, 0], [50, 1_000_001], [50, NaN], [2 ** 32 + 5, 16], [0, 16], [50, 16.5]]) {
+    assert.throws(() => native(interval, size, '{}'), { code: 'ERR_LEAKGUARD_INVALID_ARG', message: /intervalMs|maxSamples/ }, `${interval}, ${size}`);
+  }
+  const s = lg.startSampling({ intervalMs: 1000, maxSamples: 1_000_000 });
+  assert.equal(s.stats().capacity, 1_000_000);
+  s.stop();
 });
 
 test('a sampler collects RSS and heap samples into bounded rings, and stops', async () => {
@@ -113,6 +140,16 @@ test('child processes', { concurrency: true }, async (t) => {
     c.child.kill();
   }));
 
+  runs.push(t.test(`a saw-tooth at the fast leak's rate (kept 5 s, then dropped) raises none in ${QUIET_MS / 1000} s at default options`, async (t) => {
+    const c = startChild(t, [FAST_CHILD, 'sawtooth', String(QUIET_MS)]);
+    const r = await c.exited;
+    assert.equal(r.code, 0, c.stderr);
+    const ev = events(c.stdout);
+    const done = ev.find((e) => e.event === 'done');
+    t.diagnostic(`${done.gcs} major GCs (${done.confirmGcs} run by the sampler), baselines ${ev.filter((e) => e.event === 'gc').map((g) => (g.baseline / 2 ** 20).toFixed(0)).join(', ')} MiB, verdict ${done.verdict} (${done.reason})`);
+    assert.deepEqual(ev.filter((e) => e.event === 'leak'), []);
+  }));
+
   // The plateau child's cache is full after 2-4 major GCs, so for the first ~40 s the fill is
   // still inside the 10-point window: the rule must see that the growth stopped (the medians
   // of the window's middle and last thirds agree) although the newest few points may rise by
@@ -150,4 +187,23 @@ test('child processes', { concurrency: true }, async (t) => {
     assert.ok(done.inside >= 5 && done.inside >= done.expected / 2, JSON.stringify(done));
   }));
   await Promise.all(runs);
+});
+
+// After the concurrent children: its ~50 MB dump competes with their timing on 2 cores.
+test('a fast leak with few major GCs raises leak within 40 s at default options; onLeak: snapshot writes into configure({ directory })', async (t) => {
+  const dir = tempDir(t);
+  const c = startChild(t, [FAST_CHILD, 'leak', '60000', dir], { cwd: tempDir(t) });
+  // The dump of a heap of ~60 MB takes a few seconds after the alert.
+  await c.waitFor(/"event":"(snapshot|error)"/, 60000);
+  const ev = events(c.stdout);
+  const leak = ev.find((e) => e.event === 'leak');
+  const gcs = ev.filter((e) => e.event === 'gc');
+  t.diagnostic(`leak after ${leak.atMs} ms, ${leak.gcs} major GCs (${leak.confirmGcs} run by the sampler), rule ${leak.rule}, ${(leak.slope / 2 ** 20).toFixed(0)} MiB/min; baselines ${gcs.map((g) => (g.baseline / 2 ** 20).toFixed(0)).join(', ')} MiB`);
+  assert.ok(leak.atMs <= 40000, `alerted after ${leak.atMs} ms`);
+  assert.ok(leak.slope > 10 * 2 ** 20, 'several MB a minute');
+  assert.deepEqual(ev.filter((e) => e.event === 'error'), []);
+  const snap = ev.find((e) => e.event === 'snapshot');
+  assert.equal(path.dirname(snap.file), dir, 'the dump goes where configure() said, not to the cwd');
+  assert.ok(fs.statSync(snap.file).size > 1000);
+  c.child.kill();
 });

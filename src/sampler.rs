@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use leakguard_core::sampling::{GcSample, HeapSample, Sampler, Sensitivity, Series, TrendOptions};
+use leakguard_core::sampling::{
+    GcSample, HeapSample, Sampler, Sensitivity, Series, TrendOptions, MAX_CAPACITY,
+};
 use leakguard_core::Error as CoreError;
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
@@ -61,6 +63,21 @@ fn trend_options(json: &str) -> Result<TrendOptions, CoreError> {
     Ok(t)
 }
 
+/// A whole number in `min..=max` from JS, or [`CoreError::InvalidArg`] naming `what`. The
+/// sizes arrive as f64, not u32: napi's u32 conversion wraps (2³² + 5 would become 5), and a
+/// wrapped size is a different request, not an error.
+fn whole_in(what: &str, v: f64, min: u64, max: u64) -> Result<u64, CoreError> {
+    if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 {
+        Ok(v as u64)
+    } else {
+        Err(CoreError::InvalidArg(format!(
+            "{what} must be a whole number from {min} to {max}, not {v}"
+        )))
+    }
+}
+
+// TODO(shared JSON helper): switch to the binding's one helper (`crate::result_json`, being
+// made in src/lib.rs) once it is committed; until then this is the same code.
 /// JSON text of `v` with its object keys in sorted order (through `serde_json::Value`, whose
 /// maps are sorted): the order these results have always had.
 fn sorted_json<T: Serialize>(v: &T) -> Result<String, CoreError> {
@@ -91,18 +108,23 @@ impl Drop for NativeSampler {
 
 #[napi]
 impl NativeSampler {
-    /// Starts the RSS thread, reading every `interval_ms`; each ring keeps `max_samples`.
-    /// `options` is the trend options object as JSON.
+    /// Starts the RSS thread, reading every `interval_ms` (1 ms to 2³¹ − 1); each ring keeps
+    /// `max_samples` (1 to `MAX_CAPACITY`). `options` is the trend options object as JSON.
     #[napi(constructor)]
     pub fn new(
         env: Env,
-        interval_ms: u32,
-        max_samples: u32,
+        interval_ms: f64,
+        max_samples: f64,
         options: String,
     ) -> napi::Result<Self> {
+        let interval_ms =
+            whole_in("intervalMs", interval_ms, 1, i32::MAX as u64).map_err(to_napi)?;
+        let max_samples =
+            whole_in("maxSamples", max_samples, 1, MAX_CAPACITY as u64).map_err(to_napi)?;
         let options = trend_options(&options).map_err(to_napi)?;
-        let sampler = Arc::new(Sampler::new(max_samples as usize, options));
-        let interval = Duration::from_millis(u64::from(interval_ms.max(1)));
+        let sampler =
+            Arc::new(Sampler::with_capacity(max_samples as usize, options).map_err(to_napi)?);
+        let interval = Duration::from_millis(interval_ms);
         let shared = sampler.clone();
         let thread = std::thread::Builder::new()
             .name("leakguard-sampler".into())

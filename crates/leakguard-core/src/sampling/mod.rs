@@ -13,7 +13,9 @@ mod trend;
 
 pub use ring::Ring;
 pub use rss::read_rss;
-pub use sampler::{GcSample, HeapSample, Sampler, SamplerStats, Samples, Sensitivity, Series};
+pub use sampler::{
+    GcSample, HeapSample, Sampler, SamplerStats, Samples, Sensitivity, Series, MAX_CAPACITY,
+};
 pub use trend::{
     mann_kendall, theil_sen, theil_sen_intercept, trend, AlertState, Point, Trend, TrendOptions,
 };

@@ -127,6 +127,11 @@ pub struct Sampler {
     rss_error: Mutex<Option<String>>,
 }
 
+/// Most samples a ring may hold: a million samples of each kind reserve 88 MB up front (an
+/// hour of samples every 4 ms), and the capacity comes from a user's option, which must not
+/// be able to ask for terabytes (an allocation failure aborts the process).
+pub const MAX_CAPACITY: usize = 1_000_000;
+
 /// Wall-clock ms, the clock of JS's `Date.now()`, so samples from both sides line up.
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -135,9 +140,9 @@ fn now_ms() -> u64 {
 }
 
 impl Sampler {
-    /// A sampler whose rings keep `capacity` samples each (at least 1).
+    /// A sampler whose rings keep `capacity` samples each (clamped to 1..=[`MAX_CAPACITY`]).
     pub fn new(capacity: usize, options: TrendOptions) -> Sampler {
-        let cap = capacity.max(1);
+        let cap = capacity.clamp(1, MAX_CAPACITY);
         Sampler {
             stopped: Mutex::new(false),
             wake: Condvar::new(),
@@ -148,6 +153,17 @@ impl Sampler {
             alert: Mutex::new(AlertState::default()),
             rss_error: Mutex::new(None),
         }
+    }
+
+    /// A sampler whose rings keep `capacity` samples each, for capacities that come from
+    /// users: [`Error::InvalidArg`] outside 1..=[`MAX_CAPACITY`].
+    pub fn with_capacity(capacity: usize, options: TrendOptions) -> Result<Sampler> {
+        if !(1..=MAX_CAPACITY).contains(&capacity) {
+            return Err(Error::InvalidArg(format!(
+                "the sampler's capacity (maxSamples) must be from 1 to {MAX_CAPACITY}, not {capacity}"
+            )));
+        }
+        Ok(Sampler::new(capacity, options))
     }
 
     /// Ends [`Sampler::run_rss_loop`] at once (it wakes from its wait). Idempotent.
@@ -267,5 +283,30 @@ impl Sampler {
             buffer_bytes: rss.reserved_bytes() + heap.reserved_bytes() + gc.reserved_bytes(),
             rss_error: self.rss_error.lock().clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_from_users_is_validated_and_capped() {
+        for bad in [0, MAX_CAPACITY + 1, 1 << 32, usize::MAX] {
+            let e = Sampler::with_capacity(bad, TrendOptions::normal()).err();
+            assert!(
+                matches!(&e, Some(Error::InvalidArg(m)) if m.contains("maxSamples")),
+                "{bad}: {e:?}"
+            );
+        }
+        let s = Sampler::with_capacity(MAX_CAPACITY, TrendOptions::normal()).unwrap();
+        assert_eq!(s.stats().capacity, MAX_CAPACITY);
+        // The infallible constructor clamps instead of aborting on a huge allocation.
+        assert_eq!(
+            Sampler::new(usize::MAX, TrendOptions::normal())
+                .stats()
+                .capacity,
+            MAX_CAPACITY
+        );
     }
 }
