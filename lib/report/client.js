@@ -13,7 +13,7 @@
   const errors = doc.getElementById('lg-errors');
   const fail = (where, e) => {
     const li = doc.createElement('li');
-    li.textContent = where + ': ' + (e && e.stack ? String(e.stack).split('\n').slice(0, 4).join(' | ') : String(e));
+    li.textContent = where + ': ' + (e?.stack ? String(e.stack).split('\n').slice(0, 4).join(' | ') : String(e));
     errors.appendChild(li);
   };
   window.addEventListener('error', (ev) => fail('uncaught', ev.error || ev.message));
@@ -31,7 +31,9 @@
   }
   function add(e, c) {
     if (c === null || c === undefined || c === false) return;
-    if (Array.isArray(c)) c.forEach((x) => add(e, x));
+    if (Array.isArray(c)) {
+      for (const x of c) add(e, x);
+    }
     else if (typeof c === 'object' && c.nodeType) e.appendChild(c);
     else e.appendChild(doc.createTextNode(String(c)));
   }
@@ -44,7 +46,7 @@
   }
   const arr = (x) => (Array.isArray(x) ? x : []);
   const str = (x) => (x === null || x === undefined ? '' : String(x));
-  const isNum = (x) => typeof x === 'number' && isFinite(x);
+  const isNum = (x) => typeof x === 'number' && Number.isFinite(x);
   const notice = (text, kind) => h('p', { class: 'notice' + (kind ? ' ' + kind : '') }, text);
   const body = (id) => doc.querySelector('#' + id + ' .body');
   // Long strings (string contents, code) are cut for display; the full text is in the tooltip.
@@ -143,15 +145,21 @@
       return h('div', { role: 'tabpanel', id: name + '-panel-' + i, 'aria-labelledby': b.id, hidden: i !== selected }, it.content());
     });
     function select(i) {
-      buttons.forEach((b, j) => b.setAttribute('aria-selected', String(i === j)));
-      panels.forEach((p, j) => (p.hidden = i !== j));
+      buttons.forEach((b, j) => {
+        b.setAttribute('aria-selected', String(i === j));
+      });
+      panels.forEach((p, j) => {
+        p.hidden = i !== j;
+      });
     }
     return items.length > 1 ? [bar].concat(panels) : panels;
   }
 
   function filterBox(label, ids) {
     const input = h('input', { type: 'search', placeholder: 'Filter classes\u2026', 'aria-label': label, spellcheck: 'false' });
-    input.addEventListener('input', () => ids.forEach((id) => tables[id] && tables[id].setFilter(input.value)));
+    input.addEventListener('input', () => {
+      for (const id of ids) tables[id]?.setFilter(input.value);
+    });
     return h('div', { class: 'tools' }, h('label', null, input));
   }
 
@@ -169,7 +177,7 @@
   // Lone surrogates (a heap can hold any UTF-16) shown as U+FFFD: the data stays exact, but
   // ill-formed text in the DOM breaks tools that encode it as UTF-8 (Chromium's --dump-dom dies).
   const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-  const data = JSON.parse(doc.getElementById('lg-data').textContent, (k, v) => (typeof v === 'string' ? v.replace(lone, '\uFFFD') : v));
+  const data = JSON.parse(doc.getElementById('lg-data').textContent, (_k, v) => (typeof v === 'string' ? v.replace(lone, '\uFFFD') : v));
   const files = arr(data.files);
 
   function renderFiles() {
@@ -177,7 +185,7 @@
     const tool = data.tool && typeof data.tool === 'object' ? (str(data.tool.name) || 'leakguard') + ' ' + str(data.tool.version) : 'leakguard';
     let when = str(data.generatedAt);
     const d = new Date(when);
-    if (when && !isNaN(d.getTime())) when = d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    if (when && !Number.isNaN(d.getTime())) when = d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
     doc.getElementById('lg-meta').textContent = ['Generated ' + (when || 'at an unknown time'), 'by ' + tool.trim(), 'sizes: ' + sizes].join(' \u00b7 ');
     const el = body('files');
     if (!files.length) {
@@ -372,7 +380,7 @@
   // ---- memory timeline ----------------------------------------------------------------
   function niceStep(range, target) {
     const raw = range / target;
-    const p = Math.pow(10, Math.floor(Math.log10(raw)));
+    const p = 10 ** Math.floor(Math.log10(raw));
     const f = raw / p;
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
   }
@@ -382,7 +390,7 @@
   function byteTicks(lo, hi) {
     const big = Math.max(Math.abs(lo), Math.abs(hi), 1);
     const p = Math.max(0, Math.min(4, Math.floor(Math.log(big) / Math.log(1024))));
-    const scale = Math.pow(1024, p);
+    const scale = 1024 ** p;
     const unit = ['B', 'KB', 'MB', 'GB', 'TB'][p];
     let step = niceStep((hi - lo) / scale, 5);
     if (p === 0) step = Math.max(1, step);
@@ -448,10 +456,10 @@
     if (!series.length) return el.appendChild(notice('The samples file holds no points.'));
     const line = tl.trendLine;
     const shown = Object.create(null);
-    series.forEach((x) => (shown[x.key] = true));
+    for (const x of series) shown[x.key] = true;
     shown.trend = !!line;
     const started = isNum(tl.start) ? new Date(tl.start) : null;
-    el.appendChild(h('p', { class: 'note' }, 'Time in seconds since the first sample' + (started && !isNaN(started) ? ' (' + started.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') + ')' : '') + ', ' + (isNum(tl.span) ? duration(tl.span) : '?') + ' in all. Hover for values.'));
+    el.appendChild(h('p', { class: 'note' }, 'Time in seconds since the first sample' + (started && !Number.isNaN(started.getTime()) ? ' (' + started.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') + ')' : '') + ', ' + (isNum(tl.span) ? duration(tl.span) : '?') + ' in all. Hover for values.'));
 
     const legend = h('ul', { class: 'legend', id: 'legend' });
     const toggles = series.map((x) => ({ key: x.key, label: x.label, n: x.n, dot: x.key === 'baseline' }));
@@ -575,7 +583,7 @@
       for (const spec of p.getAll('sort')) {
         const m = /^([\w-]+):(\w+):(asc|desc)$/.exec(spec);
         const t = m && tables[m[1]];
-        if (!t || !t.ths[m[2]]) {
+        if (!t?.ths[m[2]]) {
           fail('url', new Error('sort=' + spec + ': no such table or column'));
           continue;
         }

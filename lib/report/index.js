@@ -20,8 +20,8 @@
 // strings it writes into a snapshot: a crafted heap with megabyte-long class names, repeated
 // in every table, would otherwise make a report of tens of megabytes.
 
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 const { formatBytes, formatDelta, formatCount } = require('../format');
 const { prepareTimeline, downsample, CHART_BUCKETS } = require('./timeline');
 

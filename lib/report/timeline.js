@@ -18,7 +18,7 @@ function extract(points, value) {
     if (p === null || typeof p !== 'object') continue;
     const time = p.time;
     const val = value(p);
-    if (typeof time !== 'number' || !isFinite(time) || typeof val !== 'number' || !isFinite(val)) continue;
+    if (typeof time !== 'number' || !Number.isFinite(time) || typeof val !== 'number' || !Number.isFinite(val)) continue;
     if (t.length && time < t[t.length - 1]) sorted = false;
     t.push(time);
     v.push(val);
@@ -92,13 +92,13 @@ function prepareTrend(trend, t0) {
   let line = null;
   const pts = extract(samples, (p) => p.value);
   const slope = trend.slopeBytesPerMinute;
-  if (pts.t.length >= 2 && typeof slope === 'number' && isFinite(slope)) {
+  if (pts.t.length >= 2 && typeof slope === 'number' && Number.isFinite(slope)) {
     const perMs = slope / 60000;
     const ta = pts.t[0];
     const tb = pts.t[pts.t.length - 1];
     const given = trend.intercept;
     // Theil–Sen intercept: the median of the residuals of the median slope.
-    const c = typeof given === 'number' && isFinite(given) ? given : median(pts.v.map((v, i) => v - perMs * (pts.t[i] - ta)));
+    const c = typeof given === 'number' && Number.isFinite(given) ? given : median(pts.v.map((v, i) => v - perMs * (pts.t[i] - ta)));
     line = {
       t: [Math.round(ta - t0) / 1000, Math.round(tb - t0) / 1000],
       v: [Math.round(c), Math.round(c + perMs * (tb - ta))],
