@@ -16,10 +16,10 @@ use leakguard_core::sampling::{
 use leakguard_core::Error as CoreError;
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
-use crate::{guard, to_napi};
+use crate::{guard, result_json, to_napi};
 
 /// Trend options as the JS wrapper sends them (validated there).
 #[derive(Deserialize, Default)]
@@ -74,16 +74,6 @@ fn whole_in(what: &str, v: f64, min: u64, max: u64) -> Result<u64, CoreError> {
             "{what} must be a whole number from {min} to {max}, not {v}"
         )))
     }
-}
-
-// TODO(shared JSON helper): switch to the binding's one helper (`crate::result_json`, being
-// made in src/lib.rs) once it is committed; until then this is the same code.
-/// JSON text of `v` with its object keys in sorted order (through `serde_json::Value`, whose
-/// maps are sorted): the order these results have always had.
-fn sorted_json<T: Serialize>(v: &T) -> Result<String, CoreError> {
-    serde_json::to_value(v)
-        .map(|v| v.to_string())
-        .map_err(|e| CoreError::InvalidArg(format!("cannot serialise a result: {e}")))
 }
 
 /// A running memory sampler (see `lib/sampler.js`).
@@ -194,7 +184,7 @@ impl NativeSampler {
                 baseline: baseline as u64,
                 heap_used: heap_used as u64,
             });
-            sorted_json(&json!({ "trend": trend, "alert": alert }))
+            result_json(&json!({ "trend": trend, "alert": alert }))
         })
     }
 
@@ -213,12 +203,12 @@ impl NativeSampler {
     /// oldest first.
     #[napi]
     pub fn samples(&self) -> napi::Result<String> {
-        guard(|| sorted_json(&self.sampler.samples()))
+        guard(|| result_json(&self.sampler.samples()))
     }
 
     /// Counters and memory use of the sampler itself, as JSON.
     #[napi]
     pub fn stats(&self) -> napi::Result<String> {
-        guard(|| sorted_json(&self.sampler.stats()))
+        guard(|| result_json(&self.sampler.stats()))
     }
 }
