@@ -21,7 +21,8 @@ const { performance } = require('perf_hooks');
 const fs = require('fs');
 const { takeSnapshot, findLeaks, diff, withTempSnapshotFile } = require('./compare');
 const { loadSnapshot } = require('./snapshot');
-const { commitAtomic } = require('./atomic-file');
+const { commitAtomic, isComplete } = require('./atomic-file');
+const { startTracking, writeIdList } = require('./boundaries');
 const { formatBytes, shortPath } = require('./format');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
 const { nameBlockScopes } = require('./scopes');
@@ -147,8 +148,7 @@ function formatRate(x) {
 
 function describeSuspect(s) {
   const per = formatRate(s.perIteration);
-  const noun = s.perIteration === 1 ? s.className : `${s.className}`;
-  return `each call leaves ${per} ${noun} alive (${s.count} after ${s.calls} calls, ${formatBytes(s.retainedSize)} retained)`;
+  return `each call leaves ${per} ${s.className} alive (${s.count} after ${s.calls} calls, ${formatBytes(s.retainedSize)} retained)`;
 }
 
 function describeGrowth(growth) {
@@ -162,7 +162,12 @@ function describeGrowth(growth) {
 /** The assertion message for a result (why it leaked, or that it did not). */
 function formatResult(result, subject = 'fn') {
   if (!result.leaked) {
-    return `expected ${subject} to leak, but ${result.iterations} calls left nothing alive (no class above ${formatRate(result.threshold)} objects or ${formatBytes(result.byteThreshold)} per call)`;
+    // What ran: the survivor rounds' calls, or the snapshot path's two rounds (both after the warm-up).
+    const ran = `${result.calls} calls (${result.warmup} of them warm-up)`;
+    if (result.method === 'sampling') {
+      return `expected ${subject} to leak, but ${ran} left no set of objects alive that grows with the calls (survivor rounds, ${result.rounds.calls} calls read)`;
+    }
+    return `expected ${subject} to leak, but ${ran} left nothing alive (two rounds of ${result.iterations}: no class above ${formatRate(result.threshold)} objects or ${formatBytes(result.byteThreshold)} per call)`;
   }
   const lines = [];
   if (result.suspects.length > 0) {
@@ -198,8 +203,12 @@ class LeakError extends LeakguardError {
 async function callN(fn, n, state) {
   for (let i = 0; i < n; i++) {
     if (state.stopped) throw state.stopped;
+    state.calls++;
     const r = fn();
-    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') await r;
+    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') {
+      state.async = true;
+      await r;
+    }
   }
 }
 
@@ -213,9 +222,11 @@ async function snapshotAfterGc(o, state, phase) {
   // (phase strings are constants: the check must not grow the heap it measures)
   state.phase = PHASES[phase][0];
   await settle(o.gcRounds);
+  state.lap('settle');
   if (state.stopped) throw state.stopped;
   state.phase = PHASES[phase][1];
   const snap = await takeSnapshot({ signal: state.ac.signal });
+  state.lap('snapshots');
   state.snaps.push(snap);
   if (state.stopped) throw state.stopped;
   return snap;
@@ -308,6 +319,9 @@ async function growthOf(baseline, target, fin, o, state) {
   return out;
 }
 
+/** Whether a series of the rounds in `unit` ('objects' or 'bytes') kept growing. */
+const roundsGrew = (rounds, unit) => rounds.verdict.series.some((x) => x.unit === unit && x.state === 'growing');
+
 /** A path from V8's own roots (handles, stack), not from the program's globals. */
 const internalRoot = (text) => typeof text !== 'string' || text.startsWith('(synthetic)') || text.includes('{native_context}');
 
@@ -358,7 +372,13 @@ function prepare() {
       } finally {
         snap.dispose();
       }
-    });
+    }).then(() =>
+      // The id lists of the one-snapshot explanation (explainFromBoundaries).
+      withTempSnapshotFile(null, async (file) => {
+        writeIdList(file, 2, 9, 2);
+        (await loadSnapshot(file)).dispose();
+      }),
+    );
     // A failure here (no addon, unwritable temp dir) is reported by the check's own first
     // step with its proper error; let a later check try again.
     prepared.catch(() => {
@@ -368,13 +388,132 @@ function prepare() {
   return prepared;
 }
 
+/** Waits for `n` of the tracker's id map updates (each a full GC, with the event loop turning between). */
+async function updates(tracker, n, state) {
+  let id = 0;
+  for (let i = 0; i < n; i++) {
+    id = await tracker.next();
+    if (state.stopped) throw state.stopped;
+  }
+  return id;
+}
+
+/** Loads the snapshot that `write(file)` writes, through a private temp file (lib/compare.js). */
+function loadWritten(write, state) {
+  return withTempSnapshotFile(null, (file) => {
+    write(file);
+    if (!isComplete(file)) throw new LeakguardError(codes.IO, 'the heap snapshot was cut off (disk full?)');
+    return loadSnapshot(file, { signal: state.ac.signal });
+  });
+}
+
+/**
+ * The snapshot path's report from one snapshot (lib/boundaries.js): id boundary A after the
+ * rounds, round 1, boundary B, round 2, then the final snapshot; findLeaks reads the objects
+ * with A < id <= B alive at the end, exactly the ones the three snapshots give it. Returns null
+ * when id tracking is unavailable here.
+ */
+async function boundaryReport(fn, o, state) {
+  const tracker = startTracking();
+  if (!tracker) return null;
+  try {
+    // Boundaries A and B after two updates (a macrotask between): what the calls before left
+    // pending (a synchronous fn: microtasks, immediates) has run, so its objects fall on the
+    // right side. Garbage not yet collected at a boundary does not matter: only objects alive
+    // in the final snapshot count, and before it come `gcRounds + 1` updates, like settle().
+    state.phase = 'collecting garbage before the id boundary';
+    const a = await updates(tracker, 2, state);
+    state.lap('settle');
+    state.phase = 'round 1';
+    await callN(fn, o.iterations, state);
+    state.lap('calls');
+    state.phase = 'collecting garbage after round 1';
+    const b = await updates(tracker, 2, state);
+    state.lap('settle');
+    state.phase = 'round 2';
+    await callN(fn, o.iterations, state);
+    state.lap('calls');
+    state.phase = 'collecting garbage before the final snapshot';
+    await updates(tracker, o.gcRounds + 1, state);
+    state.lap('settle');
+    state.phase = 'taking the final snapshot';
+    const fin = await loadWritten((file) => tracker.stop(file), state);
+    state.snaps.push(fin);
+    state.lap('snapshots');
+    state.phase = 'analysing the snapshots';
+    // findLeaks reads baseline and target for their ids alone: lists of ids stand in for them.
+    const baseline = await loadWritten((file) => writeIdList(file, 2, a, 2), state);
+    state.snaps.push(baseline);
+    const target = await loadWritten((file) => writeIdList(file, a + 1, b, 2), state);
+    state.snaps.push(target);
+    if (state.stopped) throw state.stopped;
+    return await findLeaks(
+      { baseline, target, final: fin },
+      { minCount: 1, sizes: o.sizes, signal: state.ac.signal, maxSamples: 3, maxPathSteps: pathSteps(o) },
+    );
+  } catch (err) {
+    // No id map update came (the loop was blocked): the three snapshots decide instead.
+    if (err && err.noUpdate === true) return null;
+    throw err;
+  } finally {
+    // Tracking must end (a full GC per 50 ms otherwise); without a file when nothing needs it.
+    tracker.stop(null);
+  }
+}
+
+/**
+ * A leak the rounds saw grow in objects, explained from one snapshot (boundaryReport): the
+ * result when the snapshot rule finds its classes, null when it does not (a leak of bytes, a
+ * slow one, no id tracking here): then the three snapshots decide, as before.
+ */
+async function explainFromBoundaries(fn, o, state, rounds, started) {
+  const report = await boundaryReport(fn, o, state);
+  if (!report) return null;
+  state.lap('findLeaks');
+  const suspects = byClass(report, o);
+  if (suspects.length === 0) return null;
+  const result = {
+    leaked: true,
+    iterations: o.iterations,
+    warmup: o.warmup,
+    threshold: o.threshold,
+    byteThreshold: o.byteThreshold,
+    suspects,
+    // The classes' growth in bytes needs the class sizes of all three snapshots; the surviving
+    // objects are the evidence here (formatResult shows growth only without them).
+    growth: [],
+    report,
+    snapshots: 1,
+    method: 'snapshots',
+    rounds,
+    calls: 0,
+    durationMs: 0,
+  };
+  await nameBlockScopes(result);
+  state.lap('scopes');
+  result.calls = state.calls;
+  result.durationMs = Math.round(performance.now() - started);
+  return result;
+}
+
 async function run(fn, o, state) {
   const started = performance.now();
+  // Where a check's time goes (result.timings, ms; bench/assertions.js prints them).
+  const timings = {};
+  let mark = started;
+  const lap = (phase) => {
+    const now = performance.now();
+    timings[phase] = (timings[phase] || 0) + Math.round(now - mark);
+    mark = now;
+  };
+  state.lap = lap;
   getGc();
   state.phase = 'preparing';
   await prepare();
+  lap('prepare');
   state.phase = 'warm-up';
   await callN(fn, o.warmup, state);
+  lap('warmup');
   // The fast path: survivors counted in rounds under the sampling heap profiler, no snapshot.
   // A bounded series is a pass; a growing or undecided one goes on to the snapshots, which
   // confirm and explain (lib/survivors.js, docs/leaks.md).
@@ -382,6 +521,7 @@ async function run(fn, o, state) {
   if (o.method === 'sampling') {
     state.phase = 'sampling rounds';
     rounds = await sampleRounds(fn, o, getGc(), state);
+    lap('rounds');
     if (rounds.state === 'bounded') {
       return {
         leaked: false,
@@ -395,16 +535,30 @@ async function run(fn, o, state) {
         snapshots: 0,
         method: 'sampling',
         rounds,
+        calls: state.calls,
         durationMs: Math.round(performance.now() - started),
+        timings,
       };
+    }
+    // Synchronous functions only: while ids are tracked, V8 updates its id map (a full GC) every
+    // 50 ms of event loop, and an async function's calls turn the loop (growth-after-await: 16 s
+    // for two rounds in Jest).
+    if (rounds.state === 'growing' && roundsGrew(rounds, 'objects') && !state.async) {
+      const explained = await explainFromBoundaries(fn, o, state, rounds, started);
+      if (explained) {
+        explained.timings = timings;
+        return explained;
+      }
     }
   }
   const baseline = await snapshotAfterGc(o, state, 'baseline');
   state.phase = 'round 1';
   await callN(fn, o.iterations, state);
+  lap('calls');
   const target = await snapshotAfterGc(o, state, 'target');
   state.phase = 'round 2';
   await callN(fn, o.iterations, state);
+  lap('calls');
   const fin = await snapshotAfterGc(o, state, 'final');
   state.phase = 'analysing the snapshots';
   // ignoreClasses is applied here, not in findLeaks: ignoring a class in findLeaks would turn
@@ -413,8 +567,10 @@ async function run(fn, o, state) {
     { baseline, target, final: fin },
     { minCount: 1, sizes: o.sizes, signal: state.ac.signal, maxSamples: 3, maxPathSteps: pathSteps(o) },
   );
+  lap('findLeaks');
   const suspects = byClass(report, o);
   let growth = await growthOf(baseline, target, fin, o, state);
+  lap('growth');
   // Growth that the ignored classes' surviving objects account for is accepted with them.
   const ignoredBytes = report.suspects.filter((s) => o.ignoreClasses.includes(s.className)).reduce((n, s) => n + s.retainedSize, 0);
   const grown = growth.reduce((n, g) => n + g.bytesPerIteration, 0);
@@ -431,10 +587,11 @@ async function run(fn, o, state) {
     snapshots: 3,
     method: 'snapshots',
     rounds,
-    durationMs: Math.round(performance.now() - started),
+    calls: 0,
+    durationMs: 0,
   };
   if (rounds && rounds.state === 'growing') {
-    const growing = (unit) => rounds.verdict.series.some((x) => x.unit === unit && x.state === 'growing');
+    const growing = (unit) => roundsGrew(rounds, unit);
     if (!growing('objects')) {
       // The rounds watched 8 × `iterations` calls, the snapshots two rounds of `iterations`: a
       // bounded structure bigger than that (a cache capped at 500 entries) still holds round
@@ -459,6 +616,10 @@ async function run(fn, o, state) {
   // A holder in a block scope (every module variable under Vitest) is unnamed in snapshots;
   // name it from the live heap while its objects are still alive (lib/scopes.js).
   if (result.leaked) await nameBlockScopes(result);
+  lap('scopes');
+  result.calls = state.calls;
+  result.durationMs = Math.round(performance.now() - started);
+  result.timings = timings;
   return result;
 }
 
@@ -474,7 +635,7 @@ function checkLeak(fn, options) {
   } catch (err) {
     return Promise.reject(err);
   }
-  const state = { phase: 'starting', stopped: null, snaps: [], ac: new AbortController() };
+  const state = { phase: 'starting', stopped: null, snaps: [], ac: new AbortController(), calls: 0, async: false };
   const stop = (err) => {
     if (state.stopped) return;
     state.stopped = err;

@@ -177,9 +177,13 @@ function resolveSites(head, samples, cache) {
 
 async function callN(fn, n, state) {
   for (let i = 0; i < n; i++) {
-    if (state && state.stopped) throw state.stopped;
+    if (state?.stopped) throw state.stopped;
+    if (state) state.calls++;
     const r = fn();
-    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') await r;
+    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') {
+      if (state) state.async = true;
+      await r;
+    }
   }
 }
 
@@ -330,4 +334,4 @@ function slowSuspects(report, o) {
     .map((c) => ({ ...c, perIteration: c.count / o.iterations, path: c.paths[0] || '', via: null, calls: o.iterations }));
 }
 
-module.exports = { sampleRounds, slowSuspects, MIN_RATE, _internal: { tally, siteOf, judge } };
+module.exports = { sampleRounds, slowSuspects, MIN_RATE };

@@ -1,0 +1,172 @@
+'use strict';
+
+// Heap object id boundaries: the leak check's explanation from one heap snapshot instead of
+// three (lib/assert.js, once the survivor rounds have seen objects grow).
+//
+// V8 gives a heap object its snapshot id the first time its id map sees it, from one counter
+// that only goes up, and keeps it when the GC moves the object. The map sees every live object
+// when it is updated: at a snapshot, and every 50 ms while the inspector's heap object tracking
+// is on (HeapProfiler.startTrackingHeapObjects; each update reports the highest id handed out
+// so far as a `lastSeenObjectId` event). So, with tracking on: A = the id reported by an update
+// before round 1, B = one after round 1 and its GC; every object alive in the final snapshot
+// with A < id <= B was allocated before B and after A's update, i.e. made by round 1 and
+// outlived round 2. That is what findLeaks computes from a baseline and a target snapshot,
+// which it reads for their ids alone; two small files listing those ids stand in for them.
+// Serialising Jest's heap takes seconds; an id map update, a GC and a heap walk.
+//
+// Tracking can only be stopped by taking a snapshot (stopTrackingHeapObjects streams it over the
+// session) or by disabling the HeapProfiler domain, which makes V8 forget every id (and so break
+// snapshots a user took around the check): the streamed snapshot is the final one.
+
+const fs = require('node:fs');
+const timers = require('node:timers');
+const { session, postSync } = require('./inspector');
+
+/** How long to wait for the next id map update (V8 updates every 50 ms while the loop turns). */
+const UPDATE_TIMEOUT_MS = 5000;
+
+/** The snapshot layout of the id lists (findLeaks reads baseline and target for ids alone). */
+const META = JSON.stringify({
+  node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'detachedness'],
+  node_types: [['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'], 'string', 'number', 'number', 'number', 'number'],
+  edge_fields: ['type', 'name_or_index', 'to_node'],
+  edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
+});
+
+/**
+ * Writes a snapshot file whose nodes are the root (id 1) and one synthetic node for each id in
+ * `lo..hi` (`step` 1: all; 2: the odd ones, JS heap objects) (synthetic nodes are never sampled by the same-heap check, so the lists
+ * pass it against the real final snapshot). Written in pieces: the baseline list of a Jest heap
+ * has ~10^6 ids.
+ */
+function writeIdList(file, lo, hi, step) {
+  let first = Math.max(2, lo);
+  // JS heap objects have odd ids; even ones are embedder (native) objects, numbered apart.
+  if (step === 2 && first % 2 === 0) first++;
+  const n = first > hi ? 0 : Math.floor((hi - first) / step) + 1;
+  const fd = fs.openSync(file, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, `{"snapshot":{"meta":${META},"node_count":${n + 1},"edge_count":0},"nodes":[9,1,1,0,0,0`);
+    let piece = '';
+    for (let id = first, k = 0; k < n; id += step, k++) {
+      piece += `,9,1,${id},0,0,0`;
+      if (piece.length > 1 << 16) {
+        fs.writeSync(fd, piece);
+        piece = '';
+      }
+    }
+    fs.writeSync(fd, `${piece}],"edges":[],"strings":["","(id)"]}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The inspector names each global object `<name> / <origin of its context>` (DevTools' frame
+ * URL), `global / ` in Node, where v8.writeHeapSnapshot writes `global`: the streamed snapshot's
+ * string table gets V8's own names back, so holders read as in every other snapshot. V8 writes
+ * one string per line, after `"strings":[`; `push(chunk)` returns the text to write (a line cut
+ * by the chunk's end waits for the next), `end()` the rest. (A string of the program's own that
+ * ends in " / " loses that end too: the price of not parsing the JSON here.)
+ */
+function globalNames() {
+  const MARK = '"strings":[';
+  let inStrings = false;
+  let carry = '';
+  const fix = (text) => text.replace(/^("[^"\\\n]*?) \/ "(,?)$/gm, '$1"$2');
+  return {
+    push(chunk) {
+      const text = carry + chunk;
+      if (!inStrings) {
+        const at = text.indexOf(MARK);
+        if (at < 0) {
+          // the mark may be cut by the chunk's end
+          const keep = Math.max(0, text.length - MARK.length);
+          carry = text.slice(keep);
+          return text.slice(0, keep);
+        }
+        inStrings = true;
+        carry = '';
+        return text.slice(0, at) + this.push(text.slice(at));
+      }
+      const cut = text.lastIndexOf('\n') + 1;
+      carry = text.slice(cut);
+      return fix(text.slice(0, cut));
+    },
+    end() {
+      const text = inStrings ? fix(carry) : carry;
+      carry = '';
+      return text;
+    },
+  };
+}
+
+/**
+ * Turns heap object tracking on (on the shared session, lib/inspector.js) and returns
+ * `{ next(), stop(file) }`, or null when it cannot run here (no inspector, or tracking is
+ * already on: another session's, or a check running at the same time). `next()` resolves with
+ * the id of the next map update (rejects with `err.noUpdate` when none comes: a blocked loop); `stop(file)` ends tracking and writes its snapshot to `file`
+ * (null: thrown away). stop must be called, whatever happens: tracking costs a full GC per 50 ms.
+ */
+function startTracking() {
+  const s = session();
+  if (!s || s.listenerCount('HeapProfiler.lastSeenObjectId') > 0) return null;
+  let waiter = null;
+  const onUpdate = (m) => {
+    const w = waiter;
+    waiter = null;
+    if (w) w(Number(m.params.lastSeenObjectId));
+  };
+  s.on('HeapProfiler.lastSeenObjectId', onUpdate);
+  try {
+    postSync('HeapProfiler.enable');
+    postSync('HeapProfiler.startTrackingHeapObjects', { trackAllocations: false });
+  } catch {
+    s.off('HeapProfiler.lastSeenObjectId', onUpdate);
+    return null;
+  }
+  let stopped = false;
+  return {
+    next() {
+      return new Promise((resolve, reject) => {
+        const timer = timers.setTimeout(() => {
+          waiter = null;
+          const err = new Error(`no heap object id update in ${UPDATE_TIMEOUT_MS} ms`);
+          err.noUpdate = true;
+          reject(err);
+        }, UPDATE_TIMEOUT_MS);
+        waiter = (id) => {
+          timers.clearTimeout(timer);
+          resolve(id);
+        };
+      });
+    },
+    stop(file) {
+      if (stopped) return;
+      stopped = true;
+      s.off('HeapProfiler.lastSeenObjectId', onUpdate);
+      const fd = file ? fs.openSync(file, 'wx', 0o600) : null;
+      let error = null;
+      const names = globalNames();
+      const onChunk = (m) => {
+        if (fd === null || error) return;
+        try {
+          fs.writeSync(fd, names.push(m.params.chunk));
+        } catch (err) {
+          error = err;
+        }
+      };
+      s.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+      try {
+        postSync('HeapProfiler.stopTrackingHeapObjects', { reportProgress: false });
+        if (fd !== null && !error) fs.writeSync(fd, names.end());
+      } finally {
+        s.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+        if (fd !== null) fs.closeSync(fd);
+      }
+      if (error) throw error;
+    },
+  };
+}
+
+module.exports = { startTracking, writeIdList };
