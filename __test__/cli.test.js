@@ -13,7 +13,7 @@ const path = require('path');
 const { spawn } = require('child_process');
 const lg = require('..');
 const { ROOT } = require('./helpers');
-const { main } = require('../lib/cli');
+const { main, EXIT } = require('../lib/cli');
 const { buildReportModel, validateSamples } = require('../lib/cli/report-model');
 const { table, truncate, cleanText, displayWidth } = require('../lib/cli/format');
 
@@ -73,9 +73,9 @@ function tableOf(stdout, first) {
   return lines.slice(start, end < 0 ? undefined : end);
 }
 
-/** An engine error: exit 1, exactly one line on stderr with the code, no stack trace. */
+/** An engine error: exit 3 (1 means leaks found), exactly one line on stderr with the code, no stack trace. */
 function assertOneLineError(r, code, fileRe) {
-  assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
+  assert.equal(r.code, 3, `exit code; stderr: ${r.stderr}`);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, new RegExp(`^leakguard: ${code}: [^\\n]+\\n$`), r.stderr);
   assert.doesNotMatch(r.stderr, /^\s+at /m);
@@ -180,17 +180,17 @@ test('summary --json of V1: the documented shape with exact numbers', async () =
   assert.equal(j.sizes, 'devtools');
   assert.equal(j.classesTotal, 10);
   assert.deepEqual(j.classes, [
-    { className: 'Global', count: 1, shallowSize: 10, retainedSize: 186, distance: 1 },
-    { className: 'Bar', count: 1, shallowSize: 90, retainedSize: 90, distance: 3 },
-    { className: 'Baz', count: 1, shallowSize: 60, retainedSize: 60, distance: -5 },
-    { className: 'Function', count: 1, shallowSize: 56, retainedSize: 56, distance: 100000002 },
+    { className: 'Global', count: 1, shallowSize: 10, retainedSize: 186, distance: 1, system: false },
+    { className: 'Bar', count: 1, shallowSize: 90, retainedSize: 90, distance: 3, system: false },
+    { className: 'Baz', count: 1, shallowSize: 60, retainedSize: 60, distance: -5, system: false },
+    { className: 'Function', count: 1, shallowSize: 56, retainedSize: 56, distance: 100000002, system: true },
   ]);
 });
 
 test('summary of V2 and V3 (WeakMap and class naming vectors)', async () => {
   const [v2, v3] = await Promise.all([cli(['summary', V2, '--sizes', 'raw', '--json']), cli(['summary', V3, '--top', '0'])]);
   const key = JSON.parse(v2.stdout).classes.find((c) => c.className === 'Key');
-  assert.deepEqual(key, { className: 'Key', count: 1, shallowSize: 8, retainedSize: 108, distance: 2 }); // Val is dominated by its key
+  assert.deepEqual(key, { className: 'Key', count: 1, shallowSize: 8, retainedSize: 108, distance: 2, system: false }); // Val is dominated by its key
   const rows = Object.fromEntries(cells(tableOf(v3.stdout, 'Class').slice(1).join('\n')).map((c) => [c[0], c]));
   assert.equal(rows['{a, b}'][1], '4');
   assert.equal(rows.Object[1], '2');
@@ -258,7 +258,7 @@ test('diff --json: { base, current, sizes, rows, rowsTotal }, --top cuts rows on
   assert.equal(t.rowsTotal, 3);
 });
 
-test('diff of snapshots of different heaps: ERR_LEAKGUARD_MISMATCH, exit 1, one line', async () => {
+test('diff of snapshots of different heaps: ERR_LEAKGUARD_MISMATCH, exit 3, one line', async () => {
   const { leak, steady } = await snapshots();
   const [procs, vec] = await Promise.all([cli(['diff', leak[0], steady[0]]), cli(['diff', V1, OTHER_HEAP])]);
   assertOneLineError(procs, 'ERR_LEAKGUARD_MISMATCH', /different processes/);
@@ -357,7 +357,7 @@ test('path: one step per line after its edge; --json is the RetainerPath', async
   assert.match(shortest.stdout, /\(cut after 1 step; --max-steps raises the limit\)/);
 });
 
-test('path: an id not in the snapshot is exit 1; a malformed id or kind is exit 2', async () => {
+test('path: an id not in the snapshot is exit 3; a malformed id or kind is exit 2', async () => {
   const [missing, bad, neg, kind] = await Promise.all([
     cli(['path', V1, '999999']),
     cli(['path', V1, '12x']),
@@ -382,15 +382,15 @@ test('largest: Id, Class, Name, Shallow, Retained, Distance; --json', async () =
   const j = JSON.parse(asJson.stdout);
   assert.deepEqual(Object.keys(j).sort(), ['edgeCount', 'file', 'nodeCount', 'objects', 'sizes', 'totalSize']);
   assert.deepEqual(j.objects, [
-    { id: 101, className: 'Global', name: 'Global', shallowSize: 10, retainedSize: 186, distance: 1 },
-    { id: 107, className: 'Bar', name: 'Bar', shallowSize: 90, retainedSize: 90, distance: 3 },
+    { id: 101, className: 'Global', name: 'Global', shallowSize: 10, retainedSize: 186, distance: 1, system: false },
+    { id: 107, className: 'Bar', name: 'Bar', shallowSize: 90, retainedSize: 90, distance: 3, system: false },
   ]);
 });
 
 // ---------------------------------------------------------------------------------------------
 // errors and usage
 
-test('a missing, truncated or non-snapshot file: one line with the error code, exit 1', async () => {
+test('a missing, truncated or non-snapshot file: one line with the error code, exit 3', async () => {
   const truncated = path.join(TMP, 'cli-truncated.heapsnapshot');
   fs.writeFileSync(truncated, fs.readFileSync(V1, 'utf8').slice(0, 900));
   const garbage = path.join(TMP, 'cli-garbage.heapsnapshot');
@@ -410,7 +410,7 @@ test('a missing, truncated or non-snapshot file: one line with the error code, e
   assertOneLineError(d, 'ERR_LEAKGUARD_IO', /no-such\.heapsnapshot/);
   assertOneLineError(l, 'ERR_LEAKGUARD_PARSE', /cli-truncated/);
   // LEAKGUARD_DEBUG=1: the same line, then the stack
-  assert.equal(debug.code, 1);
+  assert.equal(debug.code, 3);
   assert.match(debug.stderr, /^leakguard: ERR_LEAKGUARD_PARSE: .*\n/);
   assert.match(debug.stderr, /^\s+at /m);
 });
@@ -469,7 +469,7 @@ test('--help, -h, help <command>, <command> --help: usage on stdout, exit 0; --v
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^Usage: leakguard|^leakguard \d/);
-    assert.match(r.stdout, /Exit codes: 0 ok, 1 error/);
+    assert.match(r.stdout, /Exit codes: 0 ok, [^]*\b3 error\b/);
     assert.match(r.stdout, /LEAKGUARD_DEBUG=1/);
   }
   for (const r of runs.slice(0, 3)) for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^ {2}${c} `, 'm'));
@@ -478,6 +478,8 @@ test('--help, -h, help <command>, <command> --help: usage on stdout, exit 0; --v
     assert.equal(runs[3 + i].stdout, runs[3 + COMMANDS.length + i].stdout);
   });
   assert.match(runs[3 + COMMANDS.indexOf('leaks')].stdout, /Exit code 1 when there is at least one suspect/);
+  assert.match(runs[3 + COMMANDS.indexOf('leaks')].stdout, /is 3, never 1\)/);
+  assert.match(runs[0].stdout, /Exit codes: 0 ok, 1 leak suspects found \(leaks\), 2 bad usage, 3 error/);
   assert.equal(version.code, 0);
   assert.equal(version.stdout, `${VERSION}\n`);
 });
@@ -543,28 +545,34 @@ test('a reader that closes the pipe early (EPIPE) ends the command quietly', asy
 });
 
 test('Ctrl-C (SIGINT) during a load: exit 130, no message', { skip: process.platform === 'win32' && 'no FIFOs' }, async () => {
-  // A FIFO with no writer keeps the load waiting for as long as the test wants.
-  const fifo = path.join(TMP, 'cli-wait.fifo');
-  require('child_process').execFileSync('mkfifo', [fifo]);
+  // A snapshot big enough that loading and analysing it takes far longer than a signal takes
+  // to arrive (~70 MB: a root holding two million objects; the first progress line comes at
+  // about 60% of the load). FIFOs, which once kept a load waiting, are refused at once now.
+  const big = path.join(TMP, 'cli-big.heapsnapshot');
+  const v1 = JSON.parse(fs.readFileSync(V1, 'utf8'));
+  const n = 2000000;
+  const nodes = ['9,1,1,0,' + n + ',0'];
+  const edges = [];
+  for (let i = 1; i <= n; i++) {
+    nodes.push(`3,2,${2 * i + 1},16,0,0`);
+    edges.push(`1,${i - 1},${i * 6}`);
+  }
+  const snapshot = { meta: v1.snapshot.meta, node_count: n + 1, edge_count: n, trace_function_count: 0 };
+  fs.writeFileSync(big, `{"snapshot":${JSON.stringify(snapshot)},"nodes":[${nodes.join(',')}],"edges":[${edges.join(',')}],"trace_function_infos":[],"trace_tree":[],"samples":[],"locations":[],"strings":["","(root)","Obj"]}`);
   let child;
   let stderrSoFar = '';
-  const run = cli(['summary', fifo], {
+  let closed = false;
+  const run = cli(['summary', big], {
     env: { LEAKGUARD_PROGRESS: '1' },
     onSpawn: (c) => {
       child = c;
       c.stderr.on('data', (d) => (stderrSoFar += d));
+      c.on('close', () => (closed = true));
     },
   });
   // The first progress line means main() is running, with its SIGINT handler installed.
-  while (!/loading/.test(stderrSoFar)) await new Promise((r) => setTimeout(r, 10));
+  while (!/loading/.test(stderrSoFar) && !closed) await new Promise((r) => setTimeout(r, 5));
   child.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 100));
-  // Unblock the thread-pool thread stuck opening the FIFO, so the process can end.
-  try {
-    fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-  } catch (err) {
-    if (err.code !== 'ENXIO') throw err; // no reader left: nothing to unblock
-  }
   const r = await run;
   assert.equal(r.signal, null);
   assert.equal(r.code, 130, r.stderr);
@@ -593,6 +601,9 @@ test('main() in-process: returns exit codes; an abort exits 130 quietly', async 
   assert.equal(await main(['summary', V1, '--json'], { stdout: sink(), stderr: err3, isTTY: true, env: {} }), 0);
   assert.match(err3.text, /loading .*v1\.json 100%/);
   assert.equal(await main(['nope'], { stdout: sink(), stderr: sink(), env: {} }), 2);
+  // a failure is 3, never 1 (which `leaks` returns for suspects)
+  assert.deepEqual(EXIT, { OK: 0, LEAKS: 1, USAGE: 2, ERROR: 3, INTERRUPTED: 130 });
+  assert.equal(await main(['leaks', V1, V1, path.join(TMP, 'no-such.heapsnapshot')], { stdout: sink(), stderr: sink(), env: {} }), 3);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -742,6 +753,39 @@ test('validateSamples: keeps the documented fields, names the first bad entry', 
     [{ rss: [], heap: [], gc: [], trend: { verdict: 'maybe' } }, /trend\.verdict/],
   ];
   for (const [data, re] of bad) assert.throws(() => validateSamples(data), (e) => e.code === 'ERR_LEAKGUARD_INVALID_ARG' && re.test(e.message));
+});
+
+test('--json escapes bidi overrides, C1 controls and DEL as \\uXXXX; the JSON parses to the same names', async () => {
+  // V1 with its class names Foo and Bar made hostile: a right-to-left override, C1 NEL and CSI, DEL, an isolate.
+  const evil = { Foo: 'Fo\u202eo\u0085\u009b2J', Bar: 'B\u007fa\u2066r\u2069' };
+  const [file, fileB] = [V1, V1B].map((v, i) => {
+    const j = JSON.parse(fs.readFileSync(v, 'utf8'));
+    j.strings = j.strings.map((x) => evil[x] || x);
+    const out = path.join(TMP, `cli-bidi-${i}.json`);
+    fs.writeFileSync(out, JSON.stringify(j));
+    return out;
+  });
+  const [summary, largest, leaks] = await Promise.all([
+    cli(['summary', file, '--json']),
+    cli(['largest', file, '--json']),
+    cli(['leaks', file, fileB, fileB, '--min-count', '1', '--json']),
+  ]);
+  const unsafe = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+  for (const r of [summary, largest, leaks]) {
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    assert.doesNotMatch(r.stdout, unsafe, 'no raw bidi or C1 character in --json output');
+  }
+  assert.match(summary.stdout, /"className": "Fo\\u202eo\\u0085\\u009b2J"/);
+  assert.match(summary.stdout, /"className": "B\\u007fa\\u2066r\\u2069"/);
+  const names = JSON.parse(summary.stdout).classes.map((c) => c.className);
+  assert.ok(names.includes(evil.Foo) && names.includes(evil.Bar), names.join());
+  assert.ok(JSON.parse(largest.stdout).objects.some((o) => o.className === evil.Bar));
+  assert.equal(leaks.code, 1, leaks.stderr);
+  assert.equal(JSON.parse(leaks.stdout).suspects[0].paths[0].text, `Global → .b → ${evil.Foo}`);
+  // the human output escapes them too (cleanText)
+  const text = await cli(['summary', file]);
+  assert.doesNotMatch(text.stdout, unsafe);
+  assert.match(text.stdout, /Fo\\u202eo\\x85\\x9b2J/);
 });
 
 test('tables: heap text is made safe and cut to width with an ellipsis', () => {

@@ -1,9 +1,10 @@
 'use strict';
 
 // Argument parsing for the command line: util.parseArgs in strict mode plus validators that
-// turn a bad value into a UsageError (exit code 2), never into an engine error (exit code 1).
+// turn a bad value into a UsageError (exit code 2), never into an engine error (exit code 3).
+// The exit codes live here so that the commands and index.js share them without a cycle.
 
-const { parseArgs } = require('util');
+const { parseArgs } = require('node:util');
 
 /** A mistake in the command line itself: printed with the command's usage, exit code 2. */
 class UsageError extends Error {
@@ -17,6 +18,12 @@ class UsageError extends Error {
     this.command = command;
   }
 }
+
+/**
+ * The exit codes of `leakguard`. 1 means one thing, "leak suspects found" (leaks), so a CI gate
+ * can tell a leak from a broken run: an unreadable or corrupt file, an I/O error or a bug is 3.
+ */
+const EXIT = Object.freeze({ OK: 0, LEAKS: 1, USAGE: 2, ERROR: 3, INTERRUPTED: 130 });
 
 /** The largest count the engine accepts (u32). */
 const U32_MAX = 4294967295;
@@ -85,4 +92,4 @@ function objectId(value, command) {
   return Number(v);
 }
 
-module.exports = { UsageError, parse, wholeNumber, oneOf, objectId, U32_MAX };
+module.exports = { EXIT, UsageError, parse, wholeNumber, oneOf, objectId, U32_MAX };

@@ -7,17 +7,17 @@
 const { diff, findLeaks } = require('../compare');
 const { codes, LeakguardError } = require('../errors');
 const { shortPath } = require('../format');
-const { wholeNumber, oneOf, objectId } = require('./args');
+const { EXIT, wholeNumber, oneOf, objectId } = require('./args');
 const { withSnapshots, about, shortName, tagFile } = require('./load');
 const { byAbsoluteDelta } = require('./report-model');
 const { runReport } = require('./report-command');
 const f = require('./format');
 
 const SIZES = ['devtools', 'raw'];
-const json = (v) => `${JSON.stringify(v, null, 2)}\n`;
+const json = f.jsonText;
 
 const COMMON_HELP = `
-Exit codes: 0 ok, 1 error (one line on stderr with its ERR_LEAKGUARD_* code), 2 bad usage,
+Exit codes: 0 ok, 2 bad usage, 3 error (one line on stderr with its ERR_LEAKGUARD_* code),
 130 interrupted.
 Environment: LEAKGUARD_DEBUG=1 prints stack traces; LEAKGUARD_PROGRESS=1 shows progress on
 stderr even when it is not a terminal (LEAKGUARD_PROGRESS=0 hides it).`;
@@ -36,7 +36,7 @@ function summaryText(file, snap, sizes, classes, total, width) {
       { header: 'Retained', align: 'right' },
       { header: 'Distance', align: 'right' },
     ],
-    classes.map((r) => [r.className, f.formatCount(r.count), f.formatBytes(r.shallowSize), f.formatBytes(r.retainedSize), f.formatDistance(r.distance)]),
+    classes.map((r) => [r.className, f.formatCount(r.count), f.formatBytes(r.shallowSize), f.formatBytes(r.retainedSize), f.formatDistance(r)]),
     { width },
   );
   if (classes.length < total) s += `… ${f.formatCount(total - classes.length)} more classes (--top 0 shows all)\n`;
@@ -74,7 +74,8 @@ Options:
 ${sizesHelp}
   --json             print JSON instead of a table:
                      { file, nodeCount, edgeCount, totalSize, sizes,
-                       classes: [{ className, count, shallowSize, retainedSize, distance }],
+                       classes: [{ className, count, shallowSize, retainedSize, distance,
+                                   system }],
                        classesTotal }   (classesTotal: rows before the --top cut)
   -h, --help         show this help
 ${COMMON_HELP}`,
@@ -220,7 +221,8 @@ run it again, take <final> — all of one process. Objects that are new in <targ
 alive in <final> are leak candidates; internal noise is dropped, the rest is grouped by class
 and by the chain of references that keeps it alive (its retainer path), biggest first.
 
-Exit code 1 when there is at least one suspect, 0 when there is none: usable as a CI gate.
+Exit code 1 when there is at least one suspect, 0 when there is none: usable as a CI gate
+(an error, such as a corrupt or unreadable file, is 3, never 1).
 
 Options:
   --min-count N      ignore groups of fewer objects (default 5)
@@ -250,41 +252,16 @@ ${COMMON_HELP}`,
       );
       ctx.progress.clear();
       ctx.out(values.json ? json(report) : leaksText(positionals, report));
-      return report.suspects.length > 0 ? 1 : 0;
+      return report.suspects.length > 0 ? EXIT.LEAKS : EXIT.OK;
     });
   },
 };
 
-/** DevTools' notation of an edge (as in RetainerPath#text): `.prop`, `[3]`, `->ctxVar`, `{internal}`. */
-function edgeNotation(edge) {
-  const { type, name } = edge;
-  const prop = name.includes(' ') ? `["${name}"]` : `.${name}`;
-  switch (type) {
-    case 'context':
-      return `->${name}`;
-    case 'element':
-      return `[${name}]`;
-    case 'weak':
-      return `[[${name}]]`;
-    case 'property':
-      return prop;
-    case 'shortcut':
-      return /^-?\d+$/.test(name) ? `[${Number(name)}]` : prop;
-    case 'internal':
-    case 'hidden':
-    case 'invisible':
-      return `{${name}}`;
-    case 'indirect':
-      return name;
-    default:
-      return `?${name}?`;
-  }
-}
-
 /** Human output of `path`: one step per line, the edge that leads to it first. */
 function pathText(file, id, p, maxSteps) {
   const steps = p.steps.map((st) => {
-    const edge = st.edge ? f.cleanText(edgeNotation(st.edge)) : '';
+    // The engine writes each edge in DevTools' notation (`.prop`, `[3]`, `->ctxVar`, `{internal}`).
+    const edge = st.edge ? f.cleanText(st.edge.text) : '';
     const cls = f.cleanText(st.className);
     const name = st.name && st.name !== st.className ? ` ${f.truncate(f.cleanText(JSON.stringify(st.name)), 80)}` : '';
     return { edge, what: `${cls}${name} @${st.id}` };
@@ -327,11 +304,11 @@ Options:
                      the retainer closest to a root) or shortest (a true shortest path)
   --max-steps N      longest path shown (default 20, as DevTools)
   --json             print the RetainerPath as JSON:
-                     { steps: [{ id, className, name, edge: null | { type, name } }],
+                     { steps: [{ id, className, name, edge: null | { type, name, text } }],
                        text, kind, complete }
   -h, --help         show this help
 
-An id that is not in the snapshot is an error (exit 1).
+An id that is not in the snapshot is an error (exit 3).
 ${COMMON_HELP}`,
   async run({ values, positionals: [file, idText] }, ctx) {
     const id = objectId(idText, 'path');
@@ -372,7 +349,8 @@ Options:
 ${sizesHelp}
   --json             print JSON instead of a table:
                      { file, nodeCount, edgeCount, totalSize, sizes,
-                       objects: [{ id, className, name, shallowSize, retainedSize, distance }] }
+                       objects: [{ id, className, name, shallowSize, retainedSize, distance,
+                                   system }] }
   -h, --help         show this help
 ${COMMON_HELP}`,
   async run({ values, positionals: [file] }, ctx) {
@@ -398,7 +376,7 @@ ${COMMON_HELP}`,
           { header: 'Retained', align: 'right' },
           { header: 'Distance', align: 'right' },
         ],
-        objects.map((o) => [`@${o.id}`, o.className, o.name, f.formatBytes(o.shallowSize), f.formatBytes(o.retainedSize), f.formatDistance(o.distance)]),
+        objects.map((o) => [`@${o.id}`, o.className, o.name, f.formatBytes(o.shallowSize), f.formatBytes(o.retainedSize), f.formatDistance(o)]),
         { width: ctx.width },
       );
       ctx.out(s);

@@ -18,24 +18,21 @@ function formatCountDelta(n) {
   return formatCount(n, true);
 }
 
-/** Distances at or above this come from V8's system roots only (DevTools' baseSystemDistance). */
-const SYSTEM_DISTANCE = 100000000;
-
 /**
- * A distance from a global object: the number, `-` when unreachable (negative), `sys` when the
- * object is reachable only through V8's internal roots.
- * @param {number} d
+ * A row's distance from a global object: the number, `-` when unreachable (negative), `sys` when
+ * the engine flags the object as reachable only through V8's internal roots (`system`).
+ * @param {{ distance: number, system: boolean }} row a ClassRow or ObjectRow
  * @returns {string}
  */
-function formatDistance(d) {
+function formatDistance(row) {
+  const d = row.distance;
   if (typeof d !== 'number' || d < 0) return '-';
-  if (d >= SYSTEM_DISTANCE) return 'sys';
-  return String(d);
+  return row.system ? 'sys' : String(d);
 }
 
 // C0/C1 controls, DEL, and the bidirectional overrides/isolates (they can reorder what a
 // terminal shows: "Trojan Source").
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 const ESCAPES = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -55,6 +52,24 @@ function cleanText(s) {
   return typeof safe.toWellFormed === 'function' ? safe.toWellFormed() : safe.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
+// In JSON text: DEL, the C1 controls and the bidi overrides/isolates. JSON.stringify passes them
+// through raw (it escapes only C0 controls, quotes, backslashes and lone surrogates); escaped,
+// `leakguard … --json` cannot reorder or hide text in a terminal, and parses to the same value.
+const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify(value, null, 2)` plus a newline, with DEL, C1 controls (U+0080–009F) and bidi
+ * overrides and isolates (U+202A–202E, U+2066–2069) written as `\uXXXX` escapes. These
+ * characters can only occur inside JSON strings, so the text parses to the same value.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function jsonText(value) {
+  return `${JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+}
+
+// Tested against one code point at a time, so a mark next to a selector in the class is fine.
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: one code point per test, never a sequence
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\u200b-\u200d\u2060\ufe00-\ufe0f]$/u;
 // East Asian wide and fullwidth ranges, and emoji shown as pictures: two terminal cells.
 const WIDE = /^[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]$|^\p{Emoji_Presentation}$/u;
@@ -154,8 +169,8 @@ module.exports = {
   formatCountDelta,
   formatDistance,
   cleanText,
+  jsonText,
   displayWidth,
   truncate,
   table,
-  SYSTEM_DISTANCE,
 };

@@ -5,14 +5,13 @@
 // resolves the exit code, so it runs in-process in tests and bin/leakguard.js stays tiny.
 
 const { codes } = require('../errors');
-const { UsageError, parse } = require('./args');
+const { EXIT, UsageError, parse } = require('./args');
 const { Progress, kFile } = require('./load');
 const { commands } = require('./commands');
 const { cleanText } = require('./format');
 
 const VERSION = require('../../package.json').version;
 
-const EXIT = Object.freeze({ OK: 0, ERROR: 1, USAGE: 2, INTERRUPTED: 130 });
 
 function globalHelp() {
   const rows = Object.values(commands).map((c) => [c.synopsis, c.brief]);
@@ -36,7 +35,8 @@ Examples:
   leakguard report *.heapsnapshot --samples samples.json --html report.html
 
 Sizes are in binary units (1 KB = 1024 bytes); --json prints exact numbers.
-Exit codes: 0 ok, 1 error or (leaks) suspects found, 2 bad usage, 130 interrupted (Ctrl-C).
+Exit codes: 0 ok, 1 leak suspects found (leaks), 2 bad usage, 3 error (a missing,
+unreadable or corrupt file, an I/O error), 130 interrupted (Ctrl-C).
 Errors are one line on stderr: "leakguard: ERR_LEAKGUARD_<CODE>: <message> (<file>)".
 Environment:
   LEAKGUARD_DEBUG=1     also print the stack trace of an error
@@ -67,22 +67,22 @@ function reportError(err, io, debug) {
   const known = err && typeof err.code === 'string' && err.code.startsWith('ERR_LEAKGUARD_');
   const code = known ? err.code : codes.INTERNAL;
   // Messages can span lines (and carry heap text): squeeze them so the error stays one line.
-  const message = cleanText(String((err && err.message) || err).replace(/\s*\n\s*/g, ' '));
+  const message = cleanText(String(err?.message || err).replace(/\s*\n\s*/g, ' '));
   // The file the error concerns, unless the message already names it (I/O errors do).
   // (Not for a missing addon: that concerns the platform, not the file being loaded.)
   const where = err && err[kFile] !== undefined && code !== codes.NO_BINARY ? cleanText(err[kFile]) : '';
   const file = where && !message.includes(where) ? ` (${where})` : '';
   const hint = code === codes.INTERNAL && !debug ? ' [a bug? LEAKGUARD_DEBUG=1 shows the stack trace]' : '';
   io.err(`leakguard: ${code}: ${message}${file}${hint}\n`);
-  if (debug && err && err.stack) {
+  if (debug && err?.stack) {
     io.err(`${err.stack}\n`);
-    for (let c = err.cause, depth = 0; c && depth < 5; c = c.cause, depth++) io.err(`caused by: ${c && c.stack ? c.stack : c}\n`);
+    for (let c = err.cause, depth = 0; c && depth < 5; c = c.cause, depth++) io.err(`caused by: ${c?.stack ? c.stack : c}\n`);
   }
   return EXIT.ERROR;
 }
 
 /**
- * Runs the command line. Resolves the exit code (0 ok, 1 error or leaks found, 2 usage, 130
+ * Runs the command line. Resolves the exit code (0 ok, 1 leaks found, 2 usage, 3 error, 130
  * interrupted); never rejects, never calls process.exit.
  *
  * @param {string[]} argv arguments after the program name (`process.argv.slice(2)`)
@@ -148,12 +148,12 @@ async function main(argv, io = {}) {
         ctx.out(globalHelp());
         return EXIT.OK;
       }
-      const cmd = Object.prototype.hasOwnProperty.call(commands, rest[0]) ? commands[rest[0]] : null;
+      const cmd = Object.hasOwn(commands, rest[0]) ? commands[rest[0]] : null;
       if (!cmd || rest.length > 1) throw new UsageError(cmd ? `unexpected argument '${rest[1]}'` : `unknown command '${rest[0]}'`);
       ctx.out(`${cmd.help}\n`);
       return EXIT.OK;
     }
-    const cmd = Object.prototype.hasOwnProperty.call(commands, first) ? commands[first] : null;
+    const cmd = Object.hasOwn(commands, first) ? commands[first] : null;
     if (!cmd) throw new UsageError(first.startsWith('-') ? `unknown option '${first}'` : `unknown command '${first}'`);
     const flags = flagsPart(rest);
     if (flags.includes('--help') || flags.includes('-h')) {

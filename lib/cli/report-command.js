@@ -5,13 +5,13 @@
 // the output directory) is checked before the snapshots are loaded, which can
 // take minutes on big dumps.
 
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 const { codes, LeakguardError, ioError } = require('../errors');
 const { UsageError, wholeNumber, oneOf } = require('./args');
 const { buildReportModel, readSamples } = require('./report-model');
 const { tagFile } = require('./load');
-const { formatBytes, cleanText } = require('./format');
+const { formatBytes, cleanText, jsonText } = require('./format');
 const { renderReport } = require('../report');
 const { commitAtomic } = require('../atomic-file');
 
@@ -92,7 +92,7 @@ async function runReport({ values, positionals: files }, ctx, { sizes: SIZES }) 
     if (values.json) ctx.err(note);
     else ctx.out(note);
   }
-  if (values.json) ctx.out(`${JSON.stringify(model, null, 2)}\n`);
+  if (values.json) ctx.out(jsonText(model));
   return 0;
 }
 

@@ -4,8 +4,8 @@
 // here so that the renderer never touches a snapshot. The contract (field by field) is
 // documented with buildReportModel below and in the README.
 
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 const { loadSnapshot } = require('../snapshot');
 const { diff, findLeaks } = require('../compare');
 const { codes, ioError, invalidArg } = require('../errors');
@@ -35,7 +35,7 @@ function byAbsoluteDelta(rows) {
 function errorEntry(err) {
   return {
     code: err && typeof err.code === 'string' && err.code.startsWith('ERR_LEAKGUARD_') ? err.code : codes.INTERNAL,
-    message: String((err && err.message) || err),
+    message: String(err?.message || err),
   };
 }
 
