@@ -244,6 +244,32 @@ test('timeline: 0 points, 1 point, unsorted and non-finite input, rss fallback, 
   assert.equal(withTrend.trend.verdict, 'growing');
 });
 
+test('heap strings are capped at 1024 characters with their length shown (a crafted heap cannot blow the report up)', () => {
+  const huge = 'A'.repeat(1_200_000);
+  const model = realisticModel();
+  const f = model.files[0];
+  f.summary[0].className = huge;
+  f.largest[0].name = huge;
+  f.largest[1].className = huge;
+  model.leaks.suspects[0].className = huge;
+  model.leaks.suspects[0].shape = huge;
+  model.leaks.suspects[0].paths[0].text = huge;
+  model.leaks.suspects[0].paths[0].steps[1].edge.text = huge;
+  const plain = renderReport(realisticModel()).length;
+  const html = renderReport(model);
+  assert.ok(html.length < plain + 10 * 1100, `report of ${html.length} bytes (${plain} without the huge strings)`);
+  const data = embedded(html);
+  const capped = `${'A'.repeat(_internal.MAX_STRING)}\u2026 (1,200,000 chars)`;
+  assert.equal(data.files[0].summary[0].className, capped);
+  assert.equal(data.files[0].largest[0].name, capped);
+  assert.equal(data.leaks.suspects[0].paths[0].steps[1].edge.text, capped);
+  // exactly 1024 stays as it is; a cut never splits a surrogate pair
+  assert.equal(_internal.capString('b'.repeat(1024)), 'b'.repeat(1024));
+  const pairs = _internal.capString(`${'c'.repeat(1023)}\u{1F600}tail`);
+  assert.equal(pairs, `${'c'.repeat(1023)}\u2026 (1,029 chars)`);
+  assert.ok(renderReport({ title: 'T'.repeat(5000) }).includes(`<title>${'T'.repeat(1024)}\u2026 (5,000 chars)</title>`));
+});
+
 test('json escaping: <, >, &, U+2028/9 as \\u escapes; lone surrogates as \\u escapes', () => {
   const s = _internal.jsonForScript({ a: '</script><!--&\u2028\u2029', b: '\ud800' });
   assert.equal(s, '{"a":"\\u003c/script\\u003e\\u003c!--\\u0026\\u2028\\u2029","b":"\\ud800"}');
@@ -436,9 +462,9 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
       ['step', '(Global handles)@3'],
       ['edge', '[12]element'],
       ['step', 'Server@4127'],
-      ['edge', 'sessionsproperty'],
+      ['edge', '.sessionsproperty'],
       ['step', 'Map@4130'],
-      ['edge', 'tableinternal'],
+      ['edge', '{table}internal'],
       ['step', '(internal array)@4131'],
       ['edge', '[17]element'],
       ['step', 'RequestContext@90211'],
@@ -492,7 +518,7 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
     has(d, `>${esc}.heapsnapshot</button>`, 'tab label');
     const card = byId(d, 'article', 'suspect-0');
     assert.ok(card.includes(`<span class="cls">${esc}</span>`), 'chain step');
-    assert.ok(card.includes(`<code title="&quot;&amp;'&lt;">"&amp;'&lt;</code><span class="etype">property</span>`), 'edge name');
+    assert.ok(card.includes(`<code title=".&quot;&amp;'&lt;">."&amp;'&lt;</code><span class="etype">property</span>`), 'edge name');
     assert.ok(card.includes('<span class="nm">lone \ufffd surrogate</span>'), 'a lone surrogate shows as U+FFFD');
     assert.equal(errorsOf(d), '');
   });

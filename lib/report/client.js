@@ -54,10 +54,9 @@
     const t = str(x);
     return t.length > n ? t.slice(0, n - 1) + '\u2026' : t;
   };
-  // V8 distances: negative = unreachable; >= 1e8 (DevTools' baseSystemDistance) = reachable
-  // only through V8's internal roots. Shown as `–` and `sys`, as the CLI prints them.
+  // V8 distances: negative = unreachable, shown as `–`; rows the engine flags `system` are
+  // reachable only through V8's internal roots, shown as `sys`, as the CLI prints them.
   const distance = (d) => (isNum(d) && d >= 0 ? d : null);
-  const SYSTEM_DISTANCE = 1e8;
 
   const tables = Object.create(null);
 
@@ -170,7 +169,7 @@
     key: 'distance', label: 'Distance', num: true,
     help: 'References from a global object (sys: reachable only through V8\u2019s internal roots; \u2013: unreachable)',
     sort: (r) => distance(r.distance),
-    cell: (r) => (distance(r.distance) === null ? '\u2013' : r.distance >= SYSTEM_DISTANCE ? 'sys' : formatCount(r.distance)),
+    cell: (r) => (distance(r.distance) === null ? '\u2013' : r.system ? 'sys' : formatCount(r.distance)),
   };
   const tone = (key) => (r) => (r[key] > 0 ? 'up' : r[key] < 0 ? 'down' : '');
 
@@ -301,12 +300,12 @@
     });
   }
 
+  // The edge as the engine writes it in DevTools' notation (`.prop`, `[3]`, `->ctxVar`, `{internal}`).
   function edgeLabel(edge) {
-    const name = str(edge.name);
+    const text = str(edge.text);
     const type = str(edge.type);
     if (type === 'indirect') return [h('code', null, '\u2026'), h('span', { class: 'etype' }, 'shortened chain')];
-    const text = type === 'element' ? '[' + cut(name, 120) + ']' : cut(name, 120);
-    return [h('code', { title: cut(name, 2000) }, text), type ? h('span', { class: 'etype' }, type) : null];
+    return [h('code', { title: cut(text, 2000) }, cut(text, 120)), type ? h('span', { class: 'etype' }, type) : null];
   }
 
   function chain(path) {
