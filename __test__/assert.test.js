@@ -161,8 +161,9 @@ test('argument errors reject with ERR_LEAKGUARD_INVALID_ARG', async () => {
     await assert.rejects(lg.checkLeak(...args), { code: 'ERR_LEAKGUARD_INVALID_ARG', name: 'TypeError' }, JSON.stringify(args));
     await assert.rejects(lg.assertNoLeak(...args), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
   }
-  await assert.rejects(lg.checkLeak(42), /fn must be a function, got number/);
-  await assert.rejects(lg.checkLeak(() => {}, { iterations: 1 }), /iterations.*>= 2/);
+  await assert.rejects(lg.checkLeak(42), /^TypeError: checkLeak\(fn\) must be a function, got 42$/);
+  await assert.rejects(lg.checkLeak(() => {}, { iterations: 1 }), /checkLeak\(\{ iterations \}\) must be a whole number >= 2, got 1/);
+  await assert.rejects(lg.checkLeak(() => {}, { method: 'fast' }), /checkLeak\(\{ method \}\) must be 'sampling' or 'snapshots', got "fast"/);
 });
 
 test('an error thrown by fn is passed through, not reported as a leak', async () => {

@@ -27,6 +27,7 @@ const { formatBytes, shortPath } = require('./format');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
 const { nameBlockScopes } = require('./scopes');
 const { LeakguardError, codes, invalidArg } = require('./errors');
+const opts = require('./options');
 const { binding } = require('./native');
 
 const DEFAULTS = Object.freeze({
@@ -95,45 +96,29 @@ async function settle(rounds) {
 // ---------------------------------------------------------------------------------------------
 // Options
 
-function num(o, name, { integer = false, min = 0, minExclusive = false, allowFalse = false } = {}) {
-  const v = o[name];
-  if (v === undefined) return DEFAULTS[name];
-  if (allowFalse && v === false) return Infinity;
-  const bad =
-    typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v)) || (minExclusive ? v <= min : v < min);
-  if (bad) {
-    const what = integer ? 'a whole number' : 'a number';
-    throw invalidArg(`checkLeak({ ${name} }) must be ${what} ${minExclusive ? '>' : '>='} ${min}${allowFalse ? ' (or false)' : ''}`);
-  }
-  return v;
-}
+const CHECK = 'checkLeak';
+const opt = (name) => opts.opt(CHECK, name);
 
+/** checkLeak's arguments checked and defaulted, with lib/options.js's one message style. */
 function normalize(fn, options) {
-  if (typeof fn !== 'function') throw invalidArg(`checkLeak(fn): fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object') throw invalidArg('checkLeak(fn, options): options must be an object');
-  const iterations = num(options, 'iterations', { integer: true, min: 2 });
+  if (typeof fn !== 'function') throw invalidArg(`${CHECK}(fn) must be a function, got ${opts.describe(fn)}`);
+  const given = opts.options(`${CHECK}(fn, options)`, options);
+  const iterations = opts.wholeNumber(opt('iterations'), given.iterations, { min: 2, dflt: DEFAULTS.iterations });
   const o = {
     iterations,
-    warmup: options.warmup === undefined ? Math.max(10, iterations) : num(options, 'warmup', { integer: true }),
-    threshold: num(options, 'threshold', { min: 0, minExclusive: true }),
-    minCount: num(options, 'minCount', { integer: true, min: 1 }),
-    byteThreshold: num(options, 'byteThreshold', { min: 0, minExclusive: true, allowFalse: true }),
-    timeoutMs: options.timeoutMs === Infinity ? Infinity : num(options, 'timeoutMs', { min: 0, minExclusive: true }),
-    gcRounds: num(options, 'gcRounds', { integer: true, min: 1 }),
-    ignoreClasses: options.ignoreClasses === undefined ? [] : options.ignoreClasses,
-    method: options.method === undefined ? 'sampling' : options.method,
-    minRate: options.minRate === undefined ? MIN_RATE : num(options, 'minRate', { min: 0, minExclusive: true }),
-    sizes: options.sizes,
-    signal: options.signal,
+    warmup: opts.wholeNumber(opt('warmup'), given.warmup, { dflt: Math.max(10, iterations) }),
+    threshold: opts.positive(opt('threshold'), given.threshold, { dflt: DEFAULTS.threshold }),
+    minCount: opts.wholeNumber(opt('minCount'), given.minCount, { min: 1, dflt: DEFAULTS.minCount }),
+    // false: no bytes signal
+    byteThreshold: given.byteThreshold === false ? Infinity : opts.positive(opt('byteThreshold'), given.byteThreshold, { dflt: DEFAULTS.byteThreshold }),
+    timeoutMs: opts.number(opt('timeoutMs'), given.timeoutMs, { min: 0, minExclusive: true, allowInfinity: true, dflt: DEFAULTS.timeoutMs }),
+    gcRounds: opts.wholeNumber(opt('gcRounds'), given.gcRounds, { min: 1, dflt: DEFAULTS.gcRounds }),
+    ignoreClasses: opts.stringArray(opt('ignoreClasses'), given.ignoreClasses),
+    method: opts.oneOf(opt('method'), given.method, ['sampling', 'snapshots'], { dflt: 'sampling' }),
+    minRate: opts.positive(opt('minRate'), given.minRate, { dflt: MIN_RATE }),
+    sizes: given.sizes,
+    signal: opts.abortSignal(opt('signal'), given.signal),
   };
-  if (o.method !== 'sampling' && o.method !== 'snapshots') throw invalidArg("checkLeak({ method }) must be 'sampling' or 'snapshots'");
-  if (!Array.isArray(o.ignoreClasses) || o.ignoreClasses.some((c) => typeof c !== 'string')) {
-    throw invalidArg('checkLeak({ ignoreClasses }) must be an array of class names');
-  }
-  if (o.signal !== undefined && !(o.signal && typeof o.signal.aborted === 'boolean' && typeof o.signal.addEventListener === 'function')) {
-    throw invalidArg('checkLeak({ signal }) must be an AbortSignal');
-  }
   return o;
 }
 
@@ -288,9 +273,9 @@ function byClass(report, o) {
 
 async function growthOf(baseline, target, fin, o, state) {
   if (o.byteThreshold === Infinity) return [];
-  const opts = { signal: state.ac.signal };
-  if (o.sizes !== undefined) opts.sizes = o.sizes;
-  const [d1, d2] = await Promise.all([diff(baseline, target, opts), diff(target, fin, opts)]);
+  const diffOptions = { signal: state.ac.signal };
+  if (o.sizes !== undefined) diffOptions.sizes = o.sizes;
+  const [d1, d2] = await Promise.all([diff(baseline, target, diffOptions), diff(target, fin, diffOptions)]);
   const first = new Map(d1.map((r) => [r.className, r.sizeDelta]));
   const out = [];
   for (const r of d2) {
