@@ -726,7 +726,12 @@ test('buildReportModel: errors land in the model, leaks need three files, labels
 
   await assert.rejects(buildReportModel([V1, path.join(TMP, 'gone.heapsnapshot')]), { code: 'ERR_LEAKGUARD_IO' });
   await assert.rejects(buildReportModel([]), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
-  await assert.rejects(buildReportModel([V1], { top: -1 }), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
+  await assert.rejects(buildReportModel([V1], { top: -1 }), { code: 'ERR_LEAKGUARD_INVALID_ARG', message: 'buildReportModel({ top }) must be a whole number >= 0, got -1' });
+  // the library's one message style (lib/options.js)
+  await assert.rejects(buildReportModel([V1], { sizes: 'big' }), { code: 'ERR_LEAKGUARD_INVALID_ARG', message: `buildReportModel({ sizes }) must be 'devtools' or 'raw', got "big"` });
+  await assert.rejects(buildReportModel([V1], { title: 5 }), { message: 'buildReportModel({ title }) must be a string, got 5' });
+  await assert.rejects(buildReportModel([V1], { onProgress: 'x' }), { message: 'buildReportModel({ onProgress }) must be a function, got "x"' });
+  await assert.rejects(buildReportModel([V1], null), { message: 'buildReportModel(files, options) must be an object, got null' });
   await assert.rejects(buildReportModel([V1], { samples: { rss: [] } }), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
   const ac = new AbortController();
   ac.abort();
@@ -751,7 +756,11 @@ test('validateSamples: keeps the documented fields, names the first bad entry', 
     [{ rss: [], heap: [{ time: 1 }], gc: [] }, /samples\.heap\[0\]\.rss must be a number/],
     [{ rss: [null], heap: [], gc: [] }, /samples\.rss\[0\] must be an object/],
     [{ rss: [], heap: [], gc: [], trend: { verdict: 'maybe' } }, /trend\.verdict/],
+    [{ rss: [], heap: [], gc: [], trend: { verdict: 'flat', leak: false, flat: true, reason: 'flat', intercept: 'x' } }, /trend\.intercept must be a number/],
   ];
+  // the sampler's Theil–Sen intercept is kept for the report's trend line
+  const trend = { verdict: 'growing', leak: false, flat: false, reason: 'growing', slopeBytesPerMinute: 60, intercept: 1234.5, samples: [{ time: 1, value: 2 }] };
+  assert.equal(validateSamples({ rss: [], heap: [], gc: [], trend }).trend.intercept, 1234.5);
   for (const [data, re] of bad) assert.throws(() => validateSamples(data), (e) => e.code === 'ERR_LEAKGUARD_INVALID_ARG' && re.test(e.message));
 });
 

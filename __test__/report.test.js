@@ -240,6 +240,9 @@ test('timeline: 0 points, 1 point, unsorted and non-finite input, rss fallback, 
   const trend = { verdict: 'growing', slopeBytesPerMinute: 60000, samples: [0, 1, 2, 3, 4].map((i) => ({ time: 10000 + i * 60000, value: 500 + i * 60000 + (i === 2 ? 7 : 0) })) };
   const withTrend = prep({ gc: trend.samples.map((p) => ({ time: p.time, baseline: p.value })), trend });
   assert.deepEqual(withTrend.trendLine, { t: [0, 240], v: [500, 240500] });
+  // the sampler's intercept, when the trend carries it, is used as it is (not recomputed)
+  const given = prep({ gc: trend.samples.map((p) => ({ time: p.time, baseline: p.value })), trend: { ...trend, intercept: 1000 } });
+  assert.deepEqual(given.trendLine, { t: [0, 240], v: [1000, 241000] });
   assert.equal(withTrend.trend.samples, undefined, 'the trend points are not embedded twice');
   assert.equal(withTrend.trend.verdict, 'growing');
 });

@@ -9,6 +9,7 @@ const path = require('node:path');
 const { loadSnapshot } = require('../snapshot');
 const { diff, findLeaks } = require('../compare');
 const { codes, ioError, invalidArg } = require('../errors');
+const check = require('../options');
 const { tagFile } = require('./load');
 const { shortPath } = require('../format');
 
@@ -71,6 +72,7 @@ const TREND_NUMBERS = [
   'window',
   'windowMs',
   'slopeBytesPerMinute',
+  'intercept',
   'confidence',
   'pValue',
   'z',
@@ -154,12 +156,6 @@ async function readSamples(file) {
   }
 }
 
-function countOption(v, name, dflt) {
-  if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < 0) throw invalidArg(`buildReportModel: ${name} must be a whole number >= 0`);
-  return v;
-}
-
 /**
  * Builds the report model (version 1) from heap snapshot files:
  *
@@ -193,17 +189,19 @@ function countOption(v, name, dflt) {
  * @returns {Promise<object>} the model documented in the README ("HTML report")
  */
 async function buildReportModel(files, options = {}) {
-  if (options === null || typeof options !== 'object') throw invalidArg('buildReportModel(files, options): options must be an object');
+  // The options through lib/options.js: the library's one message style.
+  const label = (name) => check.opt('buildReportModel', name);
+  options = check.options('buildReportModel(files, options)', options);
   // No files is fine with samples: a memory timeline before any dump was taken.
   const minFiles = options.samples ? 0 : 1;
   if (!Array.isArray(files) || files.length < minFiles || files.some((f) => typeof f !== 'string' || f === '')) {
     throw invalidArg('buildReportModel(files): files must be an array of file names (non-empty without samples)');
   }
-  const top = countOption(options.top, 'top', 100);
-  const largestN = countOption(options.largest, 'largest', 20);
-  const sizes = options.sizes === undefined ? 'devtools' : options.sizes;
-  if (sizes !== 'devtools' && sizes !== 'raw') throw invalidArg("buildReportModel: sizes must be 'devtools' or 'raw'");
-  const title = options.title === undefined ? 'leakguard report' : String(options.title);
+  const top = check.wholeNumber(label('top'), options.top, { dflt: 100 });
+  const largestN = check.wholeNumber(label('largest'), options.largest, { dflt: 20 });
+  const sizes = check.oneOf(label('sizes'), options.sizes, ['devtools', 'raw'], { dflt: 'devtools' });
+  const title = check.string(label('title'), options.title, { dflt: 'leakguard report' });
+  check.func(label('onProgress'), options.onProgress);
   const samples = options.samples === undefined || options.samples === null ? null : validateSamples(options.samples);
   const { signal } = options;
   const report = typeof options.onProgress === 'function' ? options.onProgress : null;
