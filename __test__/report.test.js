@@ -243,6 +243,9 @@ test('timeline: 0 points, 1 point, unsorted and non-finite input, rss fallback, 
   // the sampler's intercept, when the trend carries it, is used as it is (not recomputed)
   const given = prep({ gc: trend.samples.map((p) => ({ time: p.time, baseline: p.value })), trend: { ...trend, intercept: 1000 } });
   assert.deepEqual(given.trendLine, { t: [0, 240], v: [1000, 241000] });
+  // samples all at one time: the sampler has no slope (0, intercept 0) and there is no line
+  const sameTime = [1, 2, 3].map((v) => ({ time: 5000, value: 1e6 * v }));
+  assert.equal(prep({ gc: sameTime.map((p) => ({ time: p.time, baseline: p.value })), trend: { verdict: 'insufficient', slopeBytesPerMinute: 0, intercept: 0, samples: sameTime } }).trendLine, null);
   assert.equal(withTrend.trend.samples, undefined, 'the trend points are not embedded twice');
   assert.equal(withTrend.trend.verdict, 'growing');
 });

@@ -92,10 +92,12 @@ function prepareTrend(trend, t0) {
   let line = null;
   const pts = extract(samples, (p) => p.value);
   const slope = trend.slopeBytesPerMinute;
-  if (pts.t.length >= 2 && typeof slope === 'number' && Number.isFinite(slope)) {
+  const ta = pts.t[0];
+  const tb = pts.t[pts.t.length - 1];
+  // Two distinct times at least: with one time there is no slope (the sampler then sends
+  // slope 0 and intercept 0, which is no line at all, not a line at 0 bytes).
+  if (pts.t.length >= 2 && tb > ta && typeof slope === 'number' && Number.isFinite(slope)) {
     const perMs = slope / 60000;
-    const ta = pts.t[0];
-    const tb = pts.t[pts.t.length - 1];
     const given = trend.intercept;
     // Theil–Sen intercept: the median of the residuals of the median slope.
     const c = typeof given === 'number' && Number.isFinite(given) ? given : median(pts.v.map((v, i) => v - perMs * (pts.t[i] - ta)));
