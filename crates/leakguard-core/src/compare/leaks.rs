@@ -376,6 +376,60 @@ struct Group {
     samples: Vec<u32>,
 }
 
+/// What every step after the id sets reads: the final snapshot, its analysis, the options and
+/// the caller's control.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    fin: &'a HeapGraph,
+    fin_a: &'a Analysis,
+    opts: &'a LeakOptions,
+    ctl: Control<'a>,
+}
+
+impl Ctx<'_> {
+    /// Class index of `x` (`u32::MAX` when it has none).
+    fn class_of(&self, x: u32) -> u32 {
+        self.fin_a.class_index(x).unwrap_or(u32::MAX)
+    }
+
+    /// Retained size of `x` in the options' size mode.
+    fn retained(&self, x: u32) -> u64 {
+        self.fin_a.retained_size(x, self.opts.mode)
+    }
+
+    /// Name of class index `c` (`""` when out of range).
+    fn name_of(&self, c: u32) -> &str {
+        self.fin_a
+            .class_names()
+            .get(c as usize)
+            .map_or("", String::as_str)
+    }
+}
+
+/// The leak roots of step 2 and the chain links counted with them.
+struct Roots {
+    /// Final-snapshot ordinals, by class, then retained size (descending), then id: samples
+    /// are the first members of a class, and sampled shapes start at its biggest root.
+    roots: Vec<u32>,
+    /// Per chain head: number of chain links under it and their summed self size.
+    links: HashMap<u32, (u64, u64)>,
+}
+
+impl Roots {
+    fn links_of(&self, x: u32) -> (u64, u64) {
+        self.links.get(&x).copied().unwrap_or((0, 0))
+    }
+}
+
+/// The groups of step 3 and which group each leak root joined.
+#[derive(Default)]
+struct Grouping {
+    groups: Vec<Group>,
+    /// Leak root → its group's key: which suspect an object on another suspect's path belongs
+    /// to.
+    member_of: HashMap<u32, usize>,
+}
+
 /// memlab's three-snapshot method (docs/leaks.md#the-three-snapshot-method): T = ids(`target`)
 /// \\ ids(`baseline`), L = nodes of `fin` whose id is in T — then tuned for Node.js, where
 /// memlab (which decides per object with browser rules: detached DOM, React fibers) reports
@@ -434,6 +488,12 @@ pub fn find_leaks(
     check_same_heap(baseline, target)?;
     check_same_heap(target, fin)?;
     ctl.check()?;
+    let cx = Ctx {
+        fin,
+        fin_a,
+        opts,
+        ctl,
+    };
     // Path work (retainers compared, name parts visited) between two cancel checks: a single
     // path step can be long, so the flag is polled inside it, not only between paths.
     let mut work = ctl.budget(4096);
@@ -445,58 +505,70 @@ pub fn find_leaks(
         },
         ..LeakReport::default()
     };
-
     // T, as a sorted list of distinct ids. The baseline's ids stay for `held_via`.
     let baseline_ids = ids::sorted(&baseline.node_id, &ctl)?;
-    let new_ids = {
-        let t = ids::sorted(&target.node_id, &ctl)?;
-        ids::difference(&t, &baseline_ids)
-    };
+    let new_ids = ids::difference(&ids::sorted(&target.node_id, &ctl)?, &baseline_ids);
     report.new_in_target = new_ids.len() as u64;
+    // Step 1: L and the candidates among it.
+    let (cand, still_alive) = candidates(cx, &new_ids)?;
+    report.still_alive = still_alive;
+    drop(new_ids);
+    // Step 2: ownership.
+    let roots = leak_roots(cx, owners(cx, cand)?);
+    // Step 3: grouping, then the thresholds and the ranking.
+    let mut grouping = group(cx, &roots, &mut work)?;
+    drop(roots);
+    rank(cx, &mut grouping.groups);
+    report.suspects = explain(cx, grouping, &baseline_ids, &mut work)?;
+    Ok(report)
+}
 
-    // L and the candidates among it.
+/// Step 1: which nodes of the final snapshot are candidates (indexed by ordinal), and |L|.
+fn candidates(cx: Ctx<'_>, new_ids: &[u32]) -> Result<(Vec<bool>, u64)> {
+    let (fin, fin_a) = (cx.fin, cx.fin_a);
     let n = fin.node_count();
     let ignored: Vec<bool> = fin_a
         .class_names()
         .iter()
-        .map(|c| opts.ignore_classes.iter().any(|i| i == c))
+        .map(|c| cx.opts.ignore_classes.iter().any(|i| i == c))
         .collect();
     let mut cand = vec![false; n];
-    if !new_ids.is_empty() {
-        for x in 0..n as u32 {
-            if x as usize % TICK == 0 {
-                ctl.check()?;
-            }
-            if new_ids.binary_search(&fin.node_id(x)).is_err() {
-                continue;
-            }
-            report.still_alive += 1;
-            if let Some(slot) = cand.get_mut(x as usize) {
-                *slot = is_candidate(fin, fin_a, x, opts.mode, &ignored);
-            }
+    let mut still_alive = 0u64;
+    if new_ids.is_empty() {
+        return Ok((cand, still_alive));
+    }
+    for x in 0..n as u32 {
+        if x as usize % TICK == 0 {
+            cx.ctl.check()?;
+        }
+        if new_ids.binary_search(&fin.node_id(x)).is_err() {
+            continue;
+        }
+        still_alive += 1;
+        if let Some(slot) = cand.get_mut(x as usize) {
+            *slot = is_candidate(fin, fin_a, x, cx.opts.mode, &ignored);
         }
     }
-    drop(new_ids);
+    Ok((cand, still_alive))
+}
 
-    // Leak roots: candidates whose nearest deciding dominator-tree ancestor is neither another
-    // candidate (then they are part of its retained size) nor compiled code (then they are
-    // literals and other compilation artefacts, e.g. the strings of a constant pool created
-    // when a function first ran between baseline and target — not a leak, and there can be
-    // hundreds of them after a first request).
-    //
-    // A candidate owned by a candidate *of its own class* is a link of a chain (a linked list
-    // of timers, a tree of nodes): it is counted with the head of its chain, whose retained
-    // size already holds it, instead of vanishing into it or being a root of its own (which
-    // would report one suspect per list element and double count).
+/// Step 2, first half: each candidate's owner, indexed by ordinal — [`CLEAR`] for a leak root,
+/// [`CODE`] or another class's ordinal when owned and not reported, the ordinal of a same-class
+/// candidate for a chain link under it. Non-candidates are [`CODE`].
+///
+/// Candidates whose nearest deciding dominator-tree ancestor is another candidate are part of
+/// its retained size; those under compiled code are literals and other compilation artefacts
+/// (e.g. the strings of a constant pool created when a function first ran between baseline and
+/// target — not a leak, and there can be hundreds of them after a first request).
+fn owners(cx: Ctx<'_>, cand: Vec<bool>) -> Result<Vec<u32>> {
+    let (fin, fin_a) = (cx.fin, cx.fin_a);
+    let n = fin.node_count();
     let mut state = vec![UNKNOWN; n];
     let mut walk = Vec::new();
-    let class_of = |x: u32| fin_a.class_index(x).unwrap_or(u32::MAX);
-    // Per candidate: CLEAR = a leak root; CODE or another class's ordinal = owned, not
-    // reported; the ordinal of a same-class candidate = a chain link under it.
     let mut owner = vec![CODE; n];
     for x in 0..n as u32 {
         if x as usize % TICK == 0 {
-            ctl.check()?;
+            cx.ctl.check()?;
         }
         if !cand.get(x as usize).copied().unwrap_or(false) {
             continue;
@@ -511,25 +583,35 @@ pub fn find_leaks(
             *slot = o;
         }
     }
-    drop(state);
-    drop(cand);
-    // Resolve each chain link to its head: follow same-class owners up, compressing as we go.
+    Ok(owner)
+}
+
+/// Step 2, second half: the leak roots, sorted as [`Roots::roots`] says, with their chains.
+///
+/// A candidate owned by a candidate *of its own class* is a link of a chain (a linked list of
+/// timers, a tree of nodes): it is counted with the head of its chain, whose retained size
+/// already holds it, instead of vanishing into it or being a root of its own (which would report
+/// one suspect per list element and double count). Each link is resolved to its head by
+/// following same-class owners up, compressing as it goes.
+fn leak_roots(cx: Ctx<'_>, mut owner: Vec<u32>) -> Roots {
+    let n = owner.len();
     let mut roots: Vec<u32> = Vec::new();
     let mut links: HashMap<u32, (u64, u64)> = HashMap::new();
+    let mut walk = Vec::new();
     for x in 0..n as u32 {
         let o = owner.get(x as usize).copied().unwrap_or(CODE);
         if o == CLEAR {
             roots.push(x);
             continue;
         }
-        if o == CODE || o == UNKNOWN || class_of(o) != class_of(x) {
+        if o == CODE || o == UNKNOWN || cx.class_of(o) != cx.class_of(x) {
             continue;
         }
         walk.clear();
         let mut head = x;
         loop {
             let up = owner.get(head as usize).copied().unwrap_or(CODE);
-            if up >= CODE || class_of(up) != class_of(head) || walk.len() > n {
+            if up >= CODE || cx.class_of(up) != cx.class_of(head) || walk.len() > n {
                 break;
             }
             walk.push(head);
@@ -544,165 +626,221 @@ pub fn find_leaks(
         if owner.get(head as usize).copied() == Some(CLEAR) {
             let e = links.entry(head).or_default();
             e.0 += 1;
-            e.1 = e.1.saturating_add(fin_a.self_size(x, opts.mode));
+            e.1 = e.1.saturating_add(cx.fin_a.self_size(x, cx.opts.mode));
         }
     }
     drop(owner);
-    let links_of = |x: u32| links.get(&x).copied().unwrap_or((0, 0));
-
-    // Per class, biggest first: samples are the first members, and sampled shapes start at the
-    // biggest root.
-    let retained = |x: u32| fin_a.retained_size(x, opts.mode);
     roots.sort_unstable_by(|&x, &y| {
-        class_of(x)
-            .cmp(&class_of(y))
-            .then_with(|| retained(y).cmp(&retained(x)))
-            .then_with(|| fin.node_id(x).cmp(&fin.node_id(y)))
+        cx.class_of(x)
+            .cmp(&cx.class_of(y))
+            .then_with(|| cx.retained(y).cmp(&cx.retained(x)))
+            .then_with(|| cx.fin.node_id(x).cmp(&cx.fin.node_id(y)))
     });
-    // Class ranges in `roots`, big classes first so they get the path budget.
-    let min_count = opts.min_count.max(1);
+    Roots { roots, links }
+}
+
+/// Ranges of one class in [`Roots::roots`], biggest total retained size first so that they get
+/// the path budget. A class with fewer objects than `min_count` cannot yield a suspect and is
+/// left out.
+fn class_ranges(cx: Ctx<'_>, roots: &Roots) -> Vec<(usize, usize)> {
+    let r = &roots.roots;
+    let min_count = cx.opts.min_count.max(1);
     let mut classes: Vec<(u64, usize, usize)> = Vec::new();
     let mut s = 0;
-    while s < roots.len() {
-        let c = class_of(roots[s]);
+    while s < r.len() {
+        let c = cx.class_of(r[s]);
         let mut e = s;
         let mut total = 0u64;
         let mut count = 0u64;
-        while e < roots.len() && class_of(roots[e]) == c {
-            total = total.saturating_add(retained(roots[e]));
-            count += 1 + links_of(roots[e]).0;
+        while e < r.len() && cx.class_of(r[e]) == c {
+            total = total.saturating_add(cx.retained(r[e]));
+            count += 1 + roots.links_of(r[e]).0;
             e += 1;
         }
-        // A class with fewer objects than `min_count` cannot yield a suspect.
         if count >= min_count {
             classes.push((total, s, e));
         }
         s = e;
     }
     classes.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+    classes.into_iter().map(|(_, s, e)| (s, e)).collect()
+}
 
-    let mut groups: Vec<Group> = Vec::new();
-    // Leak root → its group's key: which suspect an object on another suspect's path belongs to.
-    let mut member_of: HashMap<u32, usize> = HashMap::new();
+/// Step 3: the leak roots grouped by class and shape (every class range of [`class_ranges`],
+/// each within the path budget), with counts, sizes and samples summed per group.
+fn group(cx: Ctx<'_>, roots: &Roots, work: &mut Budget<'_>) -> Result<Grouping> {
+    let mut out = Grouping::default();
     let mut budget = PATH_BUDGET;
     let mut computed = 0usize;
-    for &(_, s, e) in &classes {
-        let members = roots.get(s..e).unwrap_or(&[]);
-        let class = members.first().map_or(u32::MAX, |&x| class_of(x));
+    for (s, e) in class_ranges(cx, roots) {
+        let members = roots.roots.get(s..e).unwrap_or(&[]);
         let cap = PATHS_PER_CLASS.min(budget.max(MIN_PATHS_PER_CLASS));
-        let k = members.len();
-        // Group index per member; `None` = not sampled, joins the most common shape.
-        let mut group_of: Vec<Option<usize>> = vec![None; k];
-        let mut by_shape: HashMap<String, usize> = HashMap::new();
-        let mut sampled_count: HashMap<usize, u64> = HashMap::new();
-        let picks: Box<dyn Iterator<Item = usize>> = if k <= cap {
-            Box::new(0..k)
-        } else {
-            // In u64 so that `i * k` cannot overflow a 32-bit usize.
-            Box::new((0..cap).map(move |i| (i as u64 * k as u64 / cap as u64) as usize))
-        };
-        for i in picks {
-            if computed % 256 == 0 {
-                ctl.check()?;
-            }
-            computed += 1;
-            budget = budget.saturating_sub(1);
-            let Some(&x) = members.get(i) else { continue };
-            let (shape, vm_owned) = shape_of(fin, fin_a, x, &mut work)?;
-            let g = *by_shape.entry(shape).or_insert_with_key(|shape| {
-                groups.push(Group {
-                    key: groups.len(),
-                    class,
-                    shape: shape.clone(),
-                    vm_owned,
-                    count: 0,
-                    shallow: 0,
-                    retained: 0,
-                    samples: Vec::new(),
-                });
-                groups.len() - 1
-            });
-            *sampled_count.entry(g).or_default() += 1;
-            if let Some(slot) = group_of.get_mut(i) {
-                *slot = Some(g);
-            }
-        }
-        // Most sampled shape; ties go to the group created first (holding the bigger root).
-        let common = sampled_count
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(&g, _)| g);
+        let before = computed;
+        let (group_of, common) =
+            sample_shapes(cx, members, cap, &mut out.groups, work, &mut computed)?;
+        budget = budget.saturating_sub(computed - before);
         for (i, &x) in members.iter().enumerate() {
             let Some(g) = group_of.get(i).copied().flatten().or(common) else {
                 continue;
             };
-            let Some(grp) = groups.get_mut(g) else {
+            let Some(grp) = out.groups.get_mut(g) else {
                 continue;
             };
-            let (link_count, link_shallow) = links_of(x);
+            let (link_count, link_shallow) = roots.links_of(x);
             grp.count += 1 + link_count;
             grp.shallow = grp
                 .shallow
-                .saturating_add(fin_a.self_size(x, opts.mode))
+                .saturating_add(cx.fin_a.self_size(x, cx.opts.mode))
                 .saturating_add(link_shallow);
-            grp.retained = grp.retained.saturating_add(retained(x));
-            member_of.insert(x, grp.key);
-            if grp.samples.len() < opts.max_samples {
+            grp.retained = grp.retained.saturating_add(cx.retained(x));
+            out.member_of.insert(x, grp.key);
+            if grp.samples.len() < cx.opts.max_samples {
                 grp.samples.push(x);
             }
         }
     }
+    Ok(out)
+}
 
-    groups.retain(|g| !g.vm_owned && g.count >= min_count && g.retained >= opts.min_retained_size);
-    let names = fin_a.class_names();
-    let name_of = |c: u32| names.get(c as usize).map_or("", String::as_str);
+/// Shapes of up to `cap` members of one class (all of them, or an evenly spaced sample), each
+/// new shape a new group in `groups`. Returns the group of each member (`None` = not sampled)
+/// and the most sampled group, which the members without a shape join; ties go to the group
+/// created first (holding the bigger root). `computed` counts the paths over all classes.
+fn sample_shapes(
+    cx: Ctx<'_>,
+    members: &[u32],
+    cap: usize,
+    groups: &mut Vec<Group>,
+    work: &mut Budget<'_>,
+    computed: &mut usize,
+) -> Result<(Vec<Option<usize>>, Option<usize>)> {
+    let class = members.first().map_or(u32::MAX, |&x| cx.class_of(x));
+    let k = members.len();
+    let mut group_of: Vec<Option<usize>> = vec![None; k];
+    let mut by_shape: HashMap<String, usize> = HashMap::new();
+    let mut sampled_count: HashMap<usize, u64> = HashMap::new();
+    let picks: Box<dyn Iterator<Item = usize>> = if k <= cap {
+        Box::new(0..k)
+    } else {
+        // In u64 so that `i * k` cannot overflow a 32-bit usize.
+        Box::new((0..cap).map(move |i| (i as u64 * k as u64 / cap as u64) as usize))
+    };
+    for i in picks {
+        if *computed % 256 == 0 {
+            cx.ctl.check()?;
+        }
+        *computed += 1;
+        let Some(&x) = members.get(i) else { continue };
+        let (shape, vm_owned) = shape_of(cx.fin, cx.fin_a, x, work)?;
+        let g = *by_shape.entry(shape).or_insert_with_key(|shape| {
+            groups.push(Group {
+                key: groups.len(),
+                class,
+                shape: shape.clone(),
+                vm_owned,
+                count: 0,
+                shallow: 0,
+                retained: 0,
+                samples: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        *sampled_count.entry(g).or_default() += 1;
+        if let Some(slot) = group_of.get_mut(i) {
+            *slot = Some(g);
+        }
+    }
+    let common = sampled_count
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(&g, _)| g);
+    Ok((group_of, common))
+}
+
+/// Drops the VM-owned groups and those under `min_count` or `min_retained_size`, and ranks the
+/// rest: retained size (descending), then count, class name and shape.
+fn rank(cx: Ctx<'_>, groups: &mut Vec<Group>) {
+    let min_count = cx.opts.min_count.max(1);
+    groups
+        .retain(|g| !g.vm_owned && g.count >= min_count && g.retained >= cx.opts.min_retained_size);
     groups.sort_by(|x, y| {
         y.retained
             .cmp(&x.retained)
             .then(y.count.cmp(&x.count))
-            .then_with(|| name_of(x.class).cmp(name_of(y.class)))
+            .then_with(|| cx.name_of(x.class).cmp(cx.name_of(y.class)))
             .then_with(|| x.shape.cmp(&y.shape))
     });
-    let rank: HashMap<usize, usize> = groups.iter().enumerate().map(|(i, g)| (g.key, i)).collect();
-    // The best-ranked reported group of each class, for path steps that are leaked objects of
-    // that class but not in L (created after `target`: the same leak, just younger).
-    let mut first_of_class: HashMap<u32, (usize, usize)> = HashMap::new();
-    for (i, g) in groups.iter().enumerate() {
-        first_of_class.entry(g.class).or_insert((g.key, i));
-    }
+}
+
+/// The ranked groups as suspects: sample ids, their retainer paths and [`Suspect::held_via`].
+fn explain(
+    cx: Ctx<'_>,
+    grouping: Grouping,
+    baseline_ids: &[u32],
+    work: &mut Budget<'_>,
+) -> Result<Vec<Suspect>> {
+    let Grouping { groups, member_of } = grouping;
+    let held = HeldVia {
+        rank: groups.iter().enumerate().map(|(i, g)| (g.key, i)).collect(),
+        first_of_class: groups
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, g)| (g.class, (g.key, i)))
+            .collect(),
+        member_of,
+        baseline_ids,
+    };
+    let mut suspects = Vec::with_capacity(groups.len());
     for g in groups {
-        ctl.check()?;
+        cx.ctl.check()?;
         let mut paths: Vec<RetainerPath> = Vec::with_capacity(g.samples.len());
         for &x in &g.samples {
-            paths.extend(sample_path(fin, fin_a, x, opts, &mut work)?);
+            paths.extend(sample_path(cx.fin, cx.fin_a, x, cx.opts, work)?);
         }
-        // The first step on the way down that belongs to another reported suspect: one of its
-        // members, or an object of its class created after the baseline.
-        let held_via = paths.first().and_then(|p| {
-            let inner = p.steps.len().saturating_sub(1);
-            p.steps.get(..inner)?.iter().find_map(|s| {
-                let (k, r) = match member_of.get(&s.ordinal) {
-                    Some(k) => (*k, *rank.get(k)?),
-                    None if baseline_ids.binary_search(&s.id).is_err() => {
-                        *first_of_class.get(&class_of(s.ordinal))?
-                    }
-                    None => return None,
-                };
-                (k != g.key).then_some(r)
-            })
-        });
-        report.suspects.push(Suspect {
-            class_name: name_of(g.class).to_owned(),
+        let held_via = paths.first().and_then(|p| held.find(cx, p, g.key));
+        suspects.push(Suspect {
+            class_name: cx.name_of(g.class).to_owned(),
             count: g.count,
             retained_size: g.retained,
             shallow_size: g.shallow,
-            sample_ids: g.samples.iter().map(|&x| fin.node_id(x)).collect(),
+            sample_ids: g.samples.iter().map(|&x| cx.fin.node_id(x)).collect(),
             paths,
             shape: g.shape,
             held_via,
         });
     }
-    Ok(report)
+    Ok(suspects)
+}
+
+/// What [`Suspect::held_via`] is looked up in.
+struct HeldVia<'a> {
+    /// Group key → its rank (index in the report).
+    rank: HashMap<usize, usize>,
+    /// The best-ranked reported group of each class (key, rank), for path steps that are
+    /// leaked objects of that class but not in L (created after `target`: the same leak, just
+    /// younger).
+    first_of_class: HashMap<u32, (usize, usize)>,
+    member_of: HashMap<u32, usize>,
+    baseline_ids: &'a [u32],
+}
+
+impl HeldVia<'_> {
+    /// The first step of `path` on the way down that belongs to another reported suspect than
+    /// group `key`: one of its members, or an object of its class created after the baseline.
+    fn find(&self, cx: Ctx<'_>, path: &RetainerPath, key: usize) -> Option<usize> {
+        let inner = path.steps.len().saturating_sub(1);
+        path.steps.get(..inner)?.iter().find_map(|s| {
+            let (k, r) = match self.member_of.get(&s.ordinal) {
+                Some(k) => (*k, *self.rank.get(k)?),
+                None if self.baseline_ids.binary_search(&s.id).is_err() => {
+                    *self.first_of_class.get(&cx.class_of(s.ordinal))?
+                }
+                None => return None,
+            };
+            (k != key).then_some(r)
+        })
+    }
 }
 
 #[cfg(test)]
