@@ -246,11 +246,10 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>) {
             }
         }
         2 => {
-            let at = rng.below(len).min(text.len());
-            text.remove(
-                at.min(text.len().saturating_sub(1))
-                    .min(text.len().saturating_sub(1)),
-            );
+            // An empty text (truncated by an earlier mutation) has nothing to remove.
+            if !text.is_empty() {
+                text.remove(rng.below(text.len()));
+            }
         }
         3 => {
             // A number somewhere (most likely in the big arrays) becomes something else.
