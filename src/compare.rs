@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use leakguard_core::analysis::{PathKind, SizeMode};
-use leakguard_core::compare::{diff, find_leaks, LeakOptions};
+use leakguard_core::compare::{diff, find_leaks, ClassOptions, LeakOptions};
 use leakguard_core::{Error as CoreError, Session};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -40,6 +40,21 @@ struct LeakOptionsJs {
     max_samples: Option<usize>,
     path_kind: Option<String>,
     max_path_steps: Option<usize>,
+    classes: Option<ClassOptionsJs>,
+}
+
+/// `findLeaks({ classes })`: the per-class grouping of the leak assertions. `calls` is
+/// required; the core rejects 0 and a negative or non-finite threshold.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClassOptionsJs {
+    calls: u64,
+    #[serde(default)]
+    threshold: f64,
+    #[serde(default)]
+    min_count: u64,
+    #[serde(default)]
+    ignore_classes: Vec<String>,
 }
 
 fn leak_options(json: &str) -> napi::Result<LeakOptions> {
@@ -64,6 +79,12 @@ fn leak_options(json: &str) -> napi::Result<LeakOptions> {
             .transpose()?
             .unwrap_or(PathKind::DevTools),
         max_path_steps: o.max_path_steps.unwrap_or(d.max_path_steps),
+        classes: o.classes.map(|c| ClassOptions {
+            calls: c.calls,
+            threshold: c.threshold,
+            min_count: c.min_count,
+            ignore_classes: c.ignore_classes,
+        }),
     })
 }
 

@@ -6,7 +6,7 @@ mod analysis_common;
 
 use analysis_common::*;
 use leakguard_core::analysis::{Analysis, PathKind, SizeMode};
-use leakguard_core::compare::{find_leaks, LeakOptions, LeakReport};
+use leakguard_core::compare::{find_leaks, ClassOptions, LeakOptions, LeakReport};
 use leakguard_core::Control;
 use leakguard_core::{Error, HeapGraph};
 use std::sync::atomic::AtomicBool;
@@ -634,4 +634,103 @@ fn objects_kept_alive_through_another_suspect_say_which() {
         "{:#?}",
         r.suspects
     );
+}
+
+#[test]
+fn classes_are_reported_only_when_asked_and_merge_numbered_holders() {
+    // Final: 10 Reqs in a Map under `__pending_1` and 10 under `__pending_2`, all new since the
+    // baseline: two suspects (the shapes keep digits that are part of a name), one class.
+    // The Maps are old (in the baseline): only the Reqs are new.
+    let mut b = Heap::new();
+    let mut f = Heap::new();
+    for (k, name) in [(0u32, "__pending_1"), (1, "__pending_2")] {
+        b.map(Heap::GLOBAL, name, 201 + 10 * k);
+        let table = f.map(Heap::GLOBAL, name, 201 + 10 * k);
+        for i in 0..10 {
+            f.req(table, i, 1001 + 2 * i + 100 * k);
+        }
+    }
+    let r = run(&b, &f, &f, &opts(5));
+    assert_eq!(r.suspects.len(), 2);
+    assert!(r.classes.is_none());
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(
+        json.get("classes").is_none(),
+        "no classes key without the option"
+    );
+
+    let o = LeakOptions {
+        classes: Some(ClassOptions {
+            calls: 4,
+            threshold: 1.0,
+            min_count: 1,
+            ignore_classes: Vec::new(),
+        }),
+        ..opts(5)
+    };
+    let r = run(&b, &f, &f, &o);
+    let classes = r.classes.as_ref().expect("classes");
+    let req: Vec<_> = classes.iter().filter(|c| c.class_name == "Req").collect();
+    assert_eq!(req.len(), 1, "{classes:?}");
+    assert_eq!(
+        (req[0].count, req[0].per_iteration, req[0].calls),
+        (20, 5.0, 4)
+    );
+    assert_eq!(req[0].paths.len(), 1, "one holder: {:?}", req[0].paths);
+    assert!(req[0].path.contains("__pending_"), "{}", req[0].path);
+    let total: u64 = r
+        .suspects
+        .iter()
+        .filter(|s| s.class_name == "Req")
+        .map(|s| s.retained_size)
+        .sum();
+    assert_eq!(req[0].retained_size, total);
+    let json = serde_json::to_value(&r).unwrap();
+    let c = &json["classes"][0];
+    for key in [
+        "className",
+        "count",
+        "perIteration",
+        "retainedSize",
+        "path",
+        "paths",
+        "via",
+        "calls",
+    ] {
+        assert!(c.get(key).is_some(), "classes[0].{key} in {c}");
+    }
+
+    // Ignored by the class grouping only: the suspects stay.
+    let o = LeakOptions {
+        classes: Some(ClassOptions {
+            ignore_classes: vec!["Req".into()],
+            ..o.classes.clone().unwrap()
+        }),
+        ..opts(5)
+    };
+    let r = run(&b, &f, &f, &o);
+    assert!(r.classes.unwrap().iter().all(|c| c.class_name != "Req"));
+    assert_eq!(r.suspects.len(), 2);
+}
+
+#[test]
+fn invalid_class_options_are_errors() {
+    let (b, t, f) = request_heaps(10);
+    let (fg, fa) = f.analysed();
+    for (calls, threshold) in [(0, 1.0), (1, -1.0), (1, f64::NAN), (1, f64::INFINITY)] {
+        let o = LeakOptions {
+            classes: Some(ClassOptions {
+                calls,
+                threshold,
+                min_count: 1,
+                ignore_classes: Vec::new(),
+            }),
+            ..LeakOptions::default()
+        };
+        let err = find_leaks(&b.graph(), &t.graph(), &fg, &fa, &o, Control::NONE).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidArg(_)),
+            "{calls} {threshold}: {err:?}"
+        );
+    }
 }

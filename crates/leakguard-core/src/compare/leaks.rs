@@ -1,6 +1,7 @@
 //! memlab's three-snapshot method for Node.js: [`find_leaks`] (documented there, as the module
 //! is private).
 
+use super::classes::{by_class, ClassOptions, LeakClass};
 use super::ids::{self, TICK};
 use super::{check_analysis, check_same_heap};
 use crate::analysis::{Analysis, PathEdge, PathKind, RetainerPath, SizeMode};
@@ -25,7 +26,7 @@ const PATH_BUDGET: usize = 50_000;
 const MIN_PATHS_PER_CLASS: usize = 64;
 
 /// Options of [`find_leaks`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LeakOptions {
     /// Self sizes used for candidacy and the reported sizes.
     pub mode: SizeMode,
@@ -43,6 +44,8 @@ pub struct LeakOptions {
     /// Maximum edges of a sample path (default 100, so that paths reach a user root and are
     /// marked `complete`; DevTools itself expands 20 levels).
     pub max_path_steps: usize,
+    /// When set, the suspects are also regrouped by class into [`LeakReport::classes`].
+    pub classes: Option<ClassOptions>,
 }
 
 impl Default for LeakOptions {
@@ -55,6 +58,7 @@ impl Default for LeakOptions {
             max_samples: 5,
             path_kind: PathKind::DevTools,
             max_path_steps: SHAPE_MAX_STEPS,
+            classes: None,
         }
     }
 }
@@ -98,7 +102,7 @@ pub struct NodeCounts {
 }
 
 /// Result of [`find_leaks`]; serialises to the JS API's `LeakReport`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LeakReport {
     /// Suspects, biggest retained size first.
@@ -109,6 +113,10 @@ pub struct LeakReport {
     pub still_alive: u64,
     /// Node counts of the three snapshots.
     pub nodes: NodeCounts,
+    /// The suspects regrouped by class ([`by_class`]) when [`LeakOptions::classes`] is set;
+    /// absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<LeakClass>>,
 }
 
 /// Node types that are VM internals: nothing a user can release directly. Their memory still
@@ -467,10 +475,13 @@ struct Grouping {
 /// retained bytes are dropped; the rest are ranked by retained size (descending), then count,
 /// class name and shape. Each suspect carries up to `opts.max_samples` sample ids (largest
 /// retained first) with their retainer paths (`opts.path_kind`, `opts.max_path_steps`).
+/// With `opts.classes`, the suspects are also regrouped by class ([`by_class`]) into
+/// [`LeakReport::classes`].
 ///
 /// `fin_a` must be the analysis of `fin`; `baseline` and `target` are only read for their ids.
 /// Fails with [`crate::Error::Mismatch`] when [`check_same_heap`] rejects baseline vs target or
-/// target vs final, [`crate::Error::InvalidArg`] when `fin_a` belongs to another snapshot, and
+/// target vs final, [`crate::Error::InvalidArg`] when `fin_a` belongs to another snapshot or
+/// `opts.classes` is invalid ([`ClassOptions::calls`] 0, a negative or non-finite threshold), and
 /// [`crate::Error::Aborted`] when `ctl`'s flag is raised.
 ///
 /// Cost: linear in the three node counts (radix-sorted ids, a binary search per final node in
@@ -487,6 +498,9 @@ pub fn find_leaks(
     check_analysis("final", fin, fin_a)?;
     check_same_heap(baseline, target)?;
     check_same_heap(target, fin)?;
+    if let Some(c) = &opts.classes {
+        c.check()?;
+    }
     ctl.check()?;
     let cx = Ctx {
         fin,
@@ -520,6 +534,8 @@ pub fn find_leaks(
     drop(roots);
     rank(cx, &mut grouping.groups);
     report.suspects = explain(cx, grouping, &baseline_ids, &mut work)?;
+    // Optional: the suspects by class, as the leak assertions report them.
+    report.classes = opts.classes.as_ref().map(|c| by_class(&report.suspects, c));
     Ok(report)
 }
 

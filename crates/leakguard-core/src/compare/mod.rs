@@ -1,16 +1,19 @@
 //! Comparing snapshots of one process: DevTools' Comparison view ([`diff`],
 //! docs/analysis.md#comparison), a guard against comparing snapshots of different processes
 //! ([`check_same_heap`], docs/snapshot-format.md#object-ids) and memlab's three-snapshot leak
-//! detection tuned for Node.js ([`find_leaks`], docs/leaks.md).
+//! detection tuned for Node.js ([`find_leaks`], docs/leaks.md), optionally regrouped by class
+//! ([`by_class`]).
 //!
 //! Everything here keys objects by their V8 object id, which is only meaningful within one isolate;
 //! that is why [`diff`] and [`find_leaks`] run [`check_same_heap`] first.
 
+mod classes;
 mod diff;
 mod ids;
 mod leaks;
 mod same_heap;
 
+pub use classes::{by_class, ClassOptions, LeakClass};
 pub use diff::{diff, DiffRow};
 pub use leaks::{find_leaks, LeakOptions, LeakReport, NodeCounts, Suspect, SHAPE_MAX_STEPS};
 pub use same_heap::check_same_heap;
