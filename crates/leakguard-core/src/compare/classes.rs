@@ -122,7 +122,7 @@ pub fn by_class(suspects: &[Suspect], opts: &ClassOptions) -> Vec<LeakClass> {
     let mut classes: Vec<Class<'_>> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, s) in suspects.iter().enumerate() {
-        if opts.ignore_classes.iter().any(|c| *c == s.class_name) {
+        if opts.ignore_classes.contains(&s.class_name) {
             continue;
         }
         let k = *index.entry(&s.class_name).or_insert_with(|| {
