@@ -293,6 +293,34 @@ declare namespace leakguard {
     maxSamples?: number;
     pathKind?: 'devtools' | 'shortest';
     maxPathSteps?: number;
+    /** Also regroup the suspects by class into `LeakReport.classes` (docs/leaks.md#per-class-grouping). */
+    classes?: LeakClassOptions;
+  }
+  /** Options of findLeaks' per-class grouping. */
+  export interface LeakClassOptions {
+    /** How many times the action ran (>= 1): `perIteration` = count / calls. */
+    calls: number;
+    /** Drop classes with fewer objects per call (default 0). */
+    threshold?: number;
+    /** Drop classes with fewer objects in all (default 0). */
+    minCount?: number;
+    /** Classes left out of the grouping only (their suspects stay in `suspects`). */
+    ignoreClasses?: string[];
+  }
+  /** The leaked objects of one class, over all its suspects. */
+  export interface LeakClass {
+    className: string;
+    count: number;
+    perIteration: number;
+    retainedSize: number;
+    /** The first of `paths`, '' if none. */
+    path: string;
+    /** First path of up to 5 holders (shapes differing only by digits are one holder), most objects first, V8-internal roots last. */
+    paths: string[];
+    /** The one other class through whose leaked objects every suspect of this class is held, else null. */
+    via: string | null;
+    /** `classes.calls`, echoed. */
+    calls: number;
   }
   /** A group of leaked objects of one class held by the same path. */
   export interface LeakSuspect {
@@ -322,6 +350,8 @@ declare namespace leakguard {
     /** Of those, how many are still alive in `final`. */
     stillAlive: number;
     nodes: { baseline: number; target: number; final: number };
+    /** Present only with the `classes` option: by objects per call, then retained size. */
+    classes?: LeakClass[];
   }
   /**
    * The three-snapshot method: objects created after `baseline`, present in `target` and still
