@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 'use strict';
-// The leak assertion's speed (issue 14, part 3): checkLeak's survivor-rounds fast path
-// (method 'sampling', the default) against the three-snapshot path it replaced (method
-// 'snapshots', forced) and against leakage's iterate(), in one run, on the same functions of
+// The leak assertion's speed (issue 14): checkLeak as this tree has it ('sampling', "after": the
+// survivor rounds; a leak explained from one snapshot), as commit e1be29a had it ('before': its
+// lib/ and index.js checked out into a temp dir, run on today's addon), with the three snapshots
+// forced ('snapshots', optional) and leakage's iterate(), in one run, on the same functions of
 // __test__/fixtures/leak-scenarios.js (by default 3 no-leak traps and 3 leaks), in plain node and
 // in a real Jest run.
 //
-//   node bench/assertions.js [--runs 3] [--only sampling,snapshots,leakage]
+//   node bench/assertions.js [--runs 3] [--only sampling,before,snapshots,leakage]
 //                            [--modes node,node-seq,jest] [--scenarios a,b,...] [--timeout 300]
 //                            [--out out/assertions-results.json]
 //
@@ -41,7 +42,9 @@ const { performance } = require('perf_hooks');
 const ROOT = path.join(__dirname, '..');
 const SCENARIOS = path.join(ROOT, '__test__', 'fixtures', 'leak-scenarios.js');
 const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
-const TOOLS = ['sampling', 'snapshots', 'leakage'];
+const TOOLS = ['sampling', 'before', 'snapshots', 'leakage'];
+/** The implementation the figures are compared with (issue 14): its lib/ and index.js. */
+const BEFORE = 'e1be29a';
 const MODES = ['node', 'node-seq', 'jest'];
 // Three traps (an LRU cache full before the check, a WeakRef cache emptied by a
 // FinalizationRegistry, async work that settles) and three leaks (a Map of requests, listeners on
@@ -52,14 +55,34 @@ const DEFAULT_SCENARIOS = ['bounded-lru-cache', 'map-by-request-id', 'weakref-ca
 // ---------------------------------------------------------------------------------------------
 // Child: checks in this process
 
-/** leakguard with a method forced: snapshots and forced GCs counted (see bench/leakage.js). */
-function leakguardTool(method) {
-  const { counts, lg } = countedLeakguard();
+/**
+ * The `before` checkout: `git archive BEFORE index.js lib` in a temp directory (made once, kept),
+ * with binding.js linked to this tree's (the addon is today's; only the JS differs).
+ */
+function beforeDir() {
+  const dir = path.join(os.tmpdir(), `leakguard-bench-before-${BEFORE}`);
+  if (!fs.existsSync(path.join(dir, 'index.js'))) {
+    const { execSync } = require('child_process');
+    fs.mkdirSync(dir, { recursive: true });
+    execSync(`git -C ${JSON.stringify(ROOT)} archive ${BEFORE} index.js lib package.json | tar -x -C ${JSON.stringify(dir)}`);
+    fs.symlinkSync(path.join(ROOT, 'binding.js'), path.join(dir, 'binding.js'));
+  }
+  return dir;
+}
+
+/**
+ * leakguard: 'sampling' = this tree with its defaults, 'snapshots' = this tree with the three
+ * snapshots forced, 'before' = BEFORE's checkout with its defaults. Snapshots and forced GCs
+ * counted (see bench/leakage.js; the one-snapshot path's snapshot is the result's count).
+ */
+function leakguardTool(tool) {
+  const { counts, lg } = countedLeakguard(tool === 'before' ? beforeDir() : ROOT);
+  const options = tool === 'snapshots' ? { method: 'snapshots' } : {};
   return {
     counts,
     async check(fn) {
-      const r = await lg.checkLeak(fn, { method });
-      return { leaked: r.leaked, ...roundsInfo(r) };
+      const r = await lg.checkLeak(fn, options);
+      return { leaked: r.leaked, resultSnapshots: r.snapshots, ...roundsInfo(r) };
     },
   };
 }
@@ -74,6 +97,7 @@ function roundsInfo(r) {
     phases: r.rounds ? r.rounds.phases || null : null,
     roundsReason: r.rounds && r.rounds.state !== 'bounded' ? r.rounds.reason : undefined,
     stages: r.rounds ? r.rounds.stages : undefined,
+    timings: r.timings,
   };
 }
 
@@ -112,7 +136,7 @@ async function child(tool, names) {
       out = { ok: false, error: `${err.name}: ${err.message}`.split('\n')[0].slice(0, 300) };
     }
     out.ms = performance.now() - t0;
-    out.snapshots = t.counts.snapshots - before.snapshots;
+    out.snapshots = out.resultSnapshots ?? t.counts.snapshots - before.snapshots;
     out.forcedGcs = t.counts.forcedGcs - before.forcedGcs;
     process.stdout.write(`@@RESULT ${JSON.stringify({ tool, name, position, expected: s.leaks, ...out })}\n`);
   }
@@ -130,7 +154,11 @@ function writeJestConfig(dir) {
     testEnvironment: 'node',
     testTimeout: 300000,
     // the spec imports leakguard by its package name, as a user would
-    moduleNameMapper: { '^leakguard$': path.join(ROOT, 'index.js'), '^leakguard/jest$': path.join(ROOT, 'lib', 'jest.js') },
+    moduleNameMapper: {
+      '^leakguard$': path.join(ROOT, 'index.js'),
+      '^leakguard/jest$': path.join(ROOT, 'lib', 'jest.js'),
+      '^leakguard-before/jest$': path.join(beforeDir(), 'lib', 'jest.js'),
+    },
     cacheDirectory: path.join(os.tmpdir(), 'leakguard-bench-jest-cache'),
     watchman: false,
   };
@@ -146,13 +174,13 @@ function jestSpec(tool, names) {
       ? `const leakage = require('leakage');
 ${leakageCheck.toString()}
 const check = (fn) => leakageCheck(leakage, fn);`
-      : `const { toLeak } = require('leakguard/jest');
-// What \`await expect(fn).not.toLeak({ method })\` runs (message included), keeping the result.
+      : `const { toLeak } = require(${JSON.stringify(tool === 'before' ? 'leakguard-before/jest' : 'leakguard/jest')});
+// What \`await expect(fn).not.toLeak(options)\` runs (message included), keeping the result.
 async function check(fn) {
-  const m = await toLeak.call({ isNot: true }, fn, { method: ${JSON.stringify(tool)} });
+  const m = await toLeak.call({ isNot: true }, fn, ${JSON.stringify(tool === 'snapshots' ? { method: 'snapshots' } : {})});
   m.message();
   const r = m.result;
-  return { leaked: r.leaked, method: r.method, roundsState: r.rounds ? r.rounds.state : null, roundsCalls: r.rounds ? r.rounds.calls : null, roundsMs: r.rounds ? r.rounds.durationMs : null, phases: r.rounds ? r.rounds.phases || null : null, roundsReason: r.rounds && r.rounds.state !== 'bounded' ? r.rounds.reason : undefined, stages: r.rounds ? r.rounds.stages : undefined };
+  return { leaked: r.leaked, method: r.method, snapshots: r.snapshots, roundsState: r.rounds ? r.rounds.state : null, roundsCalls: r.rounds ? r.rounds.calls : null, roundsMs: r.rounds ? r.rounds.durationMs : null, phases: r.rounds ? r.rounds.phases || null : null, roundsReason: r.rounds && r.rounds.state !== 'bounded' ? r.rounds.reason : undefined, stages: r.rounds ? r.rounds.stages : undefined, timings: r.timings };
 }`;
   const tests = names
     .map(
@@ -211,11 +239,11 @@ function runJest(tool, names, run, opt) {
 // Parent
 
 function parseArgs(argv) {
-  const a = { runs: '3', only: TOOLS.join(','), modes: MODES.join(','), scenarios: DEFAULT_SCENARIOS.join(','), timeout: '300', out: '' };
+  const a = { runs: '3', only: 'sampling,before,leakage', modes: MODES.join(','), scenarios: DEFAULT_SCENARIOS.join(','), timeout: '300', out: '' };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in a) || argv[i + 1] === undefined) {
-      console.error('usage: node bench/assertions.js [--runs 3] [--only sampling,snapshots,leakage] [--modes node,node-seq,jest] [--scenarios a,b] [--timeout S] [--out file.json]');
+      console.error('usage: node bench/assertions.js [--runs 3] [--only sampling,before,snapshots,leakage] [--modes node,node-seq,jest] [--scenarios a,b] [--timeout S] [--out file.json]');
       process.exit(2);
     }
     a[key] = argv[i + 1];
@@ -288,7 +316,7 @@ function main() {
     const v = !r.ok ? 'error' : r.leaked ? 'leak' : 'no leak';
     const right = r.ok && r.leaked === scenarios[r.name].leaks;
     const how = r.method ? ` ${r.method}${r.roundsCalls ? ` (rounds: ${r.roundsState}, ${r.roundsCalls} calls, ${r.roundsMs} ms)` : ''}` : '';
-    const counts = r.snapshots === undefined ? '' : `  snapshots ${r.snapshots}, forced GCs ${r.forcedGcs}`;
+    const counts = r.snapshots === undefined ? '' : `  snapshots ${r.snapshots}, forced GCs ${r.forcedGcs ?? "-"}`;
     console.log(
       `${r.mode.padEnd(8)} run ${r.run} #${r.position ?? '-'} ${r.name.padEnd(20)} ${r.tool.padEnd(9)} ${v.padEnd(7)} ${right ? 'right' : 'WRONG'} ${fmtTime(r.ms || 0).padStart(8)}${how}${counts}${r.ok ? '' : `  ${r.error}`}`,
     );
@@ -392,6 +420,16 @@ function main() {
       }
     }
   }
+  // Where a whole check's time goes (result.timings of this tree's leaky checks), medians.
+  const timed = results.filter((r) => r.ok && r.timings && r.tool === 'sampling' && r.leaked);
+  if (timed.length) {
+    const keys = [...new Set(timed.flatMap((r) => Object.keys(r.timings)))];
+    console.log(`\nafter, leaky checks, phases (median ms): setting | snapshots | ${keys.join(' | ')}`);
+    for (const [setting, pick] of settings) {
+      const rs = timed.filter(pick);
+      if (rs.length) console.log(`  ${setting} | ${[...new Set(rs.map((r) => r.snapshots))].join('/')} | ${keys.map((k) => median(rs.map((r) => r.timings[k] || 0)).toFixed(0)).join(' | ')}`);
+    }
+  }
   console.log(`\nuptime at start: ${uptime}\nuptime at end:   ${uptimeEnd}`);
   const file = opt.out ? path.resolve(opt.out) : path.join(OUT, 'assertions-results.json');
   const versions = {};
@@ -408,22 +446,18 @@ function main() {
   console.log(`raw results: ${path.relative(process.cwd(), file)}`);
 }
 
-const label = (t) => ({ sampling: 'sampling (after)', snapshots: 'snapshots (before)', leakage: 'leakage' })[t];
+const label = (t) => ({ sampling: 'after', before: `before (${BEFORE})`, snapshots: 'three snapshots forced', leakage: 'leakage' })[t];
+
+/** The ratios of medians against `after`: [heading, tool] for each other tool in the run. */
+const against = (tools) => (tools.includes('sampling') ? tools.filter((t) => t !== 'sampling').map((t) => [`${label(t)} / after`, t]) : []);
 
 function ratioHeads(tools) {
-  const h = [];
-  if (tools.includes('sampling') && tools.includes('snapshots')) h.push('before / after');
-  if (tools.includes('sampling') && tools.includes('leakage')) h.push('leakage / after');
-  return h;
+  return against(tools).map(([h]) => h);
 }
 
 function ratios(row, tools) {
   const m = (t) => row.tools[t] && row.tools[t].medianMs;
-  const x = (a, b) => (m(a) && m(b) ? `${(m(a) / m(b)).toFixed(2)}x` : '-');
-  const out = [];
-  if (tools.includes('sampling') && tools.includes('snapshots')) out.push(x('snapshots', 'sampling'));
-  if (tools.includes('sampling') && tools.includes('leakage')) out.push(x('leakage', 'sampling'));
-  return out;
+  return against(tools).map(([, t]) => (m(t) && m('sampling') ? `${(m(t) / m('sampling')).toFixed(2)}x` : '-'));
 }
 
 if (process.argv[2] === '--child') {

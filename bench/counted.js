@@ -6,17 +6,18 @@
 /**
  * leakguard: lib/assert.js takes `takeSnapshot` from lib/compare.js when it is loaded and uses
  * `globalThis.gc` when there is one (here a counting wrapper around the very function it would
- * fetch itself). Returns { counts, lg }.
+ * fetch itself). `root`: the package directory (bench/assertions.js also loads an older checkout
+ * of it). Returns { counts, lg }.
  */
-function countedLeakguard() {
-  const compare = require('../lib/compare');
+function countedLeakguard(root = require('path').join(__dirname, '..')) {
+  const compare = require(require('path').join(root, 'lib', 'compare'));
   const counts = { snapshots: 0, forcedGcs: 0 };
   const take = compare.takeSnapshot;
   compare.takeSnapshot = function takeSnapshot(...args) {
     counts.snapshots++;
     return take.apply(this, args);
   };
-  const lg = require('..');
+  const lg = require(root);
   const v8 = require('v8');
   const vm = require('vm');
   v8.setFlagsFromString('--expose-gc');
