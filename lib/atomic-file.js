@@ -79,6 +79,20 @@ function unlinkQuiet(file) {
   }
 }
 
+/**
+ * Empties, then unlinks a failed temp file. Emptied first because Node's v8.writeHeapSnapshot
+ * leaks its file descriptor when a write fails (seen on Node 20 with ENOSPC): unlinking alone
+ * would keep the blocks allocated until the process exits, so a full disk would stay full.
+ */
+function discard(file) {
+  try {
+    fs.truncateSync(file, 0);
+  } catch {
+    /* not created, or already gone */
+  }
+  unlinkQuiet(file);
+}
+
 function rmdirQuiet(dir) {
   try {
     fs.rmdirSync(dir);
@@ -177,7 +191,7 @@ function commitAtomic(finalPath, what, options, fill) {
     else fs.renameSync(tmp, finalPath);
   } catch (err) {
     if (fd !== undefined) closeQuiet(fd);
-    if (priv) unlinkQuiet(path.join(priv.via, TEMP_FILE));
+    if (priv) discard(path.join(priv.via, TEMP_FILE));
     throw ioError(`cannot write ${what} ${finalPath}`, err, finalPath);
   } finally {
     if (priv) {
