@@ -20,9 +20,15 @@ declare namespace leakguard {
     | 'ERR_LEAKGUARD_INTERNAL'
     | 'ERR_LEAKGUARD_LEAK'
     | 'ERR_LEAKGUARD_TIMEOUT'
-    | 'ERR_LEAKGUARD_NO_BINARY';
+    | 'ERR_LEAKGUARD_NO_BINARY'
+    | 'ERR_LEAKGUARD_NO_HEADROOM'
+    | 'ERR_LEAKGUARD_CALLBACK';
 
-  /** The error class behind every leakguard failure. */
+  /**
+   * The error class behind every leakguard failure. Invalid-argument errors
+   * (`ERR_LEAKGUARD_INVALID_ARG`) are `TypeError`s, named `'TypeError'`, and also pass
+   * `instanceof LeakguardError`.
+   */
   export class LeakguardError extends Error {
     readonly code: LeakguardErrorCode;
     /** For ERR_LEAKGUARD_PARSE: the byte offset in the file where parsing failed. */
@@ -34,6 +40,10 @@ declare namespace leakguard {
     readonly syscall?: string;
     /** For ERR_LEAKGUARD_NO_BINARY: the platform the addon was looked for (`linux-x64-gnu`, `darwin-arm64`, …); `cause` has the loader's error. */
     readonly platform?: string;
+    /** For ERR_LEAKGUARD_NO_HEADROOM: bytes a dump needs, bytes available, and where that figure came from (`'cgroup v2'`, `'cgroup v1'`, `'system free memory'`, `'V8 heap limit'`). */
+    readonly needed?: number;
+    readonly available?: number;
+    readonly source?: string;
   }
 
   /** The error codes, by short name. */
@@ -48,6 +58,8 @@ declare namespace leakguard {
     readonly LEAK: 'ERR_LEAKGUARD_LEAK';
     readonly TIMEOUT: 'ERR_LEAKGUARD_TIMEOUT';
     readonly NO_BINARY: 'ERR_LEAKGUARD_NO_BINARY';
+    readonly NO_HEADROOM: 'ERR_LEAKGUARD_NO_HEADROOM';
+    readonly CALLBACK: 'ERR_LEAKGUARD_CALLBACK';
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -79,17 +91,30 @@ declare namespace leakguard {
 
   /** Options of dumpOnSignal(). */
   export interface DumpOnSignalOptions {
-    /** Signal to listen for. Default `'SIGUSR2'`. */
+    /**
+     * Signal to listen for. Default `'SIGUSR2'`. SIGTERM, SIGINT, SIGHUP and SIGQUIT are refused
+     * (a listener would stop them from ending the process), as are SIGKILL and SIGSTOP.
+     */
     signal?: NodeJS.Signals;
     /** Where dumps go (created 0700 if missing). Default: `configure()`'s directory, else cwd. */
     directory?: string;
-    /** Keep at most this many `heapdump-*.heapsnapshot` files in `directory`; older ones are deleted. Default: no limit. */
+    /**
+     * Keep at most this many of the dumps this call wrote (a whole number >= 1, or Infinity);
+     * older ones are deleted, also after a failed dump to make room. Files it did not write
+     * (other processes', other workers', renamed or planted ones) are never deleted. Default: no limit.
+     */
     maxFiles?: number;
-    /** Signals closer together than this collapse into one trailing dump. Default 1000. */
+    /** Signals closer together than this collapse into one trailing dump (finite, ms). Default 1000. */
     minIntervalMs?: number;
-    /** Called with the path of each completed dump. */
+    /**
+     * Skip a dump (with an `ERR_LEAKGUARD_NO_HEADROOM` error to `onError`) unless this many times
+     * the used heap is free (cgroup limit, else system free memory), or when the old generation
+     * has under max(8 MiB, 5% of its limit) left. `false` or 0 disables the check. Default 8.
+     */
+    headroom?: number | false;
+    /** Called with the path of each completed dump. If it throws, `onError` gets an `ERR_LEAKGUARD_CALLBACK` error (the dump stays). */
     onDump?: (file: string) => void;
-    /** Called with each failure (default: a process warning; never a crash). */
+    /** Called with each failure or skipped dump (default: a process warning; never a crash). */
     onError?: (err: LeakguardError) => void;
   }
   /**
@@ -105,10 +130,12 @@ declare namespace leakguard {
     directory?: string;
     /** At most this many dumps. Default 1. */
     maxCount?: number;
-    /** Dump when the old generation’s use reaches threshold × its limit (checked after each major GC). Default 0.8. */
+    /** Dump when the old generation’s use reaches threshold × its limit (checked after each major GC). From 0.05 to 0.99; default 0.8. */
     threshold?: number;
     /** Also arm V8's in-allocation near-limit hook (Node's own file names, written to cwd or --diagnostic-dir). */
     native?: boolean;
+    /** As in dumpOnSignal(): skip the dump when writing it could exhaust memory. Default 8. */
+    headroom?: number | false;
     onDump?: (file: string) => void;
     onError?: (err: LeakguardError) => void;
   }

@@ -130,4 +130,5 @@ function noBinaryError(cause) {
   return new LeakguardError(codes.NO_BINARY, message, { cause, platform: triple });
 }
 
-module.exports = { binding, platformTriple, _internal: { napiName, supportedPlatforms } };
+// `_internal` stays until __test__/no-binary.test.js imports the two helpers by name.
+module.exports = { binding, platformTriple, napiName, supportedPlatforms, _internal: { napiName, supportedPlatforms } };
