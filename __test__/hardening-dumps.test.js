@@ -348,7 +348,9 @@ test('headroom: dumpNearHeapLimit at 90% of a 48 MB heap skips the dump instead 
     lg.dumpNearHeapLimit({ directory: ${JSON.stringify(dir)}, threshold: 0.9,
       onDump: (f) => console.log('dumped ' + f), onError: (e) => console.log('error ' + e.code + ' ' + e.message) });
     const hoard = [];
-    (function grow() { for (let i = 0; i < 2000; i++) hoard.push({ i, s: 'x'.repeat(40) + i }); setImmediate(grow); })();
+    // 100 objects a turn: slow enough that a major GC's check runs past 90% before the leak
+    // itself kills the process (at 2000 a turn, Node 24 often dies with no check past 90%).
+    (function grow() { for (let i = 0; i < 100; i++) hoard.push({ i, s: 'x'.repeat(40) + i }); setImmediate(grow); })();
   `;
   const app = startChild(t, ['--max-old-space-size=48', '-e', src]);
   await app.exited; // the leak kills it in the end; the dump must not be what does
