@@ -4,10 +4,10 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
-const { spawnSync } = require('child_process');
-const { Worker } = require('worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { Worker } = require('node:worker_threads');
 const lg = require('..');
 const { ROOT, tempDir, checkSnapshotFile, startChild, sleep } = require('./helpers');
 
@@ -52,7 +52,10 @@ test('writeSnapshot(name, callback) resolves relative names against cwd and call
 test('writeSnapshot: bad paths give ERR_LEAKGUARD_IO and leave nothing behind', async (t) => {
   const dir = tempDir(t);
   // missing directory
-  assert.throws(() => lg.writeSnapshot(path.join(dir, 'nope', 'x.heapsnapshot')), (e) => e.code === 'ERR_LEAKGUARD_IO' && e.errno === 'ENOENT');
+  assert.throws(
+    () => lg.writeSnapshot(path.join(dir, 'nope', 'x.heapsnapshot')),
+    (e) => e.code === 'ERR_LEAKGUARD_IO' && e.errno === 'ENOENT',
+  );
   // a file where a directory should be
   fs.writeFileSync(path.join(dir, 'afile'), 'x');
   assert.throws(() => lg.writeSnapshot(path.join(dir, 'afile', 'x.heapsnapshot')), { code: 'ERR_LEAKGUARD_IO' });
@@ -141,7 +144,12 @@ test('dumpOnSignal({ maxFiles: 3 }): 10 signals 100 ms apart, process lives, 1â€
     assert.equal(fs.statSync(path.join(dir, d)).mode & 0o777, 0o600);
   }
   // The newest dumps are the ones kept.
-  const last = app.stdout.trim().split('\n').filter((l) => l.startsWith('dumped ')).pop().slice(7);
+  const last = app.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('dumped '))
+    .pop()
+    .slice(7);
   assert.ok(dumps.includes(path.basename(last)));
 });
 
@@ -265,10 +273,14 @@ test('capture works in worker threads: writeSnapshot, and dumpOnSignal relayed b
   const w = new Worker(src, { eval: true });
   t.after(() => w.terminate());
   const msgs = [];
-  const next = () => new Promise((resolve, reject) => {
-    w.once('message', (m) => { msgs.push(m); resolve(m); });
-    w.once('error', reject);
-  });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      w.once('message', (m) => {
+        msgs.push(m);
+        resolve(m);
+      });
+      w.once('error', reject);
+    });
   const first = await next();
   checkSnapshotFile(first.file);
   // The worker's own heap, not the main thread's: it lacks the test runner's objects.

@@ -221,7 +221,8 @@ function dumpOnSignal(options) {
   const o = options || {};
   const signal = o.signal === undefined ? 'SIGUSR2' : o.signal;
   if (typeof signal !== 'string' || !(signal in require('node:os').constants.signals) || FORBIDDEN_SIGNALS.has(signal)) {
-    const why = FORBIDDEN_SIGNALS.has(signal) && signal !== 'SIGKILL' && signal !== 'SIGSTOP' ? ' (it asks the process to stop; a listener would keep it running)' : '';
+    const why =
+      FORBIDDEN_SIGNALS.has(signal) && signal !== 'SIGKILL' && signal !== 'SIGSTOP' ? ' (it asks the process to stop; a listener would keep it running)' : '';
     throw invalidArg(`dumpOnSignal({ signal }) must be a signal that can be listened for and does not stop the process, got ${opts.describe(signal)}${why}`);
   }
   const maxFiles = opts.wholeNumber(opts.opt('dumpOnSignal', 'maxFiles'), o.maxFiles, { min: 1, allowInfinity: true, dflt: Infinity });

@@ -94,7 +94,9 @@ function parseHeadroom(label, v) {
   if (v === false || v === 'off' || v === 0 || v === '0') return 0;
   const n = typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 1000) {
-    throw invalidArg(`${label} must be a factor of the used heap from 0 to 1000, or false / 'off', got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    throw invalidArg(
+      `${label} must be a factor of the used heap from 0 to 1000, or false / 'off', got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`,
+    );
   }
   return n;
 }

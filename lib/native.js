@@ -32,18 +32,20 @@ function binding() {
 function isMusl() {
   if (process.platform !== 'linux') return false;
   try {
-    return require('fs').readFileSync('/usr/bin/ldd', 'utf8').includes('musl');
+    return require('node:fs').readFileSync('/usr/bin/ldd', 'utf8').includes('musl');
   } catch {
     /* no ldd file: ask the process report */
   }
   const report = process.report && typeof process.report.getReport === 'function' ? process.report.getReport() : null;
   if (report) {
-    if (report.header && report.header.glibcVersionRuntime) return false;
+    if (report.header?.glibcVersionRuntime) return false;
     if (Array.isArray(report.sharedObjects)) return report.sharedObjects.some((f) => f.includes('libc.musl-') || f.includes('ld-musl-'));
     return false;
   }
   try {
-    return require('child_process').execSync('ldd --version', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).includes('musl');
+    return require('node:child_process')
+      .execSync('ldd --version', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .includes('musl');
   } catch {
     return false;
   }
@@ -63,7 +65,7 @@ function platformTriple() {
     return `linux-${arch}-${musl ? 'musl' : 'gnu'}`;
   }
   if (platform === 'win32') {
-    const v = (process.config && process.config.variables) || {};
+    const v = process.config?.variables || {};
     const gnu = arch === 'x64' && (v.shlib_suffix === 'dll.a' || v.node_target_type === 'shared_library');
     return `win32-${arch}-${gnu ? 'gnu' : 'msvc'}`;
   }
@@ -71,7 +73,16 @@ function platformTriple() {
   return `${platform}-${arch}`;
 }
 
-const RUST_ARCH = { x86_64: 'x64', aarch64: 'arm64', i686: 'ia32', armv7: 'arm', riscv64gc: 'riscv64', loongarch64: 'loong64', powerpc64le: 'ppc64', s390x: 's390x' };
+const RUST_ARCH = {
+  x86_64: 'x64',
+  aarch64: 'arm64',
+  i686: 'ia32',
+  armv7: 'arm',
+  riscv64gc: 'riscv64',
+  loongarch64: 'loong64',
+  powerpc64le: 'ppc64',
+  s390x: 's390x',
+};
 const RUST_OS = { linux: 'linux', windows: 'win32', darwin: 'darwin', freebsd: 'freebsd', android: 'android' };
 
 /** `x86_64-unknown-linux-gnu` -> `linux-x64-gnu` (napi-rs's naming), or the triple unchanged. */
@@ -94,7 +105,7 @@ function supportedPlatforms(pkg) {
     .filter((n) => n.startsWith(prefix))
     .map((n) => n.slice(prefix.length));
   if (fromPackages.length > 0) return fromPackages;
-  return ((pkg.napi && pkg.napi.targets) || []).map(napiName);
+  return (pkg.napi?.targets || []).map(napiName);
 }
 
 /** The loader's own reasons other than "not found" (a dlopen failure, a version mismatch). */

@@ -51,8 +51,7 @@ function range(min, max, minExclusive) {
 function number(label, v, { min = -Infinity, max = Infinity, minExclusive = false, finite = false, allowInfinity = false, dflt } = {}) {
   if (v === undefined) return dflt;
   if (allowInfinity && v === Infinity) return v;
-  const ok =
-    typeof v === 'number' && !Number.isNaN(v) && (!finite || Number.isFinite(v)) && (minExclusive ? v > min : v >= min) && v <= max;
+  const ok = typeof v === 'number' && !Number.isNaN(v) && (!finite || Number.isFinite(v)) && (minExclusive ? v > min : v >= min) && v <= max;
   if (!ok) {
     const bounds = range(min, max, minExclusive);
     const what = `a ${finite ? 'finite ' : ''}number${bounds ? ` ${bounds}` : ''}${allowInfinity ? ' (or Infinity)' : ''}`;

@@ -30,7 +30,7 @@ function install() {
       headroom: env.LEAKGUARD_HEADROOM || undefined,
     });
   } catch (err) {
-    warn(err?.message ? err.message : String(err), (err?.code) || codes.INTERNAL);
+    warn(err?.message ? err.message : String(err), err?.code || codes.INTERNAL);
     return () => {};
   }
 }

@@ -5,9 +5,10 @@
 // thread's copy of leakguard listens for the signal on its behalf and passes it on. The main
 // thread must have required leakguard too (or run with -r leakguard/register).
 
-const { BroadcastChannel, isMainThread, threadId } = require('worker_threads');
+const { BroadcastChannel, isMainThread, threadId } = require('node:worker_threads');
 
 const CHANNEL = 'leakguard:signals';
+const TERMINATING = new Set(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGSTOP']);
 let channel = null;
 
 function open(onMessage) {
@@ -22,7 +23,9 @@ function installMainRelay() {
   if (!isMainThread || channel) return;
   const subs = new Map(); // signal -> { ids: Set, listener }
   open((msg) => {
-    if (typeof msg.signal !== 'string') return;
+    // Any code in the process can post on this channel: never listen for a signal that ends
+    // the process (a listener would disable Node's default exit), whatever a message asks.
+    if (typeof msg.signal !== 'string' || TERMINATING.has(msg.signal)) return;
     let entry = subs.get(msg.signal);
     if (msg.t === 'sub') {
       if (!entry) {
