@@ -530,10 +530,12 @@ declare namespace leakguard {
     minGrowthRatio?: number;
     /** `'snapshot'`: write a heap snapshot into `directory` on a leak alert (at most `maxSnapshots`); a function: called with the report. */
     onLeak?: 'snapshot' | ((report: TrendReport) => void);
-    /** Where leak snapshots go (created 0700 if missing). Default: cwd. */
+    /** Where leak snapshots go (created 0700 if missing). Default: `configure({ directory })`, else cwd. */
     directory?: string;
     /** Leak snapshots at most. Default 1. */
     maxSnapshots?: number;
+    /** As for `dumpOnSignal`: skip a leak snapshot (an `ERR_LEAKGUARD_NO_HEADROOM` `'error'` event, or a warning) unless this many times the used heap is free. `false` or 0 disables the check. Default 8. */
+    headroom?: number | false;
     /** Run one full GC when V8 ran none for 10 s while heapUsed doubled since the last post-GC baseline (and grew 16 MiB): a fast leak gets few major GCs, too few for a verdict. At most one every 10 s. Default true. */
     confirmGc?: boolean;
   }

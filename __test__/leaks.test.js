@@ -147,18 +147,14 @@ test('listeners added then removed: no leak', () => {
   assert.deepEqual(report.suspects.filter((s) => s.count >= N / 2).map(describe), []);
 });
 
-test('the addon groups suspects by class when findLeaks options carry classes', async () => {
-  // lib/compare.js does not forward `classes` yet: the binding is called as it would.
-  const { binding } = require('../lib/native');
-  const { runJob, handleOf } = require('../lib/snapshot');
+test('findLeaks groups suspects by class when its options carry classes', async () => {
   const held = [];
   class ClassGroupLeak {}
   const baseline = await lg.takeSnapshot();
   for (let i = 0; i < 40; i++) held.push(new ClassGroupLeak());
   const target = await lg.takeSnapshot();
   const fin = await lg.takeSnapshot();
-  const h = [baseline, target, fin].map((s) => handleOf(s, 'test'));
-  const call = (o) => runJob((job) => binding().findLeaksIn(h[0], h[1], h[2], job, JSON.stringify(o)), {}, 'findLeaks').then(JSON.parse);
+  const call = (o) => lg.findLeaks({ baseline, target, final: fin }, o);
   const plain = await call({ minCount: 1 });
   assert.equal('classes' in plain, false);
   const report = await call({ minCount: 1, classes: { calls: 4, threshold: 5, minCount: 1 } });
@@ -171,5 +167,8 @@ test('the addon groups suspects by class when findLeaks options carry classes', 
   assert.ok(c.path.includes('ClassGroupLeak') && c.paths[0] === c.path, c.path);
   assert.ok(report.classes.every((x) => x.perIteration >= 5));
   await assert.rejects(call({ classes: { calls: 0 } }), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
+  await assert.rejects(call({ classes: {} }), { code: 'ERR_LEAKGUARD_INVALID_ARG', message: /classes\.calls/ });
+  await assert.rejects(call({ classes: { calls: 4, threshold: -1 } }), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
+  await assert.rejects(call({ classes: null }), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
   held.length = 0;
 });

@@ -60,7 +60,7 @@ test('the platform triple is the one the loader uses on this machine (the addon 
 
 test('the platforms the error lists: napi.targets named as napi-rs names the per-platform packages', () => {
   const pkg = require('../package.json');
-  const { napiName, supportedPlatforms } = require('../lib/native')._internal;
+  const { napiName, supportedPlatforms } = require('../lib/native');
   assert.equal(napiName('x86_64-unknown-linux-gnu'), 'linux-x64-gnu');
   assert.equal(napiName('aarch64-unknown-linux-musl'), 'linux-arm64-musl');
   assert.equal(napiName('armv7-unknown-linux-gnueabihf'), 'linux-arm-gnueabihf');

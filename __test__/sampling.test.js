@@ -207,3 +207,27 @@ test('a fast leak with few major GCs raises leak within 40 s at default options;
   assert.ok(fs.statSync(snap.file).size > 1000);
   c.child.kill();
 });
+
+test('onLeak: snapshot is skipped with ERR_LEAKGUARD_NO_HEADROOM when the memory to write it is missing', async (t) => {
+  // Needs headroom x heap > all the machine's memory: grow the heap until the largest factor
+  // (1000) asks for twice the RAM. On a machine with over ~100 GB this would take too much.
+  const v8 = require('v8');
+  const os = require('os');
+  const wanted = (2 * os.totalmem()) / 1000;
+  if (wanted > 200 * 2 ** 20) return t.skip('more than 100 GB of RAM: the heap cannot outgrow 1000x of it cheaply');
+  const ballast = [];
+  while (v8.getHeapStatistics().used_heap_size < wanted) ballast.push(new Array(1 << 16).fill(ballast.length));
+  const dir = tempDir(t);
+  const s = lg.startSampling({ onLeak: 'snapshot', headroom: 1000, directory: dir });
+  t.after(() => s.stop());
+  const got = new Promise((resolve) => {
+    s.once('error', resolve);
+    s.once('snapshot', (file) => resolve(new Error(`a snapshot was written: ${file}`)));
+  });
+  s._onLeak({ verdict: 'leak', rule: 'fast' }); // the alert path, as the trend rule takes it
+  const err = await got;
+  assert.equal(err.code, 'ERR_LEAKGUARD_NO_HEADROOM', err.message);
+  assert.match(err.message, /leak snapshot skipped/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+  ballast.length = 0;
+});

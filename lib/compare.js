@@ -102,6 +102,19 @@ function optCount(o, name) {
   return opts.wholeNumber(opts.opt('findLeaks', name), o[name]);
 }
 
+/** `classes`: regroup the suspects by class, as the leak assertions report them (see docs/leaks.md). */
+function classOptions(c) {
+  if (c === undefined) return undefined;
+  const at = (name) => opts.opt('findLeaks', `classes.${name}`);
+  opts.options(opts.opt('findLeaks', 'classes'), c === null ? 0 : c);
+  return {
+    calls: opts.wholeNumber(at('calls'), c.calls === undefined ? 'missing' : c.calls, { min: 1 }),
+    threshold: opts.number(at('threshold'), c.threshold, { min: 0, finite: true, dflt: 0 }),
+    minCount: opts.wholeNumber(at('minCount'), c.minCount),
+    ignoreClasses: opts.stringArray(at('ignoreClasses'), c.ignoreClasses),
+  };
+}
+
 /**
  * The three-snapshot method: objects created after `baseline`, present in `target` and still
  * alive in `final`, grouped by class and retainer path, biggest retained size first, each with
@@ -129,6 +142,7 @@ function findLeaks(snapshots, options = {}) {
       maxPathSteps: optCount(options, 'maxPathSteps'),
       ignoreClasses: ignore,
       pathKind,
+      classes: classOptions(options.classes),
     });
   } catch (err) {
     return Promise.reject(err);

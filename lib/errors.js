@@ -56,6 +56,9 @@ class InvalidArgError extends TypeError {
   }
 }
 
+// napi-rs statuses that mean a wrong argument type.
+const NAPI_ARG_STATUS = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NumberExpected', 'BooleanExpected', 'FunctionExpected', 'ArrayExpected', 'BigintExpected']);
+
 /**
  * The binding prefixes every message with its code ("ERR_LEAKGUARD_PARSE: …") because
  * napi-rs async rejections cannot carry properties; this turns it back into `err.code`.
@@ -63,6 +66,11 @@ class InvalidArgError extends TypeError {
 function fromNative(err) {
   if (err instanceof LeakguardError) return err;
   const m = /^(ERR_LEAKGUARD_[A-Z_]+): ([\s\S]*)$/.exec(err?.message);
+  // napi-rs checks `this` and argument types before leakguard's code runs (a method called on
+  // another object: "Illegal invocation", or a napi status as the code): the caller's mistake.
+  if (!m && (NAPI_ARG_STATUS.has(err?.code) || /Illegal invocation/.test(err?.message))) {
+    return new InvalidArgError(`wrong object or value passed to a native call: ${err.message}`, { cause: err });
+  }
   if (!m) return new LeakguardError(codes.INTERNAL, String(err?.message), { cause: err });
   const extra = {};
   const at = /at byte (\d+)$/.exec(m[2]);

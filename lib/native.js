@@ -141,5 +141,4 @@ function noBinaryError(cause) {
   return new LeakguardError(codes.NO_BINARY, message, { cause, platform: triple });
 }
 
-// `_internal` stays until __test__/no-binary.test.js imports the two helpers by name.
-module.exports = { binding, platformTriple, napiName, supportedPlatforms, _internal: { napiName, supportedPlatforms } };
+module.exports = { binding, platformTriple, napiName, supportedPlatforms };

@@ -11,6 +11,7 @@ const { PerformanceObserver, constants } = require('perf_hooks');
 const { binding } = require('./native');
 const { fromNative, invalidArg, ioError, LeakguardError } = require('./errors');
 const opts = require('./options');
+const { checkHeadroom, parseHeadroom } = require('./headroom');
 
 /**
  * One reading: process.memoryUsage() plus the V8 heap limit and the number of detached
@@ -82,6 +83,7 @@ function parseOptions(options) {
     directory: opts.string(at('directory'), o.directory),
     maxSnapshots: opts.wholeNumber(at('maxSnapshots'), o.maxSnapshots, { min: 0, allowInfinity: true, dflt: 1 }),
     confirmGc: opts.bool(at('confirmGc'), o.confirmGc, { dflt: true }),
+    headroom: parseHeadroom(at('headroom'), o.headroom),
   };
 }
 
@@ -163,20 +165,24 @@ class MemorySampler extends EventEmitter {
   _snapshot(trend) {
     if (this._stopped) return;
     const { writeAtomic } = require('./atomic-file');
-    const { defaultName } = require('./capture');
-    const { configure } = require('./capture');
+    const { defaultName, configure } = require('./capture');
     // Like every other unnamed dump: the sampler's directory, else configure({ directory }),
     // else the working directory, read at the time of the dump.
     const dir = path.resolve(this.options.directory || configure().directory || process.cwd());
+    const fail = (e) => {
+      if (this.listenerCount('error')) this.emit('error', e);
+      else process.emitWarning(e.message, { type: 'LeakguardWarning', code: e.code });
+    };
+    // A leaking process is the one most likely to be near its memory limit: a dump that would
+    // get it OOM-killed is skipped and said so instead.
+    const lack = checkHeadroom({ factor: this.options.headroom, what: 'leak snapshot' });
+    if (lack) return fail(lack);
     let file;
     try {
       require('fs').mkdirSync(dir, { recursive: true, mode: 0o700 });
-      file = writeAtomic(path.join(dir, defaultName()));
+      file = writeAtomic(path.join(dir, defaultName()), { exclusive: defaultName });
     } catch (err) {
-      const e = err instanceof LeakguardError ? err : ioError('leak snapshot failed', err, dir);
-      if (this.listenerCount('error')) this.emit('error', e);
-      else process.emitWarning(e.message, { type: 'LeakguardWarning', code: e.code });
-      return;
+      return fail(err instanceof LeakguardError ? err : ioError('leak snapshot failed', err, dir));
     }
     this.emit('snapshot', file, trend);
   }

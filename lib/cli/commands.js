@@ -5,7 +5,7 @@
 // and resolves the exit code; errors propagate to index.js, which prints them on one line.
 
 const { diff, findLeaks } = require('../compare');
-const { codes, LeakguardError } = require('../errors');
+const { invalidArg } = require('../errors');
 const { shortPath } = require('../format');
 const { EXIT, wholeNumber, oneOf, objectId } = require('./args');
 const { withSnapshots, about, shortName, tagFile } = require('./load');
@@ -318,7 +318,7 @@ ${COMMON_HELP}`,
       const p = await about(snap.retainerPath(id, { kind, maxSteps, signal: ctx.signal, onProgress: ctx.progress.callback(`analysing ${shortName(file)}`) }), file);
       ctx.progress.clear();
       if (p === null) {
-        const err = new LeakguardError(codes.INVALID_ARG, `object @${id} is not retained by anything / not in the snapshot`);
+        const err = invalidArg(`object @${id} is not retained by anything / not in the snapshot`);
         throw tagFile(err, file);
       }
       ctx.out(values.json ? json(p) : pathText(file, id, p, maxSteps));
