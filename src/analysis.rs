@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
+use crate::result_json;
 use leakguard_core::analysis::{ObjectSort, PathKind, SizeMode};
 use leakguard_core::{Control, Error as CoreError, Session};
 use napi::{Env, Task};
-use serde::Serialize;
 
 use crate::guard;
 use crate::job::JobState;
@@ -52,17 +52,6 @@ pub(crate) fn parse<T: std::str::FromStr<Err = CoreError>>(s: &str) -> napi::Res
 /// Cancellation and progress of `state` for the core's work.
 pub(crate) fn control<'a>(state: &'a JobState, progress: &'a (dyn Fn(f64) + Sync)) -> Control<'a> {
     Control::new(Some(&state.cancel), Some(progress))
-}
-
-/// JSON text of a result, its object keys in sorted order: serialised through
-/// `serde_json::Value` (whose maps are sorted) rather than in field declaration order, because
-/// the CLI prints the parsed objects again (`--json`) and that output has always had sorted
-/// keys. Serialising these types cannot fail (no maps with non-string keys); the error, like
-/// the sampler's, only keeps a surprise from becoming a panic.
-pub(crate) fn result_json<T: Serialize + ?Sized>(v: &T) -> Result<String, CoreError> {
-    serde_json::to_value(v)
-        .map(|v| v.to_string())
-        .map_err(|e| CoreError::InvalidArg(format!("cannot serialise a result: {e}")))
 }
 
 fn run(session: &Session, state: &JobState, query: &Query) -> Result<String, CoreError> {

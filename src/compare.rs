@@ -10,9 +10,10 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use serde::Deserialize;
 
-use crate::analysis::{control, parse, result_json};
+use crate::analysis::{control, parse};
 use crate::guard;
 use crate::job::{Job, JobState};
+use crate::result_json;
 use crate::snapshot::NativeSnapshot;
 
 enum Op {

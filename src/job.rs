@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use napi_derive::napi;
 
+use crate::guard;
+
 /// State one background task shares with JS. Progress is polled by the JS wrapper rather
 /// than pushed through a threadsafe function: polling coalesces updates for free and never
 /// keeps the event loop alive.
@@ -34,21 +36,28 @@ impl Job {
     /// Creates a job handle to pass to one async call.
     #[napi(constructor)]
     #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Job {
-            state: Arc::new(JobState::default()),
-        }
+    pub fn new() -> napi::Result<Self> {
+        // These three cannot fail today; the barrier is there so that no entry point of the
+        // addon is ever outside it.
+        guard(|| {
+            Ok(Job {
+                state: Arc::new(JobState::default()),
+            })
+        })
     }
 
     /// Asks the job to stop; it rejects with `ERR_LEAKGUARD_ABORTED` at its next check.
     #[napi]
-    pub fn cancel(&self) {
-        self.state.cancel.store(true, Ordering::Relaxed);
+    pub fn cancel(&self) -> napi::Result<()> {
+        guard(|| {
+            self.state.cancel.store(true, Ordering::Relaxed);
+            Ok(())
+        })
     }
 
     /// Progress fraction in [0, 1].
     #[napi(getter)]
-    pub fn progress(&self) -> f64 {
-        f64::from(self.state.progress.load(Ordering::Relaxed)) / 1e6
+    pub fn progress(&self) -> napi::Result<f64> {
+        guard(|| Ok(f64::from(self.state.progress.load(Ordering::Relaxed)) / 1e6))
     }
 }
