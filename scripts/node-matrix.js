@@ -58,11 +58,14 @@ const DEFAULT_MAJORS = [22, 24, 26];
 //   esm.test.js       ESM named imports of CommonJS entries (require(esm), 'module.exports' keys)
 //   jest.test.js      the matcher in Jest's workers and VM contexts
 //   vitest.test.js    the matcher in Vitest's forks and threads pools
+//   hardening-dumps.test.js  dumps written through /proc/self/fd into a private directory,
+//                     the headroom check against this V8's heap figures (Node 24+ came near
+//                     the heap limit writing a dump), refused signals in the preload
 // Left out: report.test.js (HTML in Chromium), types*.test.js (tsc), targets.test.js (binary
 // headers), no-binary.test.js (loader fallbacks): Node-independent; mocha.test.js (the same
 // matcher code as Jest, in a plain process); sampling.test.js (40 s waits per case; its
 // Node-facing part, GC observation, is also what assert.test.js relies on).
-const SUBSET = ['capture.test.js', 'load.test.js', 'analysis.test.js', 'leaks.test.js', 'assert.test.js', 'cli.test.js', 'esm.test.js', 'jest.test.js', 'vitest.test.js'];
+const SUBSET = ['capture.test.js', 'load.test.js', 'analysis.test.js', 'leaks.test.js', 'assert.test.js', 'cli.test.js', 'esm.test.js', 'jest.test.js', 'vitest.test.js', 'hardening-dumps.test.js'];
 
 const FILE_TIMEOUT_MS = 15 * 60 * 1000;
 
