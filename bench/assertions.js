@@ -456,7 +456,7 @@ function ratioHeads(tools) {
 }
 
 function ratios(row, tools) {
-  const m = (t) => row.tools[t] && row.tools[t].medianMs;
+  const m = (t) => row.tools[t]?.medianMs;
   return against(tools).map(([, t]) => (m(t) && m('sampling') ? `${(m(t) / m('sampling')).toFixed(2)}x` : '-'));
 }
 
