@@ -6,7 +6,7 @@
 // resolution), and elsewhere TypeScript says to turn on esModuleInterop (TS1259) instead of
 // compiling `require('leakguard').default`, which does not exist.
 
-import { EventEmitter } from 'events';
+import { EventEmitter } from 'node:events';
 
 declare namespace leakguard {
   /** Stable error codes carried by every error leakguard raises (`err.code`). */
@@ -75,10 +75,7 @@ declare namespace leakguard {
    * `(err)` (then the return value is `undefined`); without, errors are thrown. I/O failures
    * (bad path, unwritable directory, full disk) have `code` `ERR_LEAKGUARD_IO` and leave no file.
    */
-  export function writeSnapshot(
-    filename?: string,
-    callback?: (err: LeakguardError | null, filename?: string) => void,
-  ): string;
+  export function writeSnapshot(filename?: string, callback?: (err: LeakguardError | null, filename?: string) => void): string;
   export function writeSnapshot(callback: (err: LeakguardError | null, filename?: string) => void): string;
 
   /** Defaults shared by the capture functions. */
@@ -254,7 +251,11 @@ declare namespace leakguard {
     className: string;
     name: string;
     /** The reference from the previous step to this one; null on the first step. Type `'indirect'` (name `'…'`) when a leak report shortens a long chain (a linked list) between a holder and the object. */
-    edge: { type: string; name: string; /** The edge in DevTools' notation, as `RetainerPath.text` writes it: `.prop`, `["a b"]`, `[3]`, `->ctxVar`, `{internal}`, `[[weak]]`, `…`. */ text: string } | null;
+    edge: {
+      type: string;
+      name: string /** The edge in DevTools' notation, as `RetainerPath.text` writes it: `.prop`, `["a b"]`, `[3]`, `->ctxVar`, `{internal}`, `[[weak]]`, `…`. */;
+      text: string;
+    } | null;
   }
 
   /** A chain of references that keeps an object alive, root side first. */
@@ -386,10 +387,7 @@ declare namespace leakguard {
    * owned by another suspect), grouped by class and retainer path, biggest first, each with the
    * chain of references from a root that keeps it alive.
    */
-  export function findLeaks(
-    snapshots: { baseline: HeapSnapshot; target: HeapSnapshot; final: HeapSnapshot },
-    options?: FindLeaksOptions,
-  ): Promise<LeakReport>;
+  export function findLeaks(snapshots: { baseline: HeapSnapshot; target: HeapSnapshot; final: HeapSnapshot }, options?: FindLeaksOptions): Promise<LeakReport>;
 
   // ---------------------------------------------------------------------------------------------
   // Leak assertions for tests

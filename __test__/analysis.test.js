@@ -5,9 +5,9 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const lg = require('..');
 const { ROOT, tempDir } = require('./helpers');
 
@@ -37,7 +37,18 @@ test('V1 summary in both size modes equals docs/analysis.md#test-vectors', async
   const dt = await s.summary();
   assert.deepEqual(
     dt.map(row).sort(),
-    ['Global 1/10/186/1', 'Foo 2/50/50/2', 'Bar 1/90/90/3', 'X 1/12/20/2', 'H 1/8/8/3', 'Function 1/56/56/100000002', '(string) 1/16/16/2', 'Baz 1/60/60/-5', 'P 1/5/5/-5', 'Q 1/7/7/-5'].sort(),
+    [
+      'Global 1/10/186/1',
+      'Foo 2/50/50/2',
+      'Bar 1/90/90/3',
+      'X 1/12/20/2',
+      'H 1/8/8/3',
+      'Function 1/56/56/100000002',
+      '(string) 1/16/16/2',
+      'Baz 1/60/60/-5',
+      'P 1/5/5/-5',
+      'Q 1/7/7/-5',
+    ].sort(),
   );
   // sorted by retained size, biggest first; top cuts the list
   assert.deepEqual(
@@ -53,7 +64,10 @@ test('V1 summary in both size modes equals docs/analysis.md#test-vectors', async
       [103, 20],
     ],
   );
-  assert.deepEqual((await s.largestObjects(1)).map((o) => o.id), [101]);
+  assert.deepEqual(
+    (await s.largestObjects(1)).map((o) => o.id),
+    [101],
+  );
   const h = await s.retainerPath(113);
   assert.equal(h.steps[0].className, 'Global');
   assert.equal(h.steps.at(-1).id, 113);
@@ -110,7 +124,10 @@ test('retainerPath names the module-level Map and the class it holds', async (t)
     assert.match(p.text, /requests/, p.text);
     assert.match(p.text, /Map/, p.text);
     assert.match(p.text, /PendingRequest$/, p.text);
-    assert.ok(p.steps.some((st) => st.edge && st.edge.name === 'requests'), p.text);
+    assert.ok(
+      p.steps.some((st) => st.edge && st.edge.name === 'requests'),
+      p.text,
+    );
     assert.equal(p.steps.at(-1).id, obj.id);
   }
 });

@@ -4,11 +4,11 @@
 // scripts ran, take a screenshot. Every run gets a fresh profile directory (removed after),
 // and the flags turn off everything that would reach the network (updates, sync, QUIC…).
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { execFile } = require('child_process');
-const { pathToFileURL } = require('url');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFile } = require('node:child_process');
+const { pathToFileURL } = require('node:url');
 
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
@@ -75,11 +75,14 @@ function run(args, { timeoutMs = 20000, chromium = findChromium() } = {}) {
         if (err) {
           // Without a session bus or cpufreq files Chromium logs harmless errors: drop them.
           const noise = /dbus|Failed to connect to the bus|cpufreq|^\s*$/;
-          stderr = String(stderr).split('\n').filter((l) => !noise.test(l)).join('\n');
+          stderr = String(stderr)
+            .split('\n')
+            .filter((l) => !noise.test(l))
+            .join('\n');
           const why = err.killed ? `timed out after ${timeoutMs} ms` : `exited with ${err.code ?? err.signal}`;
           reject(new Error(`${path.basename(chromium)} ${why}\n--- stderr ---\n${stderr.slice(-4000)}`));
         } else resolve({ stdout, stderr });
-      }
+      },
     );
   });
 }
@@ -107,10 +110,10 @@ async function dumpDom(htmlFile, { timeoutMs = 20000, query = '', chromium } = {
 async function screenshot(htmlFile, pngFile, { width = 1280, height = 2400, timeoutMs = 30000, query = '', chromium } = {}) {
   const out = path.resolve(pngFile);
   fs.rmSync(out, { force: true });
-  await run(
-    ['--virtual-time-budget=5000', '--hide-scrollbars', `--window-size=${width},${height}`, `--screenshot=${out}`, fileUrl(htmlFile, query)],
-    { timeoutMs, chromium }
-  );
+  await run(['--virtual-time-budget=5000', '--hide-scrollbars', `--window-size=${width},${height}`, `--screenshot=${out}`, fileUrl(htmlFile, query)], {
+    timeoutMs,
+    chromium,
+  });
   if (!fs.existsSync(out) || fs.statSync(out).size === 0) throw new Error(`Chromium wrote no screenshot to ${out}`);
   return out;
 }

@@ -8,9 +8,9 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
-const { spawnSync, execFileSync } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync, execFileSync } = require('node:child_process');
 const { ROOT, tempDir, startChild, sleep } = require('./helpers');
 
 const LOADER = path.join(__dirname, 'fixtures', 'sigbus-loader.js');
@@ -57,7 +57,7 @@ test('a snapshot truncated and rewritten in place while loading gives clean erro
 test('a SIGBUS that is not a fault in our mapping still ends the process', () => {
   // The guard is installed by the first load; a SIGBUS sent from outside must keep its default
   // action (the guard chains to it) instead of being swallowed.
-  const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'lg-'));
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'lg-'));
   try {
     const file = path.join(dir, 's.heapsnapshot');
     fs.copyFileSync(path.join(ROOT, 'crates/leakguard-core/tests/vectors/v1.json'), file);
@@ -115,14 +115,38 @@ test('objects of the wrong class or type passed to the native layer are ERR_LEAK
     return 'no error';
   };
   // Before: napi-rs's own 'Failed to recover `Job` type' errors, reported as ERR_LEAKGUARD_INTERNAL.
-  assert.equal(code(() => snap.summary({}, 'raw', 5)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object');
-  assert.equal(code(() => snap.summary(snap, 'raw', 5)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object');
-  assert.equal(code(() => snap.objects(null, 'Object', 'raw', 'retained', 5)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got null');
-  assert.equal(code(() => snap.largestObjects(undefined, 5, 'raw')), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got undefined');
-  assert.equal(code(() => snap.retainerPath(7, 1, 'shortest', 10)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got a number');
-  assert.equal(code(() => b.loadSnapshot('/nonexistent', snap)), 'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object');
-  assert.equal(code(() => b.loadSnapshotSync(5)), 'ERR_LEAKGUARD_INVALID_ARG path must be a string, got a number');
-  assert.equal(code(() => b.loadSnapshot({}, job)), 'ERR_LEAKGUARD_INVALID_ARG path must be a string, got another object');
+  assert.equal(
+    code(() => snap.summary({}, 'raw', 5)),
+    'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object',
+  );
+  assert.equal(
+    code(() => snap.summary(snap, 'raw', 5)),
+    'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object',
+  );
+  assert.equal(
+    code(() => snap.objects(null, 'Object', 'raw', 'retained', 5)),
+    'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got null',
+  );
+  assert.equal(
+    code(() => snap.largestObjects(undefined, 5, 'raw')),
+    'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got undefined',
+  );
+  assert.equal(
+    code(() => snap.retainerPath(7, 1, 'shortest', 10)),
+    'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got a number',
+  );
+  assert.equal(
+    code(() => b.loadSnapshot('/nonexistent', snap)),
+    'ERR_LEAKGUARD_INVALID_ARG job must be a Job instance, got another object',
+  );
+  assert.equal(
+    code(() => b.loadSnapshotSync(5)),
+    'ERR_LEAKGUARD_INVALID_ARG path must be a string, got a number',
+  );
+  assert.equal(
+    code(() => b.loadSnapshot({}, job)),
+    'ERR_LEAKGUARD_INVALID_ARG path must be a string, got another object',
+  );
   // The right objects still work, through the same checks.
   assert.ok(JSON.parse(await snap.summary(job, 'raw', 5)).length > 0);
   assert.equal((await b.loadSnapshot(path.join(ROOT, 'crates/leakguard-core/tests/vectors/v1.json'), new b.Job())).nodeCount, 15);

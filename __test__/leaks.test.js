@@ -4,9 +4,9 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const lg = require('..');
 const { ROOT, tempDir } = require('./helpers');
 
@@ -18,7 +18,7 @@ function scenario(name) {
   return JSON.parse(r.stdout);
 }
 
-const describe = (s) => `${s.className} x${s.count} ${s.retainedSize}B via ${s.paths[0] && s.paths[0].text}`;
+const describe = (s) => `${s.className} x${s.count} ${s.retainedSize}B via ${s.paths[0]?.text}`;
 
 test('diff V1 -> V1b equals the table of docs/analysis.md#test-vectors in both size modes', async () => {
   const a = await lg.loadSnapshot(path.join(VECTORS, 'v1.json'));
@@ -52,7 +52,10 @@ test('snapshots of different processes are refused with ERR_LEAKGUARD_MISMATCH',
   const dir = tempDir(t);
   const files = [1, 2].map((i) => {
     const f = path.join(dir, `p${i}.heapsnapshot`);
-    const r = spawnSync(process.execPath, ['-e', `globalThis.x = Array.from({ length: 5000 }, (_, i) => ({ i })); require(${JSON.stringify(ROOT)}).writeSnapshot(${JSON.stringify(f)})`]);
+    const r = spawnSync(process.execPath, [
+      '-e',
+      `globalThis.x = Array.from({ length: 5000 }, (_, i) => ({ i })); require(${JSON.stringify(ROOT)}).writeSnapshot(${JSON.stringify(f)})`,
+    ]);
     assert.equal(r.status, 0, String(r.stderr));
     return f;
   });

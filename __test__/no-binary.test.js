@@ -8,9 +8,9 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { ROOT, tempDir, checkSnapshotFile, startChild } = require('./helpers');
 const { platformTriple } = require('../lib/native');
 
@@ -51,7 +51,11 @@ function checkMessage(message, what) {
 }
 
 test('the platform triple is the one the loader uses on this machine (the addon it loads is named so)', () => {
-  const r = spawnSync(process.execPath, ['-e', "require('./binding.js'); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.endsWith('.node'))))"], { cwd: ROOT, encoding: 'utf8', env });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', "require('./binding.js'); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.endsWith('.node'))))"],
+    { cwd: ROOT, encoding: 'utf8', env },
+  );
   assert.equal(r.status, 0, r.stderr);
   const loaded = JSON.parse(r.stdout);
   assert.equal(loaded.length, 1, r.stdout);
@@ -186,7 +190,10 @@ test('without a binary: dumpOnSignal writes a dump when the signal arrives', { s
   const dir = path.join(app, 'sig');
   const child = startChild(
     t,
-    ['-e', `const lg = require('leakguard'); lg.dumpOnSignal({ directory: ${JSON.stringify(dir)}, onDump: (f) => console.log('dumped ' + f), onError: (e) => console.log('error ' + e.code) }); setInterval(() => {}, 1000); console.log('ready');`],
+    [
+      '-e',
+      `const lg = require('leakguard'); lg.dumpOnSignal({ directory: ${JSON.stringify(dir)}, onDump: (f) => console.log('dumped ' + f), onError: (e) => console.log('error ' + e.code) }); setInterval(() => {}, 1000); console.log('ready');`,
+    ],
     { cwd: app, env },
   );
   await child.waitFor(/ready/);
@@ -198,11 +205,16 @@ test('without a binary: dumpOnSignal writes a dump when the signal arrives', { s
   assert.equal(child.child.exitCode, null, `the app died: ${child.stderr}`);
 });
 
-test('without a binary: node -r leakguard/register app.js starts, the app runs, the signal dumps', { skip: process.platform === 'win32' && 'no SIGUSR2 on Windows' }, async (t) => {
+test('without a binary: node -r leakguard/register app.js starts, the app runs, the signal dumps', {
+  skip: process.platform === 'win32' && 'no SIGUSR2 on Windows',
+}, async (t) => {
   const { app, pkg } = appWithoutBinary(t);
   const dir = path.join(app, 'reg');
   fs.writeFileSync(path.join(app, 'app.js'), "let n = 0; setInterval(() => { n++; }, 50); setTimeout(() => console.log('app running ' + n), 300);\n");
-  const child = startChild(t, ['-r', path.join(pkg, 'lib', 'register.js'), 'app.js'], { cwd: app, env: { ...env, LEAKGUARD_DIR: dir, LEAKGUARD_MIN_INTERVAL_MS: '0' } });
+  const child = startChild(t, ['-r', path.join(pkg, 'lib', 'register.js'), 'app.js'], {
+    cwd: app,
+    env: { ...env, LEAKGUARD_DIR: dir, LEAKGUARD_MIN_INTERVAL_MS: '0' },
+  });
   await child.waitFor(/app running [1-9]/);
   for (let i = 0; i < 40 && !(fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.heapsnapshot'))); i++) {
     if (i % 4 === 0) child.child.kill('SIGUSR2');

@@ -15,8 +15,8 @@
 const test = require('node:test');
 const { describe, before } = test;
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 const { renderReport, _internal } = require('../lib/report');
 const { formatBytes, formatDelta, formatCount } = require('../lib/format');
 const { realisticModel, HOSTILE } = require('./fixtures/report-model');
@@ -51,7 +51,7 @@ function byId(dom, tag, id) {
   const re = new RegExp(`<(/?)${tag}\\b[^>]*>`, 'g');
   re.lastIndex = open.index + open[0].length;
   let depth = 1;
-  for (let m; (m = re.exec(dom)); ) {
+  for (let m = re.exec(dom); m; m = re.exec(dom)) {
     depth += m[1] ? -1 : 1;
     if (depth === 0) return dom.slice(open.index, m.index + m[0].length);
   }
@@ -79,7 +79,7 @@ function expectedOrder(list, get, dir, text) {
   const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
   const sign = dir === 'asc' ? 1 : -1;
   return list
-    .map((r, i) => i)
+    .map((_, i) => i)
     .sort((a, b) => {
       const d = text ? collator.compare(get(list[a]), get(list[b])) : get(list[a]) - get(list[b]);
       return d ? sign * d : a - b;
@@ -96,18 +96,41 @@ function has(dom, what, msg) {
 const errorsOf = (dom) => /<ul id="lg-errors" role="alert">([\s\S]*?)<\/ul>/.exec(dom)[1];
 
 function baseModel(extra) {
-  return { version: 1, title: 't', generatedAt: '2026-11-26T20:00:00.000Z', tool: { name: 'leakguard', version: '0.1.0' }, sizes: 'raw', files: [], diffs: [], leaks: null, samples: null, ...extra };
+  return {
+    version: 1,
+    title: 't',
+    generatedAt: '2026-11-26T20:00:00.000Z',
+    tool: { name: 'leakguard', version: '0.1.0' },
+    sizes: 'raw',
+    files: [],
+    diffs: [],
+    leaks: null,
+    samples: null,
+    ...extra,
+  };
 }
 
 // ---- pure tests ---------------------------------------------------------------------------
 
 test('formatBytes: 1024-based, one decimal up to MB, two from GB, sign kept', () => {
   const cases = [
-    [0, '0 B'], [1, '1 B'], [512, '512 B'], [1023, '1023 B'], [1024, '1.0 KB'], [1536, '1.5 KB'],
+    [0, '0 B'],
+    [1, '1 B'],
+    [512, '512 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 KB'],
+    [1536, '1.5 KB'],
     [1048575, '1.0 MB'], // 1023.999 KB rounds up into the next unit
-    [23.4 * 1048576, '23.4 MB'], [1.02 * 1073741824, '1.02 GB'], [5 * 1024 ** 4, '5.00 TB'],
-    [-3 * 1048576, '-3.0 MB'], [-512, '-512 B'], [-0.2, '0 B'],
-    [NaN, '\u2013'], [Infinity, '\u2013'], [null, '\u2013'], ['12', '\u2013'],
+    [23.4 * 1048576, '23.4 MB'],
+    [1.02 * 1073741824, '1.02 GB'],
+    [5 * 1024 ** 4, '5.00 TB'],
+    [-3 * 1048576, '-3.0 MB'],
+    [-512, '-512 B'],
+    [-0.2, '0 B'],
+    [NaN, '\u2013'],
+    [Infinity, '\u2013'],
+    [null, '\u2013'],
+    ['12', '\u2013'],
   ];
   for (const [n, s] of cases) assert.equal(formatBytes(n), s, `formatBytes(${n})`);
 });
@@ -129,7 +152,9 @@ test('renderReport: one self-contained document, strict CSP, no URL of any kind'
   const html = renderReport(realisticModel());
   assert.match(html, /^<!DOCTYPE html>\n<html lang="en">/);
   assert.ok(
-    html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`)
+    html.includes(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    ),
   );
   assert.doesNotMatch(html, /\b(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:|\/\/|ftp:)/i);
   assert.doesNotMatch(html, /@import/i);
@@ -161,7 +186,10 @@ test('renderReport: hostile strings only inside escaped JSON, and they round-tri
   assert.deepEqual(data.leaks, model.leaks);
   assert.equal(data.title, model.title);
   assert.ok(data.files[0].summary.some((r) => r.className === HOSTILE[0]));
-  assert.ok(data.files[0].summary.some((r) => r.className === 'lone \ud800 surrogate'), 'the lone surrogate survives');
+  assert.ok(
+    data.files[0].summary.some((r) => r.className === 'lone \ud800 surrogate'),
+    'the lone surrogate survives',
+  );
   assert.equal(data.samples, undefined, 'samples are replaced by the timeline');
   // Lone surrogates in the title become U+FFFD (they cannot be written as UTF-8).
   assert.ok(renderReport({ title: 'a\udc00b' }).includes('<title>a\ufffdb</title>'));
@@ -198,14 +226,17 @@ test('timeline: 100 000 samples are decimated to the chart width, envelope and e
     heapUsed: model.samples.heap.map((p) => p.heapUsed),
     baseline: model.samples.gc.map((p) => p.baseline),
   };
-  assert.deepEqual(tl.series.map((s) => s.key), ['rss', 'heapTotal', 'heapUsed', 'baseline']);
+  assert.deepEqual(
+    tl.series.map((s) => s.key),
+    ['rss', 'heapTotal', 'heapUsed', 'baseline'],
+  );
   for (const s of tl.series) {
     const v = src[s.key];
     assert.equal(s.n, v.length, s.key);
     assert.ok(s.t.length <= 2 * _internal.CHART_BUCKETS + 2, `${s.key}: ${s.t.length} points`);
     assert.ok(s.t.length >= Math.min(v.length, _internal.CHART_BUCKETS), `${s.key}: ${s.t.length} points`);
-    const max = (a) => a.reduce((m, x) => (x > m ? x : m), -Infinity);
-    const min = (a) => a.reduce((m, x) => (x < m ? x : m), Infinity);
+    const max = (a) => a.reduce((m, x) => Math.max(m, x), -Infinity);
+    const min = (a) => a.reduce((m, x) => Math.min(m, x), Infinity);
     assert.equal(max(s.v), max(v), `${s.key} max`);
     assert.equal(min(s.v), min(v), `${s.key} min`);
     assert.equal(s.v[0], v[0]);
@@ -225,19 +256,34 @@ test('timeline: 0 points, 1 point, unsorted and non-finite input, rss fallback, 
   assert.equal(prep({}).series.length, 4, 'missing arrays are empty series');
 
   const one = prep({ rss: [], heap: [{ time: 5000, rss: 30, heapTotal: 20, heapUsed: 10 }], gc: [{ time: 5000, baseline: 8, heapUsed: 9 }] });
-  assert.deepEqual(one.series.map((s) => [s.key, s.t, s.v]), [
-    ['rss', [0], [30]], // no rss series: the heap samples' rss
-    ['heapTotal', [0], [20]],
-    ['heapUsed', [0], [10]],
-    ['baseline', [0], [8]],
-  ]);
+  assert.deepEqual(
+    one.series.map((s) => [s.key, s.t, s.v]),
+    [
+      ['rss', [0], [30]], // no rss series: the heap samples' rss
+      ['heapTotal', [0], [20]],
+      ['heapUsed', [0], [10]],
+      ['baseline', [0], [8]],
+    ],
+  );
   assert.equal(one.span, 0);
   assert.equal(one.start, 5000);
 
-  const messy = prep({ rss: [{ time: 3000, value: 3 }, { time: 1000, value: 1 }, { time: NaN, value: 9 }, null, { time: 2000, value: Infinity }, { time: 2000, value: 2 }] });
-  assert.deepEqual([messy.series[0].t, messy.series[0].v], [[0, 1, 2], [1, 2, 3]]);
+  const messy = prep({
+    rss: [{ time: 3000, value: 3 }, { time: 1000, value: 1 }, { time: NaN, value: 9 }, null, { time: 2000, value: Infinity }, { time: 2000, value: 2 }],
+  });
+  assert.deepEqual(
+    [messy.series[0].t, messy.series[0].v],
+    [
+      [0, 1, 2],
+      [1, 2, 3],
+    ],
+  );
 
-  const trend = { verdict: 'growing', slopeBytesPerMinute: 60000, samples: [0, 1, 2, 3, 4].map((i) => ({ time: 10000 + i * 60000, value: 500 + i * 60000 + (i === 2 ? 7 : 0) })) };
+  const trend = {
+    verdict: 'growing',
+    slopeBytesPerMinute: 60000,
+    samples: [0, 1, 2, 3, 4].map((i) => ({ time: 10000 + i * 60000, value: 500 + i * 60000 + (i === 2 ? 7 : 0) })),
+  };
   const withTrend = prep({ gc: trend.samples.map((p) => ({ time: p.time, baseline: p.value })), trend });
   assert.deepEqual(withTrend.trendLine, { t: [0, 240], v: [500, 240500] });
   // the sampler's intercept, when the trend carries it, is used as it is (not recomputed)
@@ -245,7 +291,13 @@ test('timeline: 0 points, 1 point, unsorted and non-finite input, rss fallback, 
   assert.deepEqual(given.trendLine, { t: [0, 240], v: [1000, 241000] });
   // samples all at one time: the sampler has no slope (0, intercept 0) and there is no line
   const sameTime = [1, 2, 3].map((v) => ({ time: 5000, value: 1e6 * v }));
-  assert.equal(prep({ gc: sameTime.map((p) => ({ time: p.time, baseline: p.value })), trend: { verdict: 'insufficient', slopeBytesPerMinute: 0, intercept: 0, samples: sameTime } }).trendLine, null);
+  assert.equal(
+    prep({
+      gc: sameTime.map((p) => ({ time: p.time, baseline: p.value })),
+      trend: { verdict: 'insufficient', slopeBytesPerMinute: 0, intercept: 0, samples: sameTime },
+    }).trendLine,
+    null,
+  );
   assert.equal(withTrend.trend.samples, undefined, 'the trend points are not embedded twice');
   assert.equal(withTrend.trend.verdict, 'growing');
 });
@@ -297,10 +349,21 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
   const oneFile = baseModel({
     title: 'one file',
     files: realisticModel({ files: 1, classes: 12, samples: null }).files,
-    samples: { rss: [], heap: [{ time: 1e12, rss: 90e6, heapTotal: 40e6, heapUsed: 30e6, external: 0, arrayBuffers: 0 }], gc: [{ time: 1e12, baseline: 20e6, heapUsed: 25e6 }], trend: null },
+    samples: {
+      rss: [],
+      heap: [{ time: 1e12, rss: 90e6, heapTotal: 40e6, heapUsed: 30e6, external: 0, arrayBuffers: 0 }],
+      gc: [{ time: 1e12, baseline: 20e6, heapUsed: 25e6 }],
+      trend: null,
+    },
   });
   const errors = realisticModel({ classes: 10, samples: null });
-  errors.diffs[1] = { base: errors.files[1].label, current: errors.files[2].label, rows: [], rowsTotal: 0, error: { code: 'ERR_LEAKGUARD_MISMATCH', message: 'the snapshots come from different processes' } };
+  errors.diffs[1] = {
+    base: errors.files[1].label,
+    current: errors.files[2].label,
+    rows: [],
+    rowsTotal: 0,
+    error: { code: 'ERR_LEAKGUARD_MISMATCH', message: 'the snapshots come from different processes' },
+  };
   errors.leaks = { ...errors.leaks, suspects: [], error: { code: 'ERR_LEAKGUARD_MISMATCH', message: 'baseline and final do not share objects' } };
   errors.samples = { rss: [], heap: [], gc: [], trend: null };
   const big = realisticModel({ classes: 10, samples: 100000, gcPoints: 3000 });
@@ -324,14 +387,14 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
   let dumpMs = 0;
 
   before(async () => {
-    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'lg-report-'));
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'lg-report-'));
     try {
       const t0 = Date.now();
       const queue = Object.entries(pages);
       // A few browsers at a time: each is a handful of processes and ~150 MB.
       const worker = async () => {
-        for (let job; (job = queue.shift()); ) {
-          const [name, p] = job;
+        while (queue.length > 0) {
+          const [name, p] = queue.shift();
           const file = path.join(dir, `${name}.html`);
           fs.writeFileSync(file, renderReport(p.model));
           const raw = await dumpDom(file, { query: p.query, timeoutMs: 30000, chromium });
@@ -368,7 +431,15 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
     const r = rows(byId(d, 'table', 'files-table'));
     assert.equal(r.length, 3);
     const f = realistic.files;
-    assert.deepEqual(r[0].cells, ['1', f[0].label, formatBytes(f[0].bytes), formatCount(f[0].nodeCount), formatCount(f[0].edgeCount), formatBytes(f[0].totalSize), '']);
+    assert.deepEqual(r[0].cells, [
+      '1',
+      f[0].label,
+      formatBytes(f[0].bytes),
+      formatCount(f[0].nodeCount),
+      formatCount(f[0].edgeCount),
+      formatBytes(f[0].totalSize),
+      '',
+    ]);
     assert.equal(r[2].cells[6], formatDelta(f[2].totalSize - f[1].totalSize));
   });
 
@@ -379,7 +450,10 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
       const r = rows(t);
       assert.equal(r.length, f.summary.length, `summary-${i} rows`);
       assert.ok(r.length >= 60);
-      assert.deepEqual(r.map((x) => x.cells[0]), f.summary.map((x) => x.className));
+      assert.deepEqual(
+        r.map((x) => x.cells[0]),
+        f.summary.map((x) => x.className),
+      );
       const s = f.summary[0];
       assert.deepEqual(r[0].cells.slice(0, 4), [s.className, formatCount(s.count), formatBytes(s.shallowSize), formatBytes(s.retainedSize)]);
       assert.equal(r[0].cells[4], `${((100 * s.retainedSize) / f.totalSize).toFixed(1)} %`);
@@ -400,26 +474,41 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
     const d = dom.sorted;
     const s0 = byId(d, 'table', 'summary-0');
     const want0 = expectedOrder(realistic.files[0].summary, (r) => r.count, 'asc');
-    assert.deepEqual(rows(s0).map((x) => x.cells[0]), want0.map((r) => r.className));
+    assert.deepEqual(
+      rows(s0).map((x) => x.cells[0]),
+      want0.map((r) => r.className),
+    );
     const counts = rows(s0).map((x) => Number(x.cells[1].replace(/,/g, '')));
-    assert.deepEqual(counts, [...counts].sort((a, b) => a - b));
+    assert.deepEqual(
+      counts,
+      [...counts].sort((a, b) => a - b),
+    );
     assert.equal(ariaSort(s0, 'count'), 'ascending', 'two clicks: descending, then ascending');
     assert.equal(ariaSort(s0, 'retainedSize'), 'none');
     has(d, /id="summary-tab-0" aria-controls="summary-panel-0" aria-selected="true"/, 'the sorted table is shown');
 
     const d1 = byId(d, 'table', 'diff-1');
     const want1 = expectedOrder(realistic.diffs[1].rows, (r) => r.className, 'desc', true);
-    assert.deepEqual(rows(d1).map((x) => x.cells[0]), want1.map((r) => r.className));
+    assert.deepEqual(
+      rows(d1).map((x) => x.cells[0]),
+      want1.map((r) => r.className),
+    );
     assert.equal(ariaSort(d1, 'className'), 'descending');
 
     const l2 = byId(d, 'table', 'largest-2');
     const want2 = expectedOrder(realistic.files[2].largest, (r) => r.retainedSize, 'asc');
-    assert.deepEqual(rows(l2).map((x) => x.cells[0]), want2.map((r) => `@${r.id}`));
+    assert.deepEqual(
+      rows(l2).map((x) => x.cells[0]),
+      want2.map((r) => `@${r.id}`),
+    );
     assert.equal(ariaSort(l2, 'retainedSize'), 'ascending', 'one click from the initial descending order');
 
     const ft = rows(byId(d, 'table', 'files-table'));
     const want3 = expectedOrder(realistic.files, (f) => f.totalSize, 'desc');
-    assert.deepEqual(ft.map((x) => x.cells[1]), want3.map((f) => f.label));
+    assert.deepEqual(
+      ft.map((x) => x.cells[1]),
+      want3.map((f) => f.label),
+    );
   });
 
   test('the class filter hides the rows that do not match', () => {
@@ -441,7 +530,15 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
       const r = rows(byId(d, 'table', `diff-${i}`));
       assert.equal(r.length, df.rows.length);
       const x = df.rows[0];
-      assert.deepEqual(r[0].cells, [x.className, formatCount(x.addedCount), formatCount(x.removedCount), formatCount(x.countDelta, true), formatBytes(x.addedSize), formatBytes(x.removedSize), formatDelta(x.sizeDelta)]);
+      assert.deepEqual(r[0].cells, [
+        x.className,
+        formatCount(x.addedCount),
+        formatCount(x.removedCount),
+        formatCount(x.countDelta, true),
+        formatBytes(x.addedSize),
+        formatBytes(x.removedSize),
+        formatDelta(x.sizeDelta),
+      ]);
       assert.match(r[0].cells[6], /^[+-]/);
     });
     has(d, /<td class="num up">\+/, 'growth is marked');
@@ -504,7 +601,8 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
     assert.equal(yTicks[0], '0 MB');
     assert.ok(xTicks.length >= 3 && xTicks[0] === '0 s' && xTicks.every((t) => /^\d+(\.\d+)? s$/.test(t)), xTicks.join());
     const legend = decode(byId(d, 'ul', 'legend'));
-    for (const l of ['RSS (2,000)', 'heapTotal (2,000)', 'heapUsed (2,000)', 'post-GC baseline (30)', 'trend (Theil–Sen)', 'y axis from 0']) assert.ok(legend.includes(l), l);
+    for (const l of ['RSS (2,000)', 'heapTotal (2,000)', 'heapUsed (2,000)', 'post-GC baseline (30)', 'trend (Theil–Sen)', 'y axis from 0'])
+      assert.ok(legend.includes(l), l);
     const trend = decode(byId(d, 'div', 'trend'));
     assert.match(trend, /^Leak/);
     assert.ok(trend.includes(`slope ${formatDelta(realistic.samples.trend.slopeBytesPerMinute)}/min`), trend);
@@ -550,7 +648,8 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
     assert.match(decode(byId(d, 'section', 'diffs')), /at least two snapshot files/);
     assert.match(decode(byId(d, 'section', 'leaks')), /this report has 1\./);
     const svg = byId(d, 'svg', 'timeline-chart');
-    for (const k of ['rss', 'heapTotal', 'heapUsed', 'baseline']) assert.match(svg, new RegExp(`<path class="dots s-${k}" data-series="${k}" d="M[\\d.]+,[\\d.]+h0"`), k);
+    for (const k of ['rss', 'heapTotal', 'heapUsed', 'baseline'])
+      assert.match(svg, new RegExp(`<path class="dots s-${k}" data-series="${k}" d="M[\\d.]+,[\\d.]+h0"`), k);
     assert.doesNotMatch(svg, /class="line /);
     assert.doesNotMatch(svg, /NaN/);
     assert.doesNotMatch(d, /id="trend"/);
@@ -583,7 +682,9 @@ describe('the report in headless Chromium', { skip: chromium ? false : `${NO_CHR
 
 // ---- the screenshot in bench/ (only on request) -------------------------------------------------
 
-test('bench/report.png (LEAKGUARD_SCREENSHOT=1)', { skip: process.env.LEAKGUARD_SCREENSHOT === '1' ? false : 'set LEAKGUARD_SCREENSHOT=1 to rewrite bench/report.png' }, async (t) => {
+test('bench/report.png (LEAKGUARD_SCREENSHOT=1)', {
+  skip: process.env.LEAKGUARD_SCREENSHOT === '1' ? false : 'set LEAKGUARD_SCREENSHOT=1 to rewrite bench/report.png',
+}, async (t) => {
   if (!chromium) return t.skip(NO_CHROMIUM);
   const { writeScreenshot } = require('../bench/report-screenshot');
   const dir = tempDir(t, 'lg-shot-');

@@ -11,11 +11,11 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 const ts = require('typescript');
 const lg = require('..');
-const { spawnSync } = require('child_process');
+const { spawnSync } = require('node:child_process');
 const { ROOT, tempDir } = require('./helpers');
 
 const DTS = path.join(ROOT, 'index.d.ts');
@@ -54,7 +54,7 @@ function properties(decl) {
   }
   for (const m of decl.members) {
     if (!ts.isPropertySignature(m) && !ts.isPropertyDeclaration(m)) continue;
-    if (m.modifiers && m.modifiers.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword)) continue;
+    if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword)) continue;
     props.set(memberName(m), { optional: Boolean(m.questionToken), type: m.type });
   }
   return props;
@@ -71,7 +71,7 @@ function methodResult(owner, method) {
   const decl = types.get(owner);
   assert.ok(decl, `index.d.ts declares ${owner}`);
   const m = decl.members.find((x) => (ts.isMethodDeclaration(x) || ts.isMethodSignature(x)) && memberName(x) === method);
-  assert.ok(m && m.type, `index.d.ts declares ${owner}.${method}() with a return type`);
+  assert.ok(m?.type, `index.d.ts declares ${owner}.${method}() with a return type`);
   return unwrapPromise(m.type);
 }
 
@@ -122,7 +122,13 @@ function mismatches(value, type, where, seen) {
       if (!Array.isArray(value)) return fail('not an array');
       return value.flatMap((v, i) => mismatches(v, type.elementType, `${where}[${i}]`, seen));
     case K.TypeLiteral:
-      return objectMismatches(value, new Map(type.members.map((m) => [memberName(m), { optional: Boolean(m.questionToken), type: m.type }])), where, seen, fail);
+      return objectMismatches(
+        value,
+        new Map(type.members.map((m) => [memberName(m), { optional: Boolean(m.questionToken), type: m.type }])),
+        where,
+        seen,
+        fail,
+      );
     case K.TypeReference: {
       const name = type.typeName.getText();
       const decl = types.get(name);
@@ -166,7 +172,10 @@ test('the checker rejects extra, missing, renamed and mistyped keys', () => {
   assert.deepEqual(mismatches([good], rowType, 'r', new Set()), []);
   const { retainedSize, ...missing } = good;
   assert.match(mismatches([missing], rowType, 'r', new Set()).join('\n'), /declared key "retainedSize" is missing/);
-  assert.match(mismatches([{ ...missing, retainedBytes: retainedSize }], rowType, 'r', new Set()).join('\n'), /key "retainedBytes" is returned but not declared/);
+  assert.match(
+    mismatches([{ ...missing, retainedBytes: retainedSize }], rowType, 'r', new Set()).join('\n'),
+    /key "retainedBytes" is returned but not declared/,
+  );
   assert.match(mismatches([{ ...good, count: '1' }], rowType, 'r', new Set()).join('\n'), /r\[0\]\.count: not a finite number/);
   const pathType = methodResult('HeapSnapshot', 'retainerPath');
   assert.deepEqual(mismatches(null, pathType, 'p', new Set()), []);
@@ -174,7 +183,10 @@ test('the checker rejects extra, missing, renamed and mistyped keys', () => {
   const p = { steps: [{ ...step, edge: null }, step], text: 'A → .x → A', kind: 'devtools', complete: true };
   assert.deepEqual(mismatches(p, pathType, 'p', new Set()), []);
   assert.match(mismatches({ ...p, kind: 'longest' }, pathType, 'p', new Set()).join('\n'), /p\.kind/);
-  assert.match(mismatches({ ...p, steps: [{ ...step, edge: { kind: 'property', name: 'x', text: '.x' } }] }, pathType, 'p', new Set()).join('\n'), /"kind" is returned but not declared/);
+  assert.match(
+    mismatches({ ...p, steps: [{ ...step, edge: { kind: 'property', name: 'x', text: '.x' } }] }, pathType, 'p', new Set()).join('\n'),
+    /"kind" is returned but not declared/,
+  );
 });
 
 // Written by a child process: V8 takes ~45 s per heap snapshot of a process that has loaded
@@ -205,7 +217,9 @@ test('analysis, diff and findLeaks results have the keys index.d.ts declares', a
   assert.equal(child.status, 0, child.stderr);
   const [baseline, target, fin] = await Promise.all(['baseline', 'target', 'final'].map((n) => lg.loadSnapshot(path.join(dir, `${n}.heapsnapshot`))));
   const seen = new Set();
-  const fits = (value, type, where) => assertFits(value, type, where).forEach((n) => seen.add(n));
+  const fits = (value, type, where) => {
+    for (const n of assertFits(value, type, where)) seen.add(n);
+  };
 
   for (const sizes of ['devtools', 'raw']) {
     const summary = await fin.summary({ sizes });
@@ -247,7 +261,9 @@ test('sampler results have the keys index.d.ts declares', async () => {
     await new Promise((resolve) => setTimeout(resolve, 120));
     if (global.gc) global.gc();
     const seen = new Set();
-    const fits = (value, type, where) => assertFits(value, type, where).forEach((n) => seen.add(n));
+    const fits = (value, type, where) => {
+      for (const n of assertFits(value, type, where)) seen.add(n);
+    };
     for (const series of ['baseline', 'rss', 'heapUsed']) {
       fits(sampler.trend(series), methodResult('MemorySampler', 'trend'), `trend(${series})`);
     }

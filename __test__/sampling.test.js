@@ -15,9 +15,9 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
-const { Worker } = require('worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
 const lg = require('..');
 const { startChild, tempDir } = require('./helpers');
 
@@ -43,7 +43,17 @@ test('memoryUsage() reads process and V8 figures', () => {
 });
 
 test('startSampling validates options', () => {
-  for (const bad of [null, 5, { intervalMs: 1 }, { maxSamples: 'x' }, { sensitivity: 'extreme' }, { onLeak: 'email' }, { minConfidence: 2 }, { directory: 3 }, { confirmGc: 1 }]) {
+  for (const bad of [
+    null,
+    5,
+    { intervalMs: 1 },
+    { maxSamples: 'x' },
+    { sensitivity: 'extreme' },
+    { onLeak: 'email' },
+    { minConfidence: 2 },
+    { directory: 3 },
+    { confirmGc: 1 },
+  ]) {
     assert.throws(() => lg.startSampling(bad), { code: 'ERR_LEAKGUARD_INVALID_ARG' }, JSON.stringify(bad));
   }
 });
@@ -51,7 +61,15 @@ test('startSampling validates options', () => {
 test('sizes from options are capped and validated, in JS and in the addon, instead of aborting', () => {
   // 2**32 ring slots used to reach the allocator (and abort the process); a wrapped u32 turned
   // 2**32 + 5 into 5.
-  for (const bad of [{ maxSamples: 2 ** 32 }, { maxSamples: 1_000_001 }, { maxSamples: 100.5 }, { maxSamples: Infinity }, { window: 1e9 }, { minPoints: 2 ** 40 }, { maxSnapshots: -1 }]) {
+  for (const bad of [
+    { maxSamples: 2 ** 32 },
+    { maxSamples: 1_000_001 },
+    { maxSamples: 100.5 },
+    { maxSamples: Infinity },
+    { window: 1e9 },
+    { minPoints: 2 ** 40 },
+    { maxSnapshots: -1 },
+  ]) {
     assert.throws(() => lg.startSampling(bad), { code: 'ERR_LEAKGUARD_INVALID_ARG', message: /startSampling\(\{ \w+ \}\) must be/ }, JSON.stringify(bad));
   }
   const { binding } = require('../lib/native');
@@ -63,7 +81,16 @@ test('sizes from options are capped and validated, in JS and in the addon, inste
       throw fromNative(err);
     }
   };
-  for (const [interval, size] of [[50, 2 ** 32], [50, 2 ** 32 + 16], [50, 0], [50, 1_000_001], [50, NaN], [2 ** 32 + 5, 16], [0, 16], [50, 16.5]]) {
+  for (const [interval, size] of [
+    [50, 2 ** 32],
+    [50, 2 ** 32 + 16],
+    [50, 0],
+    [50, 1_000_001],
+    [50, NaN],
+    [2 ** 32 + 5, 16],
+    [0, 16],
+    [50, 16.5],
+  ]) {
     assert.throws(() => native(interval, size, '{}'), { code: 'ERR_LEAKGUARD_INVALID_ARG', message: /intervalMs|maxSamples/ }, `${interval}, ${size}`);
   }
   const s = lg.startSampling({ intervalMs: 1000, maxSamples: 1_000_000 });
@@ -117,75 +144,101 @@ test('a sampler in a worker thread ends with the worker, stopped or not', async 
     const [n] = await Promise.all([new Promise((r) => w.once('message', r)), new Promise((r) => w.once('exit', r))]);
     assert.ok(n >= 3, `samples in the worker: ${n}`);
   }
-  const w = new Worker(`require(${JSON.stringify(path.join(__dirname, '..'))}).startSampling({ intervalMs: 10 }); setInterval(() => {}, 1000);`, { eval: true });
+  const w = new Worker(`require(${JSON.stringify(path.join(__dirname, '..'))}).startSampling({ intervalMs: 10 }); setInterval(() => {}, 1000);`, {
+    eval: true,
+  });
   await new Promise((r) => setTimeout(r, 100));
   await w.terminate(); // must not hang on the sampling thread
 });
 
 test('child processes', { concurrency: true }, async (t) => {
   const runs = [];
-  runs.push(t.test('a steady leak raises one leak event within 40 s, and onLeak writes a snapshot', async (t) => {
-    const dir = tempDir(t);
-    const opts = { ...FAST_WINDOW, onLeak: 'snapshot', directory: dir, maxSnapshots: 1 };
-    const c = startChild(t, [CHILD, 'leak', JSON.stringify(opts), '45000']);
-    await c.waitFor(/"event":"snapshot"/, 40000);
-    const ev = events(c.stdout);
-    const leak = ev.find((e) => e.event === 'leak');
-    t.diagnostic(`leak after ${leak.atMs} ms, ${leak.gcs} major GCs, ${(leak.slope / 1024).toFixed(0)} KiB/min, confidence ${leak.confidence}`);
-    assert.ok(leak.slope > 0 && leak.confidence >= 0.99);
-    const snap = ev.find((e) => e.event === 'snapshot');
-    assert.equal(path.dirname(snap.file), dir);
-    assert.ok(fs.statSync(snap.file).size > 1000);
-    assert.equal(fs.statSync(snap.file).mode & 0o777, 0o600);
-    c.child.kill();
-  }));
+  runs.push(
+    t.test('a steady leak raises one leak event within 40 s, and onLeak writes a snapshot', async (t) => {
+      const dir = tempDir(t);
+      const opts = { ...FAST_WINDOW, onLeak: 'snapshot', directory: dir, maxSnapshots: 1 };
+      const c = startChild(t, [CHILD, 'leak', JSON.stringify(opts), '45000']);
+      await c.waitFor(/"event":"snapshot"/, 40000);
+      const ev = events(c.stdout);
+      const leak = ev.find((e) => e.event === 'leak');
+      t.diagnostic(`leak after ${leak.atMs} ms, ${leak.gcs} major GCs, ${(leak.slope / 1024).toFixed(0)} KiB/min, confidence ${leak.confidence}`);
+      assert.ok(leak.slope > 0 && leak.confidence >= 0.99);
+      const snap = ev.find((e) => e.event === 'snapshot');
+      assert.equal(path.dirname(snap.file), dir);
+      assert.ok(fs.statSync(snap.file).size > 1000);
+      assert.equal(fs.statSync(snap.file).mode & 0o777, 0o600);
+      c.child.kill();
+    }),
+  );
 
-  runs.push(t.test(`a saw-tooth at the fast leak's rate (kept 5 s, then dropped) raises none in ${QUIET_MS / 1000} s at default options`, async (t) => {
-    const c = startChild(t, [FAST_CHILD, 'sawtooth', String(QUIET_MS)]);
-    const r = await c.exited;
-    assert.equal(r.code, 0, c.stderr);
-    const ev = events(c.stdout);
-    const done = ev.find((e) => e.event === 'done');
-    t.diagnostic(`${done.gcs} major GCs (${done.confirmGcs} run by the sampler), baselines ${ev.filter((e) => e.event === 'gc').map((g) => (g.baseline / 2 ** 20).toFixed(0)).join(', ')} MiB, verdict ${done.verdict} (${done.reason})`);
-    assert.deepEqual(ev.filter((e) => e.event === 'leak'), []);
-  }));
+  runs.push(
+    t.test(`a saw-tooth at the fast leak's rate (kept 5 s, then dropped) raises none in ${QUIET_MS / 1000} s at default options`, async (t) => {
+      const c = startChild(t, [FAST_CHILD, 'sawtooth', String(QUIET_MS)]);
+      const r = await c.exited;
+      assert.equal(r.code, 0, c.stderr);
+      const ev = events(c.stdout);
+      const done = ev.find((e) => e.event === 'done');
+      t.diagnostic(
+        `${done.gcs} major GCs (${done.confirmGcs} run by the sampler), baselines ${ev
+          .filter((e) => e.event === 'gc')
+          .map((g) => (g.baseline / 2 ** 20).toFixed(0))
+          .join(', ')} MiB, verdict ${done.verdict} (${done.reason})`,
+      );
+      assert.deepEqual(
+        ev.filter((e) => e.event === 'leak'),
+        [],
+      );
+    }),
+  );
 
   // The plateau child's cache is full after 2-4 major GCs, so for the first ~40 s the fill is
   // still inside the 10-point window: the rule must see that the growth stopped (the medians
   // of the window's middle and last thirds agree) although the newest few points may rise by
   // chance. Rust replays 2000 such series (trend.rs) to keep this from being luck.
   for (const mode of ['plateau', 'idle']) {
-    runs.push(t.test(`${mode === 'plateau' ? 'a cache that fills then plateaus, with heavy short-lived allocation,' : 'an idle process'} raises none in ${QUIET_MS / 1000} s`, async (t) => {
-      const c = startChild(t, [CHILD, mode, JSON.stringify(FAST_WINDOW), String(QUIET_MS)]);
-      const r = await c.exited;
-      assert.equal(r.code, 0, c.stderr);
-      const ev = events(c.stdout);
-      const done = ev.find((e) => e.event === 'done');
-      t.diagnostic(`${done.gcs} major GCs, verdict ${done.verdict} (${done.reason}), recent growth share ${done.share}`);
-      assert.deepEqual(ev.filter((e) => e.event === 'leak'), []);
-      assert.notEqual(done.verdict, 'leak');
-      if (mode === 'plateau') assert.equal(done.cache, 20000);
-    }));
+    runs.push(
+      t.test(
+        `${mode === 'plateau' ? 'a cache that fills then plateaus, with heavy short-lived allocation,' : 'an idle process'} raises none in ${QUIET_MS / 1000} s`,
+        async (t) => {
+          const c = startChild(t, [CHILD, mode, JSON.stringify(FAST_WINDOW), String(QUIET_MS)]);
+          const r = await c.exited;
+          assert.equal(r.code, 0, c.stderr);
+          const ev = events(c.stdout);
+          const done = ev.find((e) => e.event === 'done');
+          t.diagnostic(`${done.gcs} major GCs, verdict ${done.verdict} (${done.reason}), recent growth share ${done.share}`);
+          assert.deepEqual(
+            ev.filter((e) => e.event === 'leak'),
+            [],
+          );
+          assert.notEqual(done.verdict, 'leak');
+          if (mode === 'plateau') assert.equal(done.cache, 20000);
+        },
+      ),
+    );
   }
 
-  runs.push(t.test('a process that only starts a sampler exits by itself', async (t) => {
-    const c = startChild(t, [CHILD, 'exit']);
-    const timeout = new Promise((r) => setTimeout(() => r('hung'), 10000).unref());
-    const r = await Promise.race([c.exited, timeout]);
-    assert.notEqual(r, 'hung', 'the process did not exit');
-    assert.equal(r.code, 0, c.stderr);
-    assert.match(c.stdout, /"event":"started"/);
-  }));
+  runs.push(
+    t.test('a process that only starts a sampler exits by itself', async (t) => {
+      const c = startChild(t, [CHILD, 'exit']);
+      const timeout = new Promise((r) => setTimeout(() => r('hung'), 10000).unref());
+      const r = await Promise.race([c.exited, timeout]);
+      assert.notEqual(r, 'hung', 'the process did not exit');
+      assert.equal(r.code, 0, c.stderr);
+      assert.match(c.stdout, /"event":"started"/);
+    }),
+  );
 
-  runs.push(t.test('RSS sampling goes on while JS is blocked in a heap snapshot', async (t) => {
-    const c = startChild(t, [CHILD, 'snapshot']);
-    const r = await c.exited;
-    assert.equal(r.code, 0, c.stderr);
-    const done = events(c.stdout).find((e) => e.event === 'done');
-    t.diagnostic(`snapshot blocked JS for ${done.t1 - done.t0} ms; ${done.inside} RSS samples taken meanwhile (every 20 ms)`);
-    assert.ok(done.t1 - done.t0 >= 200, 'the snapshot should block for a while');
-    assert.ok(done.inside >= 5 && done.inside >= done.expected / 2, JSON.stringify(done));
-  }));
+  runs.push(
+    t.test('RSS sampling goes on while JS is blocked in a heap snapshot', async (t) => {
+      const c = startChild(t, [CHILD, 'snapshot']);
+      const r = await c.exited;
+      assert.equal(r.code, 0, c.stderr);
+      const done = events(c.stdout).find((e) => e.event === 'done');
+      t.diagnostic(`snapshot blocked JS for ${done.t1 - done.t0} ms; ${done.inside} RSS samples taken meanwhile (every 20 ms)`);
+      assert.ok(done.t1 - done.t0 >= 200, 'the snapshot should block for a while');
+      assert.ok(done.inside >= 5 && done.inside >= done.expected / 2, JSON.stringify(done));
+    }),
+  );
   await Promise.all(runs);
 });
 
@@ -198,10 +251,15 @@ test('a fast leak with few major GCs raises leak within 40 s at default options;
   const ev = events(c.stdout);
   const leak = ev.find((e) => e.event === 'leak');
   const gcs = ev.filter((e) => e.event === 'gc');
-  t.diagnostic(`leak after ${leak.atMs} ms, ${leak.gcs} major GCs (${leak.confirmGcs} run by the sampler), rule ${leak.rule}, ${(leak.slope / 2 ** 20).toFixed(0)} MiB/min; baselines ${gcs.map((g) => (g.baseline / 2 ** 20).toFixed(0)).join(', ')} MiB`);
+  t.diagnostic(
+    `leak after ${leak.atMs} ms, ${leak.gcs} major GCs (${leak.confirmGcs} run by the sampler), rule ${leak.rule}, ${(leak.slope / 2 ** 20).toFixed(0)} MiB/min; baselines ${gcs.map((g) => (g.baseline / 2 ** 20).toFixed(0)).join(', ')} MiB`,
+  );
   assert.ok(leak.atMs <= 40000, `alerted after ${leak.atMs} ms`);
   assert.ok(leak.slope > 10 * 2 ** 20, 'several MB a minute');
-  assert.deepEqual(ev.filter((e) => e.event === 'error'), []);
+  assert.deepEqual(
+    ev.filter((e) => e.event === 'error'),
+    [],
+  );
   const snap = ev.find((e) => e.event === 'snapshot');
   assert.equal(path.dirname(snap.file), dir, 'the dump goes where configure() said, not to the cwd');
   assert.ok(fs.statSync(snap.file).size > 1000);
@@ -211,8 +269,8 @@ test('a fast leak with few major GCs raises leak within 40 s at default options;
 test('onLeak: snapshot is skipped with ERR_LEAKGUARD_NO_HEADROOM when the memory to write it is missing', async (t) => {
   // Needs headroom x heap > all the machine's memory: grow the heap until the largest factor
   // (1000) asks for twice the RAM. On a machine with over ~100 GB this would take too much.
-  const v8 = require('v8');
-  const os = require('os');
+  const v8 = require('node:v8');
+  const os = require('node:os');
   const wanted = (2 * os.totalmem()) / 1000;
   if (wanted > 200 * 2 ** 20) return t.skip('more than 100 GB of RAM: the heap cannot outgrow 1000x of it cheaply');
   const ballast = [];

@@ -7,8 +7,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 const { PLATFORMS, inspect, checkBuffer, checkFile, describe, compareVersions } = require('../scripts/binary-check');
 const { TARGETS } = require('../scripts/build-targets');
 const { ROOT } = require('./helpers');
@@ -70,7 +70,10 @@ function elf({ machine = 0x3e, type = 3, exports = ['napi_register_module_v1'], 
   header.writeUInt16LE(type, 16);
   header.writeUInt16LE(machine, 18);
   let at = 64;
-  const offsets = bodies.map((b) => ((at += b.length), at - b.length));
+  const offsets = bodies.map((b) => {
+    at += b.length;
+    return at - b.length;
+  });
   const shoff = at;
   header.writeBigUInt64LE(BigInt(shoff), 40);
   header.writeUInt16LE(64, 58);
@@ -107,9 +110,9 @@ function macho({ cpu = 0x0100000c, filetype = 6, exports = ['_napi_register_modu
     // root: not terminal, one child per export, each child terminal (flags 0, address 0), no children
     const root = [0, exports.length];
     const edges = exports.map((e) => Buffer.from(e + '\0', 'latin1'));
-    let rootLen = 2 + edges.reduce((n, e) => n + e.length + 1, 0);
+    const rootLen = 2 + edges.reduce((n, e) => n + e.length + 1, 0);
     const parts = [Buffer.from(root)];
-    exports.forEach((e, i) => parts.push(edges[i], Buffer.from([rootLen + 4 * i])));
+    for (let i = 0; i < exports.length; i++) parts.push(edges[i], Buffer.from([rootLen + 4 * i]));
     for (let i = 0; i < exports.length; i++) parts.push(Buffer.from([2, 0, 0, 0]));
     data = Buffer.concat(parts);
     cmd.writeUInt32LE(0x80000033, 0);
@@ -145,12 +148,16 @@ function pe({ machine = 0x8664, magic = 0x20b, dll = true, exports = ['napi_regi
   const VA = 0x1000;
   const sec = Buffer.alloc(0x400);
   let at = 0;
-  const put = (b) => (b.copy(sec, at), (at += b.length), VA + at - b.length);
+  const put = (b) => {
+    b.copy(sec, at);
+    at += b.length;
+    return VA + at - b.length;
+  };
   const cstr = (s) => put(Buffer.from(s + '\0', 'latin1'));
   const expDir = put(Buffer.alloc(40));
   const nameRvas = exports.map(cstr);
   const namesArr = Buffer.alloc(4 * exports.length);
-  nameRvas.forEach((r, i) => namesArr.writeUInt32LE(r, 4 * i));
+  for (const [i, r] of nameRvas.entries()) namesArr.writeUInt32LE(r, 4 * i);
   const namesAt = put(namesArr);
   sec.writeUInt32LE(exports.length, expDir - VA + 24);
   sec.writeUInt32LE(namesAt, expDir - VA + 32);
@@ -299,7 +306,7 @@ if (HOST) {
   const file = path.join(ROOT, 'npm', HOST, `${BINARY}.${HOST}.node`);
   const skip = !fs.existsSync(file) && !REQUIRE && `npm/${HOST}/${path.basename(file)} not built`;
   test(`npm/${HOST} (this machine's platform): the prebuilt loads and parses a golden vector`, { skip }, () => {
-    const { spawnSync } = require('child_process');
+    const { spawnSync } = require('node:child_process');
     const src = `const m = require(${JSON.stringify(file)});
       const s = m.loadSnapshotSync(${JSON.stringify(path.join(ROOT, 'crates/leakguard-core/tests/vectors/v1.json'))});
       console.log(JSON.stringify([s.nodeCount, s.edgeCount, s.totalSize]));`;

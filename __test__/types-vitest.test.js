@@ -6,9 +6,9 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { ROOT, runNode } = require('./helpers');
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'vitest-types');
@@ -79,7 +79,10 @@ function installedProject(spec, types, compilerOptions) {
   fs.symlinkSync(ROOT, path.join(nm, 'leakguard'), 'dir');
   for (const p of ['vitest', '@types/node', '@jest/globals']) fs.symlinkSync(path.join(ROOT, 'node_modules', p), path.join(nm, p), 'dir');
   fs.copyFileSync(path.join(FIXTURES, spec), path.join(dir, spec));
-  const tsconfig = { compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: 'es2022', types: ['node', ...types], ...compilerOptions }, files: [spec] };
+  const tsconfig = {
+    compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: 'es2022', types: ['node', ...types], ...compilerOptions },
+    files: [spec],
+  };
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
   return tsc(['-p', dir], dir);
 }

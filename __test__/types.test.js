@@ -4,8 +4,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 
 test('index.d.ts type-checks real usage under --strict and rejects misuse', () => {
   const tsc = require.resolve('typescript/bin/tsc');
@@ -48,7 +48,7 @@ test('leakguard/jest and leakguard/mocha declarations type-check (Jest matcher a
 // (node16/nodenext `.mts`) or with esModuleInterop, and an error otherwise (TS1259), because
 // CommonJS output without interop would read a `default` property that does not exist.
 
-const fs = require('fs');
+const fs = require('node:fs');
 const ts = require('typescript');
 const { tempDir } = require('./helpers');
 

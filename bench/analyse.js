@@ -11,8 +11,8 @@
 // one retainerPath). Results are merged into out/analyse-results.json the same
 // way parse.js merges its own.
 
-const os = require('os');
-const path = require('path');
+const os = require('node:os');
+const path = require('node:path');
 const { OUT, runOnce, median, fmtTime, printRows, runSuite, entryOf } = require('./parse');
 
 const RESULTS = path.join(OUT, 'analyse-results.json');
@@ -52,7 +52,11 @@ function bench(name, snap, runs, timeoutS) {
     // A run killed by the timeout reports the steps it finished: name the one it was in.
     if (!r.ok && r.steps && !/^\w+: /.test(r.error)) r.error = `${STEPS.find((s) => r.steps[s] == null)}: ${r.error}`;
     results.push(r);
-    const steps = r.steps ? STEPS.filter((s) => r.steps[s] != null).map((s) => `${s} ${fmtTime(r.steps[s])}`).join(', ') : '';
+    const steps = r.steps
+      ? STEPS.filter((s) => r.steps[s] != null)
+          .map((s) => `${s} ${fmtTime(r.steps[s])}`)
+          .join(', ')
+      : '';
     const what = r.ok ? `${fmtTime(r.ms)} (${steps}), ${r.maxRssMB} MB` : `${r.error}${steps ? ` (${steps})` : ''}`;
     console.log(`  ${name} run ${i + 1}/${runs}: ${what}  [load avg ${loadBefore}]`);
     if (!r.ok) break; // a failure (or "not built") would only repeat
@@ -70,25 +74,24 @@ function bench(name, snap, runs, timeoutS) {
 
 function printTable(mb, rec) {
   const lg = rec.contenders.leakguard;
-  const lgMs = lg && lg.ok ? lg.medianMs : null;
+  const lgMs = lg?.ok ? lg.medianMs : null;
   console.log(`\n=== ${mb} MB: ${(rec.bytes / 1048576).toFixed(1)} MB, ${rec.nodeCount} nodes, ${rec.edgeCount} edges ===`);
   const rows = [['contender', 'load', 'summary', 'load + summary', 'peak RSS', 'time / leakguard']];
   for (const c of Object.values(rec.contenders)) {
     const note = c.fresh ? '' : ' (earlier)';
     if (!c.ok) {
-      const st = (c.runs[c.runs.length - 1] || {}).steps || {};
-      rows.push([c.name + note, fmtTime(st.load), fmtTime(st.summary), c.skipped ? 'skipped' : 'FAILED',
-        c.maxRssMB ? `${c.maxRssMB} MB` : '-', c.error]);
+      const st = c.runs[c.runs.length - 1]?.steps || {};
+      rows.push([c.name + note, fmtTime(st.load), fmtTime(st.summary), c.skipped ? 'skipped' : 'FAILED', c.maxRssMB ? `${c.maxRssMB} MB` : '-', c.error]);
       continue;
     }
     const ratio = lgMs ? `${(c.medianMs / lgMs).toFixed(2)}x` : 'n/a';
-    rows.push([c.name + note, fmtTime(c.stepMedians.load), fmtTime(c.stepMedians.summary), fmtTime(c.medianMs),
-      `${c.maxRssMB} MB`, ratio]);
+    rows.push([c.name + note, fmtTime(c.stepMedians.load), fmtTime(c.stepMedians.summary), fmtTime(c.medianMs), `${c.maxRssMB} MB`, ratio]);
   }
   printRows(rows);
-  if (lg && lg.ok) {
-    console.log(`leakguard then: largestObjects(10) ${fmtTime(lg.stepMedians.largestObjects)}, ` +
-      `retainerPath ${fmtTime(lg.stepMedians.retainerPath)} (medians)`);
+  if (lg?.ok) {
+    console.log(
+      `leakguard then: largestObjects(10) ${fmtTime(lg.stepMedians.largestObjects)}, ` + `retainerPath ${fmtTime(lg.stepMedians.retainerPath)} (medians)`,
+    );
   }
 
   const competitors = Object.values(rec.contenders).filter((c) => c.name !== 'leakguard' && c.ok);

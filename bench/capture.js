@@ -14,11 +14,11 @@
 // plus one that only builds the graph (the floor the other two start from).
 // Results go to out/capture-results.json (overwritten).
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const v8 = require('v8');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const v8 = require('node:v8');
+const { spawnSync } = require('node:child_process');
 const { OUT, median, machine, fmtTime } = require('./parse');
 const { buildGraph, readHeader } = require('./gen-snapshot');
 
@@ -62,8 +62,15 @@ async function leakguard(lg) {
   snap.dispose();
   const disposeMs = msSince(t);
   return {
-    variant: 'leakguard', ms: msSince(t0), captureMs, parseMs: takeMs - captureMs, takeMs, summaryMs, disposeMs,
-    nodeCount, classes: rows.length,
+    variant: 'leakguard',
+    ms: msSince(t0),
+    captureMs,
+    parseMs: takeMs - captureMs,
+    takeMs,
+    summaryMs,
+    disposeMs,
+    nodeCount,
+    classes: rows.length,
   };
 }
 
@@ -89,9 +96,16 @@ async function child(opt) {
 // Runs `node --max-old-space-size=16000 <script> ...args` and returns its @@RESULT
 // object, or { ok: false, error } if it died or timed out.
 function spawnChild(script, args, timeoutS) {
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, script, ...args],
-    { cwd: __dirname, encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 64 << 20 });
-  const line = (r.stdout || '').split('\n').reverse().find((l) => l.startsWith('@@RESULT '));
+  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, script, ...args], {
+    cwd: __dirname,
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+    maxBuffer: 64 << 20,
+  });
+  const line = (r.stdout || '')
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('@@RESULT '));
   if (line) return JSON.parse(line.slice('@@RESULT '.length));
   if (r.error && r.error.code === 'ETIMEDOUT') return { ok: false, error: `timeout after ${timeoutS} s` };
   const stderr = (r.stderr || '').trim().split('\n').filter(Boolean);
@@ -102,15 +116,17 @@ function parseArgs(argv) {
   const a = { sizes: '20,200', runs: '3', timeout: '900', mode: 'both', units: '0', mb: '0' };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
-    if (key === 'child') { a.child = true; continue; }
+    if (key === 'child') {
+      a.child = true;
+      continue;
+    }
     if (!(key in a) || argv[i + 1] === undefined) {
       console.error('usage: node bench/capture.js [--sizes 20,200] [--runs 3] [--timeout seconds]');
       process.exit(2);
     }
     a[key] = argv[++i];
   }
-  return { ...a, sizes: a.sizes.split(',').map(Number), runs: Number(a.runs), timeout: Number(a.timeout),
-    units: Number(a.units), mb: Number(a.mb) };
+  return { ...a, sizes: a.sizes.split(',').map(Number), runs: Number(a.runs), timeout: Number(a.timeout), units: Number(a.units), mb: Number(a.mb) };
 }
 
 const mb1 = (bytes) => (bytes / 1048576).toFixed(1);
@@ -121,12 +137,16 @@ function printTable(rec) {
   const med = (rs, k) => median(rs.map((r) => r[k]));
   const a = med(bareRuns, 'ms');
   const b = med(lgRuns, 'ms');
-  console.log(`\n=== ~${rec.mb} MB: snapshot ${mb1(bareRuns[0].bytes)} MB, ${bareRuns[0].nodeCount} nodes (bare) / ` +
-    `${lgRuns[0].nodeCount} (leakguard), ${rec.units} units, load ${rec.loadBefore} ===`);
+  console.log(
+    `\n=== ~${rec.mb} MB: snapshot ${mb1(bareRuns[0].bytes)} MB, ${bareRuns[0].nodeCount} nodes (bare) / ` +
+      `${lgRuns[0].nodeCount} (leakguard), ${rec.units} units, load ${rec.loadBefore} ===`,
+  );
   console.log(`(a) bare v8.writeHeapSnapshot   median ${fmtTime(a)}   runs ${bareRuns.map((r) => fmtTime(r.ms)).join(', ')}`);
   console.log(`(b) leakguard take+summary+dispose median ${fmtTime(b)}   runs ${lgRuns.map((r) => fmtTime(r.ms)).join(', ')}`);
-  console.log(`    of which (medians): capture (blocking) ${fmtTime(med(lgRuns, 'captureMs'))}, parse ${fmtTime(med(lgRuns, 'parseMs'))}, ` +
-    `summary ${fmtTime(med(lgRuns, 'summaryMs'))}, dispose ${fmtTime(med(lgRuns, 'disposeMs'))}`);
+  console.log(
+    `    of which (medians): capture (blocking) ${fmtTime(med(lgRuns, 'captureMs'))}, parse ${fmtTime(med(lgRuns, 'parseMs'))}, ` +
+      `summary ${fmtTime(med(lgRuns, 'summaryMs'))}, dispose ${fmtTime(med(lgRuns, 'disposeMs'))}`,
+  );
   console.log(`(b)/(a) = ${(b / a).toFixed(2)}x (target <= 1.5x)`);
   const p = rec.rss;
   const fmtRss = (r) => (r.ok ? `peak ${r.maxRssMB} MB (after build ${r.rssAfterBuildMB} MB)` : `FAILED ${r.error}`);
@@ -149,8 +169,12 @@ async function main() {
       continue;
     }
     for (const r of rec.times.runs) {
-      console.log(`  ${r.variant.padEnd(9)} ${fmtTime(r.ms)}` +
-        (r.variant === 'leakguard' ? ` (capture ${fmtTime(r.captureMs)}, parse ${fmtTime(r.parseMs)}, summary ${fmtTime(r.summaryMs)}, dispose ${fmtTime(r.disposeMs)})` : ''));
+      console.log(
+        `  ${r.variant.padEnd(9)} ${fmtTime(r.ms)}` +
+          (r.variant === 'leakguard'
+            ? ` (capture ${fmtTime(r.captureMs)}, parse ${fmtTime(r.parseMs)}, summary ${fmtTime(r.summaryMs)}, dispose ${fmtTime(r.disposeMs)})`
+            : ''),
+      );
     }
     rec.rss = {};
     for (const mode of ['none', 'bare', 'leakguard']) {
@@ -167,8 +191,11 @@ async function main() {
 
 module.exports = { spawnChild, unitsFor, CHILD_HEAP_MB };
 if (require.main === module) {
-  main().then(() => process.exit(0), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

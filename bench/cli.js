@@ -12,9 +12,9 @@
 //                                          no class-summary command; listed without a rival)
 // Results go to out/cli-results.json (overwritten).
 
-const fs = require('fs');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { OUT, snapshotFor, median, machine, fmtTime } = require('./parse');
 
 const ROOT = path.join(__dirname, '..');
@@ -63,9 +63,10 @@ function main() {
         if (r.error) break;
       }
       const ok = all.filter((r) => !r.error);
-      row[name] = ok.length === all.length
-        ? { ms: median(ok.map((r) => r.ms)), rssMB: Math.max(...ok.map((r) => r.rssMB)), runs: ok.length }
-        : { error: all.find((r) => r.error).error };
+      row[name] =
+        ok.length === all.length
+          ? { ms: median(ok.map((r) => r.ms)), rssMB: Math.max(...ok.map((r) => r.rssMB)), runs: ok.length }
+          : { error: all.find((r) => r.error).error };
     }
     results.sizes[mb] = { file: path.basename(file), bytes: fs.statSync(file).size, ...row };
     const lg = row['leakguard largest'];
@@ -74,7 +75,8 @@ function main() {
     for (const [name, r] of Object.entries(row)) {
       console.log(`  ${name.padEnd(20)} ${r.error ? r.error : `${fmtTime(r.ms).padStart(8)}  ${String(r.rssMB).padStart(6)} MB peak RSS`}`);
     }
-    if (!lg.error && !ml.error) console.log(`  largest objects: leakguard ${(ml.ms / lg.ms).toFixed(1)}× faster than memlab, ${(ml.rssMB / lg.rssMB).toFixed(1)}× less memory`);
+    if (!lg.error && !ml.error)
+      console.log(`  largest objects: leakguard ${(ml.ms / lg.ms).toFixed(1)}× faster than memlab, ${(ml.rssMB / lg.rssMB).toFixed(1)}× less memory`);
   }
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(path.join(OUT, 'cli-results.json'), JSON.stringify(results, null, 2));

@@ -16,10 +16,10 @@
 // added/removed counts of the top 5 classes by size delta.
 // Results go to out/diff-results.json (overwritten).
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const v8 = require('v8');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const v8 = require('node:v8');
 const { OUT, median, machine, fmtTime } = require('./parse');
 const { buildGraph, readHeader } = require('./gen-snapshot');
 const { spawnChild, unitsFor } = require('./capture');
@@ -102,8 +102,14 @@ const CONTENDERS = {
 
 // DevTools keys classes by name and code location; the rows carry the name.
 function toolkitRows(d) {
-  return Object.values(d).map((r) => ({ className: r.name, addedCount: r.addedCount, removedCount: r.removedCount,
-    addedSize: r.addedSize, removedSize: r.removedSize, sizeDelta: r.sizeDelta }));
+  return Object.values(d).map((r) => ({
+    className: r.name,
+    addedCount: r.addedCount,
+    removedCount: r.removedCount,
+    addedSize: r.addedSize,
+    removedSize: r.removedSize,
+    sizeDelta: r.sizeDelta,
+  }));
 }
 
 async function child(name, A, B) {
@@ -150,7 +156,10 @@ function compare(lgRows, tkRows) {
   out.lgNames = L.size;
   out.tkNames = T.size;
   out.tkSplitNames = [...T.values()].filter((r) => r.rows > 1).map((r) => `${r.className} (${r.rows} rows)`);
-  const top = (rows) => byDelta([...rows.values()]).slice(0, 5).map((r) => r.className);
+  const top = (rows) =>
+    byDelta([...rows.values()])
+      .slice(0, 5)
+      .map((r) => r.className);
   out.lgTop5 = top(L);
   out.tkTop5 = top(T);
   for (const name of new Set([...out.lgTop5, ...out.tkTop5])) {
@@ -158,8 +167,13 @@ function compare(lgRows, tkRows) {
     const k = T.get(name);
     const fmt = (r) => (r ? `+${r.addedCount} -${r.removedCount} (${r.sizeDelta >= 0 ? '+' : ''}${r.sizeDelta} B)` : 'absent');
     const same = l && k && l.addedCount === k.addedCount && l.removedCount === k.removedCount;
-    out.differences.push({ name, same, leakguard: fmt(l), toolkit: fmt(k),
-      sameSizes: Boolean(l && k && l.addedSize === k.addedSize && l.removedSize === k.removedSize) });
+    out.differences.push({
+      name,
+      same,
+      leakguard: fmt(l),
+      toolkit: fmt(k),
+      sameSizes: Boolean(l && k && l.addedSize === k.addedSize && l.removedSize === k.removedSize),
+    });
   }
   // Over all classes, by name: how many disagree on the counts.
   let countMismatch = 0;
@@ -186,8 +200,14 @@ function parseArgs(argv) {
   const a = { mb: '200', runs: '3', only: '', timeout: '600', units: '0', a: '', b: '' };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
-    if (key === 'regen' || key === 'gen') { a[key] = true; continue; }
-    if (key === 'child') { a.child = argv[++i]; continue; }
+    if (key === 'regen' || key === 'gen') {
+      a[key] = true;
+      continue;
+    }
+    if (key === 'child') {
+      a.child = argv[++i];
+      continue;
+    }
     if (!(key in a) || argv[i + 1] === undefined) {
       console.error('usage: node bench/diff.js [--mb 200] [--runs 3] [--only name,name] [--timeout seconds] [--regen]');
       console.error(`contenders: ${Object.keys(CONTENDERS).join(', ')}`);
@@ -207,7 +227,10 @@ async function main() {
 
   fs.mkdirSync(OUT, { recursive: true });
   const snaps = snapshots(opt.mb, opt.regen, opt.timeout);
-  for (const [k, s] of [['A', snaps.a], ['B', snaps.b]]) {
+  for (const [k, s] of [
+    ['A', snaps.a],
+    ['B', snaps.b],
+  ]) {
     console.log(`${k}: ${path.relative(process.cwd(), s.file)} ${(s.bytes / 1048576).toFixed(1)} MB, ${s.nodeCount} nodes, ${s.edgeCount} edges`);
   }
   const all = { machine: machine(), at: new Date().toISOString(), mb: opt.mb, snapshots: snaps, contenders: {} };
@@ -218,16 +241,24 @@ async function main() {
       const r = spawnChild(__filename, ['--child', name, '--a', snaps.a.file, '--b', snaps.b.file], opt.timeout);
       r.loadBefore = loadBefore;
       runs.push(r);
-      console.log(`  ${name} run ${i + 1}/${opt.runs}: ` + (r.ok
-        ? `${fmtTime(r.ms)} (A ${fmtTime(r.steps.loadA)}, B ${fmtTime(r.steps.loadB)}, diff ${fmtTime(r.steps.diff)}${r.steps.diffAgain ? `; 2nd diff ${fmtTime(r.steps.diffAgain)}` : ''}), ${r.maxRssMB} MB, ${r.rows.length} classes, load ${loadBefore}`
-        : r.error));
+      console.log(
+        `  ${name} run ${i + 1}/${opt.runs}: ` +
+          (r.ok
+            ? `${fmtTime(r.ms)} (A ${fmtTime(r.steps.loadA)}, B ${fmtTime(r.steps.loadB)}, diff ${fmtTime(r.steps.diff)}${r.steps.diffAgain ? `; 2nd diff ${fmtTime(r.steps.diffAgain)}` : ''}), ${r.maxRssMB} MB, ${r.rows.length} classes, load ${loadBefore}`
+            : r.error),
+      );
       if (!r.ok) break;
     }
     const ok = runs.filter((r) => r.ok);
     const med = (f) => (ok.length ? median(ok.map(f)) : null);
     all.contenders[name] = {
-      name, ok: ok.length === runs.length, error: (runs.find((r) => !r.ok) || {}).error || null,
-      ms: med((r) => r.ms), loadA: med((r) => r.steps.loadA), loadB: med((r) => r.steps.loadB), diff: med((r) => r.steps.diff),
+      name,
+      ok: ok.length === runs.length,
+      error: runs.find((r) => !r.ok)?.error || null,
+      ms: med((r) => r.ms),
+      loadA: med((r) => r.steps.loadA),
+      loadB: med((r) => r.steps.loadB),
+      diff: med((r) => r.steps.diff),
       diffAgain: ok.length && ok[0].steps.diffAgain != null ? med((r) => r.steps.diffAgain) : null,
       maxRssMB: Math.max(...runs.map((r) => r.maxRssMB || 0)),
       runs: runs.map(({ rows, ...r }) => r),
@@ -240,15 +271,29 @@ async function main() {
   console.log(`\n=== diff of two ~${opt.mb} MB snapshots: median of ${opt.runs}, peak RSS = highest ===`);
   const table = [['contender', 'load A', 'load B', 'diff', 'total', 'peak RSS', 'classes', 'total / leakguard', 'diff / leakguard']];
   for (const c of Object.values(C)) {
-    if (!c.ok) { table.push([c.name, 'FAILED', '', '', '', '', '', c.error, '']); continue; }
-    const ratio = (k) => (lg && lg.ok ? `${(c[k] / lg[k]).toFixed(2)}x` : 'n/a');
-    table.push([c.name, fmtTime(c.loadA), fmtTime(c.loadB), fmtTime(c.diff), fmtTime(c.ms), `${c.maxRssMB} MB`,
-      String(c.rows.length), ratio('ms'), ratio('diff')]);
+    if (!c.ok) {
+      table.push([c.name, 'FAILED', '', '', '', '', '', c.error, '']);
+      continue;
+    }
+    const ratio = (k) => (lg?.ok ? `${(c[k] / lg[k]).toFixed(2)}x` : 'n/a');
+    table.push([
+      c.name,
+      fmtTime(c.loadA),
+      fmtTime(c.loadB),
+      fmtTime(c.diff),
+      fmtTime(c.ms),
+      `${c.maxRssMB} MB`,
+      String(c.rows.length),
+      ratio('ms'),
+      ratio('diff'),
+    ]);
   }
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
   for (const r of table) console.log(r.map((cell, i) => cell.padEnd(widths[i])).join('  '));
-  if (lg && lg.ok && lg.diffAgain != null) {
-    console.log(`leakguard's diff step includes the first analysis of both snapshots; a second diff of the same pair: ${fmtTime(lg.diffAgain)} (median, not in the total)`);
+  if (lg?.ok && lg.diffAgain != null) {
+    console.log(
+      `leakguard's diff step includes the first analysis of both snapshots; a second diff of the same pair: ${fmtTime(lg.diffAgain)} (median, not in the total)`,
+    );
   }
 
   all.agreement = {};
@@ -257,16 +302,24 @@ async function main() {
     const cmp = compare(lg.rows, c.rows);
     all.agreement[c.name] = cmp;
     console.log(`\nleakguard vs ${c.name}:`);
-    console.log(`  changed classes: leakguard ${cmp.lgClasses} rows (${cmp.lgNames} names), ${c.name} ${cmp.tkClasses} rows (${cmp.tkNames} names)` +
-      (cmp.lgClasses === cmp.tkClasses ? ' - same' : ' - DIFFERENT'));
+    console.log(
+      `  changed classes: leakguard ${cmp.lgClasses} rows (${cmp.lgNames} names), ${c.name} ${cmp.tkClasses} rows (${cmp.tkNames} names)` +
+        (cmp.lgClasses === cmp.tkClasses ? ' - same' : ' - DIFFERENT'),
+    );
     if (cmp.tkSplitNames.length) console.log(`  names split over several DevTools rows: ${cmp.tkSplitNames.slice(0, 10).join(', ')}`);
-    console.log(`  top 5 by size delta: leakguard [${cmp.lgTop5.join(' | ')}], ${c.name} [${cmp.tkTop5.join(' | ')}]` +
-      (cmp.lgTop5.join('\0') === cmp.tkTop5.join('\0') ? ' - same order' : ' - DIFFERENT'));
+    console.log(
+      `  top 5 by size delta: leakguard [${cmp.lgTop5.join(' | ')}], ${c.name} [${cmp.tkTop5.join(' | ')}]` +
+        (cmp.lgTop5.join('\0') === cmp.tkTop5.join('\0') ? ' - same order' : ' - DIFFERENT'),
+    );
     for (const d of cmp.differences) {
-      console.log(`  ${d.same ? 'same' : 'DIFF'}  ${d.name}: leakguard ${d.leakguard}, ${c.name} ${d.toolkit}${d.same && !d.sameSizes ? ' (sizes differ)' : ''}`);
+      console.log(
+        `  ${d.same ? 'same' : 'DIFF'}  ${d.name}: leakguard ${d.leakguard}, ${c.name} ${d.toolkit}${d.same && !d.sameSizes ? ' (sizes differ)' : ''}`,
+      );
     }
-    console.log(`  all classes: ${cmp.allClassesCountMismatch} names with different added/removed counts, ` +
-      `${cmp.allClassesSizeMismatch} with different added/removed sizes`);
+    console.log(
+      `  all classes: ${cmp.allClassesCountMismatch} names with different added/removed counts, ` +
+        `${cmp.allClassesSizeMismatch} with different added/removed sizes`,
+    );
     for (const e of cmp.mismatchExamples) console.log(`    ${e}`);
   }
   fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + '\n');
@@ -275,8 +328,11 @@ async function main() {
 
 module.exports = { compare };
 if (require.main === module) {
-  main().then(() => process.exit(0), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

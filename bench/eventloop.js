@@ -20,11 +20,11 @@
 // reads ~10 ms, and the baseline shows that floor on this machine.
 // Results go to out/eventloop-results.json (overwritten).
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { spawnSync } = require('child_process');
-const { monitorEventLoopDelay, performance } = require('perf_hooks');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 
 const CHILD_HEAP_MB = 16000;
 const RESOLUTION_MS = 10;
@@ -130,7 +130,14 @@ async function child(name, file) {
     durationMs,
     phases,
     delay: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean), samples: h.count },
-    ticks: { count: ticks, expected: Math.floor((WARMUP_MS + durationMs) / TICK_MS), gapP50: pct(50), gapP99: pct(99), gapMax: gaps.length ? gaps[gaps.length - 1][0] : null, gapMaxBy },
+    ticks: {
+      count: ticks,
+      expected: Math.floor((WARMUP_MS + durationMs) / TICK_MS),
+      gapP50: pct(50),
+      gapP99: pct(99),
+      gapMax: gaps.length ? gaps[gaps.length - 1][0] : null,
+      gapMaxBy,
+    },
     maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   process.stdout.write(`\n@@RESULT ${JSON.stringify(result)}\n`);
@@ -155,12 +162,22 @@ function parseArgs(argv) {
 }
 
 function runChild(name, file, timeoutS) {
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, __filename, '--child', name, file],
-    { cwd: __dirname, encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 64 << 20 });
-  const line = (r.stdout || '').split('\n').reverse().find((l) => l.startsWith('@@RESULT '));
+  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, __filename, '--child', name, file], {
+    cwd: __dirname,
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+    maxBuffer: 64 << 20,
+  });
+  const line = (r.stdout || '')
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('@@RESULT '));
   if (line) return JSON.parse(line.slice('@@RESULT '.length));
   if (r.error && r.error.code === 'ETIMEDOUT') return { ok: false, error: `timeout after ${timeoutS} s` };
-  const stderr = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const stderr = (r.stderr || '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return { ok: false, error: `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}: ${(stderr.pop() || '').slice(0, 200)}` };
 }
 
@@ -175,10 +192,20 @@ function main() {
   const opt = parseArgs(process.argv.slice(2));
   const { snapshotFor, machine } = require('./parse');
   const snap = snapshotFor(opt.mb);
-  console.log(`${path.relative(process.cwd(), snap.file)}: ${(snap.bytes / 1048576).toFixed(1)} MB, ${snap.nodeCount} nodes; ` +
-    `${opt.runs} run(s) each; monitorEventLoopDelay resolution ${RESOLUTION_MS} ms, app tick every ${TICK_MS} ms`);
-  const out = { machine: machine(), file: path.relative(__dirname, snap.file), bytes: snap.bytes, nodeCount: snap.nodeCount,
-    resolutionMs: RESOLUTION_MS, tickMs: TICK_MS, at: new Date().toISOString(), contenders: {} };
+  console.log(
+    `${path.relative(process.cwd(), snap.file)}: ${(snap.bytes / 1048576).toFixed(1)} MB, ${snap.nodeCount} nodes; ` +
+      `${opt.runs} run(s) each; monitorEventLoopDelay resolution ${RESOLUTION_MS} ms, app tick every ${TICK_MS} ms`,
+  );
+  const out = {
+    machine: machine(),
+    file: path.relative(__dirname, snap.file),
+    bytes: snap.bytes,
+    nodeCount: snap.nodeCount,
+    resolutionMs: RESOLUTION_MS,
+    tickMs: TICK_MS,
+    at: new Date().toISOString(),
+    contenders: {},
+  };
   for (const name of opt.names) {
     const runs = [];
     for (let i = 0; i < opt.runs; i++) {
@@ -189,10 +216,20 @@ function main() {
         console.log(`  ${name} run ${i + 1}: FAILED ${r.error}`);
         break;
       }
-      const ph = Object.entries(r.phases).map(([k, v]) => `${k} ${f1(v)}`).join(', ');
-      console.log(`  ${name} run ${i + 1}: ${f1(r.durationMs)} ms${ph ? ` (${ph})` : ''}; delay p50 ${f1(r.delay.p50)} ` +
-        `p99 ${f1(r.delay.p99)} max ${f1(r.delay.max)} ms; ticks ${r.ticks.count}/${r.ticks.expected}, ` +
-        `gap p99 ${f1(r.ticks.gapP99)} max ${f1(r.ticks.gapMax)} ms${name === 'leakguard' ? ` (max by step: ${Object.entries(r.ticks.gapMaxBy).map(([k, v]) => `${k} ${f1(v)}`).join(', ')})` : ''}; RSS ${r.maxRssMB} MB  [load avg ${loadBefore}]`);
+      const ph = Object.entries(r.phases)
+        .map(([k, v]) => `${k} ${f1(v)}`)
+        .join(', ');
+      console.log(
+        `  ${name} run ${i + 1}: ${f1(r.durationMs)} ms${ph ? ` (${ph})` : ''}; delay p50 ${f1(r.delay.p50)} ` +
+          `p99 ${f1(r.delay.p99)} max ${f1(r.delay.max)} ms; ticks ${r.ticks.count}/${r.ticks.expected}, ` +
+          `gap p99 ${f1(r.ticks.gapP99)} max ${f1(r.ticks.gapMax)} ms${
+            name === 'leakguard'
+              ? ` (max by step: ${Object.entries(r.ticks.gapMaxBy)
+                  .map(([k, v]) => `${k} ${f1(v)}`)
+                  .join(', ')})`
+              : ''
+          }; RSS ${r.maxRssMB} MB  [load avg ${loadBefore}]`,
+      );
     }
     out.contenders[name] = { runs };
   }
@@ -209,21 +246,32 @@ function main() {
       continue;
     }
     const med = (f) => median(ok.map(f));
-    const cells = [`${f1(med((r) => r.durationMs))} ms`, f1(med((r) => r.delay.p50)), f1(med((r) => r.delay.p99)),
-      f1(Math.max(...ok.map((r) => r.delay.max))), f1(med((r) => r.ticks.gapP99)), f1(Math.max(...ok.map((r) => r.ticks.gapMax))),
-      `${Math.round(med((r) => (100 * r.ticks.count) / Math.max(1, r.ticks.expected)))}%`];
-    console.log(`${name.padEnd(22)}  ${cells[0].padEnd(9)}  ${cells[1].padEnd(9)}  ${cells[2].padEnd(9)}  ${cells[3].padEnd(9)}  ` +
-      `${cells[4].padEnd(12)}  ${cells[5].padEnd(12)}  ${cells[6]}`);
+    const cells = [
+      `${f1(med((r) => r.durationMs))} ms`,
+      f1(med((r) => r.delay.p50)),
+      f1(med((r) => r.delay.p99)),
+      f1(Math.max(...ok.map((r) => r.delay.max))),
+      f1(med((r) => r.ticks.gapP99)),
+      f1(Math.max(...ok.map((r) => r.ticks.gapMax))),
+      `${Math.round(med((r) => (100 * r.ticks.count) / Math.max(1, r.ticks.expected)))}%`,
+    ];
+    console.log(
+      `${name.padEnd(22)}  ${cells[0].padEnd(9)}  ${cells[1].padEnd(9)}  ${cells[2].padEnd(9)}  ${cells[3].padEnd(9)}  ` +
+        `${cells[4].padEnd(12)}  ${cells[5].padEnd(12)}  ${cells[6]}`,
+    );
   }
   console.log('(delay in ms: median over the runs, max = worst run; the histogram includes its 10 ms interval: idle reads ~10)');
   console.log(`raw results: ${path.relative(process.cwd(), file)}`);
 }
 
 if (process.argv[2] === '--child') {
-  child(process.argv[3], process.argv[4]).then(() => process.exit(0), (e) => {
-    process.stdout.write(`\n@@RESULT ${JSON.stringify({ ok: false, error: String(e && e.message) })}\n`);
-    process.exit(1);
-  });
+  child(process.argv[3], process.argv[4]).then(
+    () => process.exit(0),
+    (e) => {
+      process.stdout.write(`\n@@RESULT ${JSON.stringify({ ok: false, error: String(e?.message) })}\n`);
+      process.exit(1);
+    },
+  );
 } else {
   main();
 }

@@ -10,9 +10,9 @@
 // result misses the target by more than CORRECT_ABOVE. Size per unit grows a bit
 // with the graph (node indices and ids get more digits), hence the correction.
 
-const fs = require('fs');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 
 const CORRECT_ABOVE = 0.07; // regenerate once if off by more than 7%
 const CHILD_HEAP_MB = 16000;
@@ -55,8 +55,7 @@ function readHeader(file) {
 // then writes the snapshot. Each unit is a user/session pair plus a rotating mix
 // of the other kinds of object a server heap holds.
 
-const NAMES = ['alice', 'bob', 'Zoë', 'Łukasz', 'José', 'Ødegaard', '山田太郎', 'Иван',
-  'محمد', 'Nguyễn', 'Ἀριστοτέλης', 'emoji😀user', 'carol', 'dave'];
+const NAMES = ['alice', 'bob', 'Zoë', 'Łukasz', 'José', 'Ødegaard', '山田太郎', 'Иван', 'محمد', 'Nguyễn', 'Ἀριστοτέλης', 'emoji😀user', 'carol', 'dave'];
 const TAGS = ['admin', 'beta', 'trial', 'paid', 'eu', 'us', 'apac', 'mobile'];
 const ROUTES = ['/api/users', '/api/orders', '/health', '/api/items/:id', '/login', '/static/app.js'];
 
@@ -77,7 +76,7 @@ class Session {
     this.id = id;
     this.user = user; // cycle: user.sessions -> session -> user
     this.tags = tags;
-    this.token = `tok_${id.toString(36)}_${(id * 2654435761 >>> 0).toString(16)}`;
+    this.token = `tok_${id.toString(36)}_${((id * 2654435761) >>> 0).toString(16)}`;
     this.lastSeen = Date.now() + id;
     this.state = id % 3 === 0 ? 'active' : 'idle';
     this.score = id / 7; // doubles and short strings are leaf nodes (no edges)
@@ -169,16 +168,16 @@ function buildGraph(units) {
 
 function runChild(units, out) {
   globalThis.__leakguardBenchGraph = buildGraph(units);
-  const v8 = require('v8');
+  const v8 = require('node:v8');
   v8.writeHeapSnapshot(out);
 }
 
 // --------------------------------------------------------------- parent side
 
 function generateOnce(units, out) {
-  const r = spawnSync(process.execPath,
-    [`--max-old-space-size=${CHILD_HEAP_MB}`, __filename, '--child', '--units', String(units), '--out', out],
-    { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, __filename, '--child', '--units', String(units), '--out', out], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (r.status !== 0) throw new Error(`generator child failed (status ${r.status}, signal ${r.signal})`);
   return readHeader(out);
 }
@@ -200,7 +199,7 @@ function generate(mb, out) {
   let info = generateOnce(units, out);
   const miss = info.bytes / target - 1;
   if (Math.abs(miss) > CORRECT_ABOVE) {
-    units = Math.max(1, Math.round(units * (target - base) / (info.bytes - base)));
+    units = Math.max(1, Math.round((units * (target - base)) / (info.bytes - base)));
     console.error(`off by ${(miss * 100).toFixed(1)}%, regenerating with ${units} units`);
     info = generateOnce(units, out);
   }
@@ -217,9 +216,11 @@ function main() {
   }
   const t0 = Date.now();
   const info = generate(mb, args.out);
-  console.log(`${args.out}: ${(info.bytes / 1048576).toFixed(1)} MB (target ${mb} MB), ` +
-    `node_count ${info.nodeCount}, edge_count ${info.edgeCount}, ` +
-    `${info.units} units, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${args.out}: ${(info.bytes / 1048576).toFixed(1)} MB (target ${mb} MB), ` +
+      `node_count ${info.nodeCount}, edge_count ${info.edgeCount}, ` +
+      `${info.units} units, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 module.exports = { readHeader, buildGraph };

@@ -10,10 +10,10 @@
 // the competitor figures measured earlier on the same snapshot file and the
 // table still shows them (marked "earlier").
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { readHeader } = require('./gen-snapshot');
 const { CONTENDERS } = require('./run-one');
 
@@ -46,8 +46,7 @@ function snapshotFor(mb) {
   const file = path.join(OUT, `s${mb}.heapsnapshot`);
   if (!fs.existsSync(file)) {
     console.log(`generating ${file} ...`);
-    const r = spawnSync(process.execPath, [path.join(__dirname, 'gen-snapshot.js'), '--mb', String(mb), '--out', file],
-      { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'gen-snapshot.js'), '--mb', String(mb), '--out', file], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`gen-snapshot.js failed for ${mb} MB`);
   }
   return { file, ...readHeader(file) };
@@ -56,22 +55,37 @@ function snapshotFor(mb) {
 // One child run -> { ok, ms, maxRssMB, nodes } or { ok: false, error }.
 // `mode` is passed before the contender name (analyse.js: ['--analyse']).
 function runOnce(name, file, timeoutS, mode = []) {
-  const r = spawnSync(process.execPath,
-    [`--max-old-space-size=${CHILD_HEAP_MB}`, path.join(__dirname, 'run-one.js'), ...mode, name, file],
-    { cwd: __dirname, encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 64 << 20 });
-  const line = (r.stdout || '').split('\n').reverse().find((l) => l.startsWith('@@RESULT '));
+  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, path.join(__dirname, 'run-one.js'), ...mode, name, file], {
+    cwd: __dirname,
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+    maxBuffer: 64 << 20,
+  });
+  const line = (r.stdout || '')
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('@@RESULT '));
   if (line) return JSON.parse(line.slice('@@RESULT '.length));
   // The child died before reporting: timeout, V8 fatal OOM, a process.exit() in the library...
   // In analyse mode, the steps it finished (@@STEP lines) say how far it got.
-  const steps = Object.assign({}, ...(r.stdout || '').split('\n').filter((l) => l.startsWith('@@STEP '))
-    .map((l) => JSON.parse(l.slice('@@STEP '.length))));
+  const steps = Object.assign(
+    {},
+    ...(r.stdout || '')
+      .split('\n')
+      .filter((l) => l.startsWith('@@STEP '))
+      .map((l) => JSON.parse(l.slice('@@STEP '.length))),
+  );
   const partial = Object.keys(steps).length ? { steps } : {};
   if (r.error && r.error.code === 'ETIMEDOUT') return { ok: false, error: `timeout after ${timeoutS} s`, ...partial };
-  const stderr = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const stderr = (r.stderr || '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const fatal = stderr.find((l) => /FATAL ERROR|out of memory|RangeError|Error:/i.test(l));
   return {
     ok: false,
-    error: `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}` +
+    error:
+      `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}` +
       (fatal || stderr.length ? `: ${(fatal || stderr[stderr.length - 1]).slice(0, 200)}` : ''),
     ...partial,
   };
@@ -112,7 +126,7 @@ function entryOf(name, snap, results, extra = () => ({})) {
     nodes: ok.length ? ok[0].nodes : null,
     ...extra(ok),
     error: failed ? failed.error : null,
-    skipped: Boolean(failed && failed.skipped),
+    skipped: Boolean(failed?.skipped),
     at: new Date().toISOString(),
   };
   if (entry.ok && entry.nodes !== snap.nodeCount) {
@@ -126,7 +140,7 @@ function machine() {
   return {
     node: process.version,
     nproc: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
-    cpu: os.cpus()[0] && os.cpus()[0].model,
+    cpu: os.cpus()[0]?.model,
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     platform: `${os.platform()} ${os.release()}`,
   };
@@ -162,8 +176,13 @@ function runSuite(opt, { resultsFile, timeouts: [small, large], bench, printTabl
     const timeoutS = opt.timeout || (mb <= 200 ? small : large);
     const prev = all.sizes[mb];
     const same = prev && prev.bytes === snap.bytes && prev.nodeCount === snap.nodeCount;
-    const rec = { file: path.relative(__dirname, snap.file), bytes: snap.bytes, nodeCount: snap.nodeCount,
-      edgeCount: snap.edgeCount, contenders: same ? prev.contenders : {} };
+    const rec = {
+      file: path.relative(__dirname, snap.file),
+      bytes: snap.bytes,
+      nodeCount: snap.nodeCount,
+      edgeCount: snap.edgeCount,
+      contenders: same ? prev.contenders : {},
+    };
     for (const c of Object.values(rec.contenders)) c.fresh = false;
     console.log(`\n${rec.file}: ${runs} run(s) per contender, timeout ${timeoutS} s`);
     for (const name of opt.names) rec.contenders[name] = { ...bench(name, snap, runs, timeoutS), fresh: true };
@@ -180,7 +199,7 @@ function fmtTime(ms) {
 
 function printTable(mb, rec) {
   const lg = rec.contenders.leakguard;
-  const lgMs = lg && lg.ok ? lg.medianMs : null;
+  const lgMs = lg?.ok ? lg.medianMs : null;
   console.log(`\n=== ${mb} MB: ${(rec.bytes / 1048576).toFixed(1)} MB, ${rec.nodeCount} nodes, ${rec.edgeCount} edges ===`);
   const rows = [['contender', 'median time', 'peak RSS', 'nodes', 'time / leakguard']];
   for (const c of Object.values(rec.contenders)) {
@@ -199,8 +218,10 @@ function printTable(mb, rec) {
   const fastestOf = (cs) => cs.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
   // JSON.parse builds no graph: also name the fastest real graph loader.
   const loaders = competitors.filter((c) => c.name !== 'JSON.parse');
-  for (const [label, fastest] of [['the fastest competitor', fastestOf(competitors)],
-    ['the fastest graph loader', loaders.length ? fastestOf(loaders) : null]]) {
+  for (const [label, fastest] of [
+    ['the fastest competitor', fastestOf(competitors)],
+    ['the fastest graph loader', loaders.length ? fastestOf(loaders) : null],
+  ]) {
     if (!fastest) continue;
     const who = `${fastest.name}, ${fmtTime(fastest.medianMs)}`;
     if (lgMs) console.log(`leakguard is ${(fastest.medianMs / lgMs).toFixed(2)}x faster than ${label} (${who})`);

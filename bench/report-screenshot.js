@@ -6,9 +6,9 @@
 //
 //   node bench/report-screenshot.js [out.png]     (or LEAKGUARD_SCREENSHOT=1 node --test __test__/report.test.js)
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { renderReport } = require('../lib/report');
 const { realisticModel } = require('../__test__/fixtures/report-model');
 const { screenshot, findChromium } = require('../__test__/chromium');
@@ -40,7 +40,7 @@ if (require.main === module) {
     (err) => {
       console.error(err);
       process.exit(1);
-    }
+    },
   );
 }
 

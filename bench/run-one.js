@@ -14,7 +14,7 @@
 // "ms" = load + summary, and "top": the first rows of the summary.
 // Some libraries log progress to stdout, hence the marker on the result line.
 
-const fs = require('fs');
+const fs = require('node:fs');
 
 // Each contender: setup() -> loaded module (untimed), load(mod, file) -> graph
 // (timed), count(graph) -> node count (untimed sanity check).
@@ -42,17 +42,23 @@ const CONTENDERS = {
     // (on a worker thread) and caches them.
     summary: (s) => s.summary({ top: TOP, sizes: 'devtools' }),
     extras: [
-      ['largestObjects', async (s, ctx) => {
-        ctx.big = await s.largestObjects(10);
-        return ctx.big.slice(0, 3).map((o) => `${o.className} @${o.id} ${o.retainedSize}`);
-      }],
+      [
+        'largestObjects',
+        async (s, ctx) => {
+          ctx.big = await s.largestObjects(10);
+          return ctx.big.slice(0, 3).map((o) => `${o.className} @${o.id} ${o.retainedSize}`);
+        },
+      ],
       // The path to the biggest object that is not a root-level global: the
       // question "why is this alive" is asked about an object deep in the heap.
-      ['retainerPath', async (s, ctx) => {
-        const target = ctx.big.find((o) => o.distance > 2) || ctx.big[0];
-        const p = await s.retainerPath(target.id);
-        return p ? { id: target.id, steps: p.steps.length, complete: p.complete, kind: p.kind } : null;
-      }],
+      [
+        'retainerPath',
+        async (s, ctx) => {
+          const target = ctx.big.find((o) => o.distance > 2) || ctx.big[0];
+          const p = await s.retainerPath(target.id);
+          return p ? { id: target.id, steps: p.steps.length, complete: p.complete, kind: p.kind } : null;
+        },
+      ],
     ],
   },
 
@@ -87,9 +93,11 @@ const CONTENDERS = {
     count: (snap) => snap.nodeCount,
     // DevTools' class aggregates, as the README shows: maxRet is the class's
     // retained size (members not dominated by another member).
-    summary: (snap) => Object.values(snap.aggregatesWithFilter({}))
-      .sort((a, b) => b.maxRet - a.maxRet).slice(0, TOP)
-      .map((a) => ({ className: a.name, count: a.count, shallowSize: a.self, retainedSize: a.maxRet })),
+    summary: (snap) =>
+      Object.values(snap.aggregatesWithFilter({}))
+        .sort((a, b) => b.maxRet - a.maxRet)
+        .slice(0, TOP)
+        .map((a) => ({ className: a.name, count: a.count, shallowSize: a.self, retainedSize: a.maxRet })),
   },
 
   // Rust compiled to WASM; decode_bytes() takes the whole file as bytes,
@@ -100,12 +108,12 @@ const CONTENDERS = {
     load: (p, file) => p.decode_bytes(fs.readFileSync(file)),
     count: (g) => g.get_class_groups(0, 0x7fffffff, true).reduce((n, c) => n + c.children_len, 0),
     // Class groups sorted by retained size (no_retained = false).
-    summary: (g) => g.get_class_groups(0, TOP, false).map((c) => {
-      const row = { className: c.name(), count: c.children_len, shallowSize: Number(c.self_size),
-        retainedSize: Number(c.retained_size) };
-      c.free();
-      return row;
-    }),
+    summary: (g) =>
+      g.get_class_groups(0, TOP, false).map((c) => {
+        const row = { className: c.name(), count: c.children_len, shallowSize: Number(c.self_size), retainedSize: Number(c.retained_size) };
+        c.free();
+        return row;
+      }),
   },
 
   // The floor for any JS loader: the file as one string, then JSON.parse.
@@ -124,7 +132,10 @@ function memlabClassSummary(heap, m) {
     const t = node.type;
     const key = t === 'object' || t === 'native' ? node.name : `(${t})`;
     let c = byClass.get(key);
-    if (!c) byClass.set(key, (c = { className: key, count: 0, shallowSize: 0, ids: [] }));
+    if (!c) {
+      c = { className: key, count: 0, shallowSize: 0, ids: [] };
+      byClass.set(key, c);
+    }
     c.count++;
     c.shallowSize += node.self_size;
     c.ids.push(node.id);
@@ -222,8 +233,11 @@ async function main() {
 module.exports = { CONTENDERS };
 if (require.main === module) {
   // Exit explicitly: some loaders leave handles open (workers, message ports).
-  main().then(() => process.exit(0), (e) => {
-    report({ ok: false, error: describe(e) });
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      report({ ok: false, error: describe(e) });
+      process.exit(1);
+    },
+  );
 }

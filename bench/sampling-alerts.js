@@ -11,10 +11,10 @@
 //
 // Results go to out/sampling-alerts.json (overwritten).
 
-const fs = require('fs');
-const path = require('path');
-const http = require('http');
-const { spawn } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const http = require('node:http');
+const { spawn } = require('node:child_process');
 const { OUT, machine } = require('./parse');
 
 const ROOT = path.join(__dirname, '..');
@@ -51,8 +51,7 @@ function start(fixed) {
   const listening = new Promise((resolve) => {
     child.stdout.on('data', (d) => {
       buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const e = JSON.parse(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
         events.push(e);

@@ -52,7 +52,7 @@ const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
   console.log('variant   median ms   slowdown   JS heap samples per run');
   for (const k of Object.keys(variants)) {
     const m = median(times[k]);
-    console.log(`${k.padEnd(8)}  ${m.toFixed(1).padStart(9)}  ${(((m / base) - 1) * 100).toFixed(2).padStart(8)}%   ${median(samples[k])}`);
+    console.log(`${k.padEnd(8)}  ${m.toFixed(1).padStart(9)}  ${((m / base - 1) * 100).toFixed(2).padStart(8)}%   ${median(samples[k])}`);
   }
   // Per-call costs on the JS thread: one timer tick (memoryUsage() + recording into the Rust
   // ring) and one post-GC update (heap space statistics, recording, the trend over a full
@@ -73,7 +73,9 @@ const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
   for (const maxSamples of [undefined, 100000]) {
     const s = lg.startSampling({ intervalMs: 1000, ...(maxSamples ? { maxSamples } : {}) });
     const st = s.stats();
-    console.log(`ring buffers reserved (maxSamples ${maxSamples || 'default'}): ${st.bufferBytes} bytes (${(st.bufferBytes / 1024).toFixed(1)} KiB), allocated once, never grown`);
+    console.log(
+      `ring buffers reserved (maxSamples ${maxSamples || 'default'}): ${st.bufferBytes} bytes (${(st.bufferBytes / 1024).toFixed(1)} KiB), allocated once, never grown`,
+    );
     s.stop();
   }
 })();

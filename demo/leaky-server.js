@@ -4,7 +4,7 @@
 // and never removed. `createServer({ fixed: true })` is the same server without the leak.
 // Run directly (`node demo/leaky-server.js [--fixed]`) it listens on a free port.
 
-const http = require('http');
+const http = require('node:http');
 
 const requests = new Map();
 let nextId = 0;
@@ -27,7 +27,7 @@ if (require.main === module) {
     // Production wiring: sample memory, and save the samples next to each SIGUSR2 dump (for
     // `leakguard report --samples`). leakguard's own SIGUSR2 listener writes the dump itself.
     const sampler = require('..').startSampling({ intervalMs: 100 });
-    process.on('SIGUSR2', () => require('fs').writeFileSync(process.env.DEMO_SAMPLES_FILE, JSON.stringify(sampler)));
+    process.on('SIGUSR2', () => require('node:fs').writeFileSync(process.env.DEMO_SAMPLES_FILE, JSON.stringify(sampler)));
   }
   server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
 }

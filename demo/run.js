@@ -10,10 +10,10 @@
 //     an IncomingMessage is alive), then the command line on the dumps: `leakguard leaks` (the
 //     CI gate) and `leakguard report` (demo/out/report.html, with the memory timeline).
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
 const lg = require('..');
 const { drive } = require('./traffic');
 

@@ -2,7 +2,7 @@
 
 // Drives requests at a local server, 8 at a time over keep-alive connections.
 
-const http = require('http');
+const http = require('node:http');
 
 function get(port, agent, i) {
   return new Promise((resolve, reject) => {

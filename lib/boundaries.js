@@ -28,7 +28,14 @@ const UPDATE_TIMEOUT_MS = 5000;
 /** The snapshot layout of the id lists (findLeaks reads baseline and target for ids alone). */
 const META = JSON.stringify({
   node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'detachedness'],
-  node_types: [['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'], 'string', 'number', 'number', 'number', 'number'],
+  node_types: [
+    ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'],
+    'string',
+    'number',
+    'number',
+    'number',
+    'number',
+  ],
   edge_fields: ['type', 'name_or_index', 'to_node'],
   edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
 });

@@ -57,7 +57,16 @@ class InvalidArgError extends TypeError {
 }
 
 // napi-rs statuses that mean a wrong argument type.
-const NAPI_ARG_STATUS = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NumberExpected', 'BooleanExpected', 'FunctionExpected', 'ArrayExpected', 'BigintExpected']);
+const NAPI_ARG_STATUS = new Set([
+  'InvalidArg',
+  'ObjectExpected',
+  'StringExpected',
+  'NumberExpected',
+  'BooleanExpected',
+  'FunctionExpected',
+  'ArrayExpected',
+  'BigintExpected',
+]);
 
 /**
  * The binding prefixes every message with its code ("ERR_LEAKGUARD_PARSE: …") because

@@ -13,7 +13,7 @@
  * @returns {string}
  */
 function formatBytes(n) {
-  if (typeof n !== 'number' || !isFinite(n)) return '\u2013';
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '\u2013';
   const units = ['KB', 'MB', 'GB', 'TB', 'PB'];
   const sign = n < 0 ? '-' : '';
   let a = Math.abs(n);
@@ -49,7 +49,7 @@ function formatDelta(n) {
  * @returns {string}
  */
 function formatCount(n, signed) {
-  if (typeof n !== 'number' || !isFinite(n)) return '\u2013';
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '\u2013';
   const r = Math.round(n);
   const s = String(Math.abs(r)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return (r < 0 ? '-' : signed && r > 0 ? '+' : '') + s;

@@ -4,10 +4,10 @@
 // maths live in Rust (src/sampler.rs, crates/leakguard-core/src/sampling); this file reads
 // what only JS can read (V8's heap figures, GC events) and turns verdicts into events.
 
-const EventEmitter = require('events');
-const path = require('path');
-const v8 = require('v8');
-const { PerformanceObserver, constants } = require('perf_hooks');
+const EventEmitter = require('node:events');
+const path = require('node:path');
+const v8 = require('node:v8');
+const { PerformanceObserver, constants } = require('node:perf_hooks');
 const { binding } = require('./native');
 const { fromNative, invalidArg, ioError, LeakguardError } = require('./errors');
 const opts = require('./options');
@@ -179,7 +179,7 @@ class MemorySampler extends EventEmitter {
     if (lack) return fail(lack);
     let file;
     try {
-      require('fs').mkdirSync(dir, { recursive: true, mode: 0o700 });
+      require('node:fs').mkdirSync(dir, { recursive: true, mode: 0o700 });
       file = writeAtomic(path.join(dir, defaultName()), { exclusive: defaultName });
     } catch (err) {
       return fail(err instanceof LeakguardError ? err : ioError('leak snapshot failed', err, dir));

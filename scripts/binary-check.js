@@ -6,7 +6,7 @@
 // Used by scripts/build-targets.js after each cross build and by __test__/targets.test.js.
 // Not shipped (package.json `files` does not list scripts/).
 
-const fs = require('fs');
+const fs = require('node:fs');
 
 /** What each published platform package must contain. `maxGlibc`: newest GLIBC_x.y symbol version allowed. */
 const PLATFORMS = {
@@ -41,9 +41,18 @@ function reader(buf) {
     }
   };
   return {
-    u8: (o) => (need(o, 1), buf.readUInt8(o)),
-    u16: (o) => (need(o, 2), buf.readUInt16LE(o)),
-    u32: (o) => (need(o, 4), buf.readUInt32LE(o)),
+    u8: (o) => {
+      need(o, 1);
+      return buf.readUInt8(o);
+    },
+    u16: (o) => {
+      need(o, 2);
+      return buf.readUInt16LE(o);
+    },
+    u32: (o) => {
+      need(o, 4);
+      return buf.readUInt32LE(o);
+    },
     u64: (o) => {
       need(o, 8);
       const v = buf.readBigUInt64LE(o);
@@ -59,7 +68,7 @@ function reader(buf) {
   };
 }
 
-const ELF_MACHINES = { 0x3e: 'x64', 0xb7: 'arm64', 0x03: 'ia32', 0x28: 'arm' };
+const ELF_MACHINES = { 62: 'x64', 183: 'arm64', 3: 'ia32', 40: 'arm' };
 
 function parseElf(buf) {
   const r = reader(buf);
@@ -153,7 +162,7 @@ function compareVersions(a, b) {
   return 0;
 }
 
-const MACHO_CPUS = { 0x01000007: 'x64', 0x0100000c: 'arm64' };
+const MACHO_CPUS = { 16777223: 'x64', 16777228: 'arm64' };
 
 function parseMachO(buf) {
   const r = reader(buf);
@@ -227,7 +236,7 @@ function parseMachO(buf) {
   };
 }
 
-const PE_MACHINES = { 0x8664: 'x64', 0xaa64: 'arm64', 0x14c: 'ia32' };
+const PE_MACHINES = { 34404: 'x64', 43620: 'arm64', 332: 'ia32' };
 
 function parsePe(buf) {
   const r = reader(buf);
@@ -267,7 +276,8 @@ function parsePe(buf) {
       const nameRva = r.u32(d + 12);
       if (!nameRva) break;
       const dll = r.cstr(at(nameRva));
-      const fns = (imports[dll] = []);
+      const fns = [];
+      imports[dll] = fns;
       const thunks = r.u32(d) || r.u32(d + 16);
       for (let t = at(thunks); ; t += 8) {
         const lo = r.u32(t);

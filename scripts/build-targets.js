@@ -24,10 +24,10 @@
 // for windows-gnu, so this one target runs `cargo zigbuild` itself. It lands in the -msvc
 // package, the one napi-rs's loader picks on the official (MSVC-built) Node for Windows.
 
-const fs = require('fs');
-const path = require('path');
-const crypto = require('crypto');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { spawnSync } = require('node:child_process');
 const { PLATFORMS, checkFile, describe } = require('./binary-check');
 
 const ROOT = path.join(__dirname, '..');
@@ -121,7 +121,9 @@ function napiCli() {
 /** zig's llvm-dlltool: `zig dlltool`, or through the ziglang Python package. */
 function dlltool(args, env) {
   const zig = run('zig', ['version'], { env });
-  return zig.status === 0 ? run('zig', ['dlltool', ...args], { env, encoding: 'utf8' }) : run('python3', ['-m', 'ziglang', 'dlltool', ...args], { env, encoding: 'utf8' });
+  return zig.status === 0
+    ? run('zig', ['dlltool', ...args], { env, encoding: 'utf8' })
+    : run('python3', ['-m', 'ziglang', 'dlltool', ...args], { env, encoding: 'utf8' });
 }
 
 /**
@@ -166,7 +168,11 @@ function buildWindows(platform, env) {
     return err.message;
   }
   log(`${platform}: cargo zigbuild --release --target ${target} -p leakguard (LIBNODE_PATH=${path.relative(ROOT, libnode)})`);
-  const r = run('cargo', ['zigbuild', '--release', '--target', target, '-p', 'leakguard'], { cwd: ROOT, env: { ...env, LIBNODE_PATH: libnode }, stdio: 'inherit' });
+  const r = run('cargo', ['zigbuild', '--release', '--target', target, '-p', 'leakguard'], {
+    cwd: ROOT,
+    env: { ...env, LIBNODE_PATH: libnode },
+    stdio: 'inherit',
+  });
   if (r.status !== 0) return `cargo zigbuild exited with ${r.error ? r.error.message : r.status}`;
   const targetDir = env.CARGO_TARGET_DIR ? path.resolve(ROOT, env.CARGO_TARGET_DIR) : path.join(ROOT, 'target');
   const built = path.join(targetDir, target, 'release', `${BINARY}.dll`);
@@ -223,7 +229,11 @@ function main(argv) {
   const results = [];
   if (!flags.has('--check-only')) {
     const env = { ...process.env, PATH: toolPath() };
-    ensurePrerequisites(platforms.map((p) => TARGETS[p]), env, !flags.has('--no-install'));
+    ensurePrerequisites(
+      platforms.map((p) => TARGETS[p]),
+      env,
+      !flags.has('--no-install'),
+    );
     for (const platform of platforms) {
       const t0 = Date.now();
       const error = build(platform, env);

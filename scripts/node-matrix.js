@@ -21,11 +21,11 @@
 //   --files LIST        just these __test__ files (e.g. load.test.js,cli.test.js)
 //   --fetch-only        fetch and check the builds, run nothing
 
-const crypto = require('crypto');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
 
 const ROOT = path.join(__dirname, '..');
 const CACHE = path.join(ROOT, '.cache', 'node');
@@ -65,7 +65,18 @@ const DEFAULT_MAJORS = [22, 24, 26];
 // headers), no-binary.test.js (loader fallbacks): Node-independent; mocha.test.js (the same
 // matcher code as Jest, in a plain process); sampling.test.js (40 s waits per case; its
 // Node-facing part, GC observation, is also what assert.test.js relies on).
-const SUBSET = ['capture.test.js', 'load.test.js', 'analysis.test.js', 'leaks.test.js', 'assert.test.js', 'cli.test.js', 'esm.test.js', 'jest.test.js', 'vitest.test.js', 'hardening-dumps.test.js'];
+const SUBSET = [
+  'capture.test.js',
+  'load.test.js',
+  'analysis.test.js',
+  'leaks.test.js',
+  'assert.test.js',
+  'cli.test.js',
+  'esm.test.js',
+  'jest.test.js',
+  'vitest.test.js',
+  'hardening-dumps.test.js',
+];
 
 const FILE_TIMEOUT_MS = 15 * 60 * 1000;
 
@@ -80,14 +91,17 @@ function parseArgs(argv) {
       if (!argv[i + 1]) usage('--files needs a list such as load.test.js,cli.test.js');
       opts.files = argv[++i].split(',');
       opts.mode = 'files';
-    }
-    else if (a === '--node') {
+    } else if (a === '--node') {
       const list = argv[++i];
       if (!list) usage(`--node needs a list such as 22,24,26`);
       opts.majors = list.split(',').map((s) => {
         const major = Number(s.split('.')[0]);
         if (!PINS[major] || (s.includes('.') && PINS[major].version !== s)) {
-          usage(`Node ${s} is not pinned; pinned: ${Object.values(PINS).map((p) => p.version).join(', ')}`);
+          usage(
+            `Node ${s} is not pinned; pinned: ${Object.values(PINS)
+              .map((p) => p.version)
+              .join(', ')}`,
+          );
         }
         return major;
       });
@@ -225,12 +239,17 @@ function runFile(bin, version, file, mode) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const all = fs.readdirSync(path.join(ROOT, '__test__')).filter((f) => f.endsWith('.test.js')).sort();
+  const all = fs
+    .readdirSync(path.join(ROOT, '__test__'))
+    .filter((f) => f.endsWith('.test.js'))
+    .sort();
   const files = opts.files || (opts.mode === 'full' ? all : SUBSET);
   for (const f of files) if (!all.includes(f)) throw new Error(`${f} is not a test file in __test__/`);
   if (!fs.existsSync(path.join(ROOT, 'binding.js'))) throw new Error('binding.js is missing: run `npm run build` first');
 
-  console.log(`node-matrix: ${opts.mode} (${files.length} of ${all.length} files) on Node ${opts.majors.map((m) => PINS[m].version).join(', ')}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(
+    `node-matrix: ${opts.mode} (${files.length} of ${all.length} files) on Node ${opts.majors.map((m) => PINS[m].version).join(', ')}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
+  );
   const nodes = [];
   for (const major of opts.majors) {
     const pin = PINS[major];
@@ -252,7 +271,9 @@ async function main() {
       total += r.ms;
       const status = r.ok ? 'ok  ' : 'FAIL';
       cpu += r.cpu;
-      console.log(`  ${status} ${file.padEnd(20)} ${String(r.pass).padStart(3)} pass ${String(r.fail).padStart(2)} fail  ${seconds(r.ms).padStart(7)}  cpu ${r.cpu.toFixed(1).padStart(6)} s`);
+      console.log(
+        `  ${status} ${file.padEnd(20)} ${String(r.pass).padStart(3)} pass ${String(r.fail).padStart(2)} fail  ${seconds(r.ms).padStart(7)}  cpu ${r.cpu.toFixed(1).padStart(6)} s`,
+      );
       if (!r.ok) {
         failed++;
         const why = failures(r.out) || r.out.split('\n').slice(-60).join('\n');
@@ -264,7 +285,8 @@ async function main() {
     summary.push({ version: pin.version, failed, total, cpu });
   }
   console.log('\nnode-matrix summary');
-  for (const s of summary) console.log(`  Node ${s.version.padEnd(8)} ${s.failed ? `${s.failed} file(s) FAILED` : 'ok'}  ${seconds(s.total)}  cpu ${s.cpu.toFixed(1)} s`);
+  for (const s of summary)
+    console.log(`  Node ${s.version.padEnd(8)} ${s.failed ? `${s.failed} file(s) FAILED` : 'ok'}  ${seconds(s.total)}  cpu ${s.cpu.toFixed(1)} s`);
   if (summary.some((s) => s.failed)) process.exitCode = 1;
 }
 

@@ -11,10 +11,10 @@
 // Needs Debian's qemu-user and the arm64 glibc/libstdc++ (Node's own runtime libraries):
 // installed here when running as root, otherwise the exact command is printed.
 
-const crypto = require('crypto');
-const fs = require('fs');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { checkFile, describe } = require('./binary-check');
 
 const ROOT = path.join(__dirname, '..');
@@ -36,13 +36,17 @@ function have(cmd) {
 }
 
 function ensureQemu() {
-  const ok = () => have('qemu-aarch64') && fs.existsSync(path.join(SYSROOT, 'lib', 'ld-linux-aarch64.so.1')) && fs.existsSync(path.join(SYSROOT, 'lib', 'libstdc++.so.6'));
+  const ok = () =>
+    have('qemu-aarch64') && fs.existsSync(path.join(SYSROOT, 'lib', 'ld-linux-aarch64.so.1')) && fs.existsSync(path.join(SYSROOT, 'lib', 'libstdc++.so.6'));
   if (ok()) return;
   const command = `apt-get update && apt-get install -y ${APT.join(' ')}`;
   if (process.getuid && process.getuid() !== 0) fail(`qemu-aarch64 or the arm64 runtime libraries are missing; as root run:\n  ${command}`);
   log(`installing ${APT.join(', ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...APT]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...APT],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (r.status !== 0) fail(`apt-get ${args.join(' ')} failed; run it yourself:\n  ${command}`);
   }

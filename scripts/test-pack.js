@@ -10,10 +10,10 @@
 // Usage: node scripts/test-pack.js [--keep]   (--keep leaves the temp directory for a look)
 // Exits non-zero if any step fails; every step prints its duration.
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { spawnSync } = require('child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 
 const ROOT = path.join(__dirname, '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -24,7 +24,8 @@ const PLATFORM_PKG = `${PKG.name}-${HOST}`;
 // What the root tarball may contain: the JS API, its declarations, the generated loader, the
 // CLI and the release files. Anything else (tests, sources, target/, bench, fixtures, a .node)
 // is a packaging mistake.
-const ROOT_ALLOWED = /^(package\.json|README\.md|LICENSE|NOTICE|CHANGELOG\.md|index\.js|index\.d\.ts|binding\.js|binding\.d\.ts|bin\/[\w.-]+\.js|lib\/[\w/.-]+\.(js|mjs|cjs|d\.ts|d\.mts))$/;
+const ROOT_ALLOWED =
+  /^(package\.json|README\.md|LICENSE|NOTICE|CHANGELOG\.md|index\.js|index\.d\.ts|binding\.js|binding\.d\.ts|bin\/[\w.-]+\.js|lib\/[\w/.-]+\.(js|mjs|cjs|d\.ts|d\.mts))$/;
 const ROOT_REQUIRED = ['package.json', 'README.md', 'LICENSE', 'NOTICE', 'binding.js'];
 const PLATFORM_ALLOWED = /^(package\.json|README\.md|LICENSE|NOTICE|[\w.-]+\.node)$/;
 
@@ -227,7 +228,10 @@ console.log(JSON.stringify({ main: require.resolve('leakguard'), nodeCount: snap
     check(r.main === path.join(APP, 'node_modules', 'leakguard', 'index.js'), `leakguard resolved to ${r.main}`);
     check(Number.isInteger(r.nodeCount) && r.nodeCount > 1000, `loadSnapshotSync gave nodeCount ${r.nodeCount}`);
     const expected = path.join(APP, 'node_modules', PLATFORM_PKG, platformPack.binary);
-    check(r.natives.length === 1 && fs.realpathSync(r.natives[0]) === fs.realpathSync(expected), `addon loaded from ${r.natives.join(', ') || 'nowhere'}, expected ${expected}`);
+    check(
+      r.natives.length === 1 && fs.realpathSync(r.natives[0]) === fs.realpathSync(expected),
+      `addon loaded from ${r.natives.join(', ') || 'nowhere'}, expected ${expected}`,
+    );
     console.log(`    ${r.nodeCount} nodes; addon ${path.relative(APP, r.natives[0])}`);
   });
 

@@ -8,8 +8,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 const { checkFile, describe } = require('../../scripts/binary-check');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -46,7 +46,18 @@ test('V1 summary and the V1 -> V1b diff equal the spec tables (as analysis/leaks
   const dt = await v1.summary();
   assert.deepEqual(
     dt.map(row).sort(),
-    ['Global 1/10/186/1', 'Foo 2/50/50/2', 'Bar 1/90/90/3', 'X 1/12/20/2', 'H 1/8/8/3', 'Function 1/56/56/100000002', '(string) 1/16/16/2', 'Baz 1/60/60/-5', 'P 1/5/5/-5', 'Q 1/7/7/-5'].sort(),
+    [
+      'Global 1/10/186/1',
+      'Foo 2/50/50/2',
+      'Bar 1/90/90/3',
+      'X 1/12/20/2',
+      'H 1/8/8/3',
+      'Function 1/56/56/100000002',
+      '(string) 1/16/16/2',
+      'Baz 1/60/60/-5',
+      'P 1/5/5/-5',
+      'Q 1/7/7/-5',
+    ].sort(),
   );
   assert.deepEqual(
     (await v1.objects('Foo')).map((o) => [o.id, o.retainedSize]),

@@ -47,7 +47,13 @@ function parse(command, argv, spec) {
   }
   const { positionals } = parsed;
   if (positionals.length < spec.min) {
-    throw new UsageError(`missing ${spec.names.slice(positionals.length, spec.min).map((n) => `<${n}>`).join(' ')}`, command);
+    throw new UsageError(
+      `missing ${spec.names
+        .slice(positionals.length, spec.min)
+        .map((n) => `<${n}>`)
+        .join(' ')}`,
+      command,
+    );
   }
   if (spec.max !== Infinity && positionals.length > spec.max) {
     throw new UsageError(`unexpected argument '${positionals[spec.max]}'`, command);

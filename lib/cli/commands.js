@@ -315,7 +315,10 @@ ${COMMON_HELP}`,
     const kind = oneOf(values.kind, '--kind', ['devtools', 'shortest'], 'path');
     const maxSteps = wholeNumber(values['max-steps'], '--max-steps', 20, 'path');
     return withSnapshots([file], ctx, async ([snap]) => {
-      const p = await about(snap.retainerPath(id, { kind, maxSteps, signal: ctx.signal, onProgress: ctx.progress.callback(`analysing ${shortName(file)}`) }), file);
+      const p = await about(
+        snap.retainerPath(id, { kind, maxSteps, signal: ctx.signal, onProgress: ctx.progress.callback(`analysing ${shortName(file)}`) }),
+        file,
+      );
       ctx.progress.clear();
       if (p === null) {
         const err = invalidArg(`object @${id} is not retained by anything / not in the snapshot`);

@@ -49,7 +49,9 @@ function cleanText(s) {
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
-  return typeof safe.toWellFormed === 'function' ? safe.toWellFormed() : safe.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return typeof safe.toWellFormed === 'function'
+    ? safe.toWellFormed()
+    : safe.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 // In JSON text: DEL, the C1 controls and the bidi overrides/isolates. JSON.stringify passes them
@@ -72,7 +74,8 @@ function jsonText(value) {
 // biome-ignore lint/suspicious/noMisleadingCharacterClass: one code point per test, never a sequence
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\u200b-\u200d\u2060\ufe00-\ufe0f]$/u;
 // East Asian wide and fullwidth ranges, and emoji shown as pictures: two terminal cells.
-const WIDE = /^[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]$|^\p{Emoji_Presentation}$/u;
+const WIDE =
+  /^[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]$|^\p{Emoji_Presentation}$/u;
 
 function charWidth(ch) {
   if (ZERO_WIDTH.test(ch)) return 0;

@@ -12,7 +12,6 @@ const { cleanText } = require('./format');
 
 const VERSION = require('../../package.json').version;
 
-
 function globalHelp() {
   const rows = Object.values(commands).map((c) => [c.synopsis, c.brief]);
   rows.push(['help [command]', 'help on a command (as: leakguard <command> --help)']);
@@ -57,7 +56,9 @@ function usageError(err, io) {
   if (cmd) {
     io.err(`leakguard ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\nRun 'leakguard ${cmd.name} --help' for details.\n`);
   } else {
-    io.err(`leakguard: ${err.message}\nUsage: leakguard <command> [options]   (commands: ${Object.keys(commands).join(', ')})\nRun 'leakguard --help' for details.\n`);
+    io.err(
+      `leakguard: ${err.message}\nUsage: leakguard <command> [options]   (commands: ${Object.keys(commands).join(', ')})\nRun 'leakguard --help' for details.\n`,
+    );
   }
   return EXIT.USAGE;
 }

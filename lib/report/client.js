@@ -33,8 +33,7 @@
     if (c === null || c === undefined || c === false) return;
     if (Array.isArray(c)) {
       for (const x of c) add(e, x);
-    }
-    else if (typeof c === 'object' && c.nodeType) e.appendChild(c);
+    } else if (typeof c === 'object' && c.nodeType) e.appendChild(c);
     else e.appendChild(doc.createTextNode(String(c)));
   }
   const SVG = 'http://www.w3.org/2000/svg'; // a namespace name, never fetched
@@ -85,8 +84,8 @@
           const v = c.cell ? c.cell(r) : r[c.key];
           const cls = [c.num ? 'num' : '', c.cls || '', c.tone ? c.tone(r) : ''].filter(Boolean).join(' ');
           return h('td', { class: cls || null, title: c.tip ? c.tip(r) : null }, v);
-        })
-      )
+        }),
+      ),
     );
     const tbody = h('tbody', null, trs);
     const tbl = h('table', { id, class: 'sortable' }, [h('thead', null, headRow), tbody]);
@@ -137,7 +136,18 @@
     const bar = h('div', { class: 'tabs', role: 'tablist' });
     const buttons = [];
     const panels = items.map((it, i) => {
-      const b = h('button', { type: 'button', role: 'tab', id: name + '-tab-' + i, 'aria-controls': name + '-panel-' + i, 'aria-selected': String(i === selected), title: it.title }, it.label);
+      const b = h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: name + '-tab-' + i,
+          'aria-controls': name + '-panel-' + i,
+          'aria-selected': String(i === selected),
+          title: it.title,
+        },
+        it.label,
+      );
       b.addEventListener('click', () => select(i));
       buttons.push(b);
       bar.appendChild(b);
@@ -166,7 +176,9 @@
   const countCol = (key, label, help) => ({ key, label, num: true, help, cell: (r) => formatCount(r[key]) });
   const classCol = { key: 'className', label: 'Class', cls: 'cls mono', tip: (r) => cut(r.className, 2000), cell: (r) => cut(r.className, 200) };
   const distCol = {
-    key: 'distance', label: 'Distance', num: true,
+    key: 'distance',
+    label: 'Distance',
+    num: true,
     help: 'References from a global object (sys: reachable only through V8\u2019s internal roots; \u2013: unreachable)',
     sort: (r) => distance(r.distance),
     cell: (r) => (distance(r.distance) === null ? '\u2013' : r.system ? 'sys' : formatCount(r.distance)),
@@ -180,11 +192,20 @@
   const files = arr(data.files);
 
   function renderFiles() {
-    const sizes = data.sizes === 'raw' ? 'raw (V8\u2019s self sizes as written)' : data.sizes === 'devtools' ? 'devtools (as Chrome DevTools shows them)' : str(data.sizes) || 'unknown';
+    const sizes =
+      data.sizes === 'raw'
+        ? 'raw (V8\u2019s self sizes as written)'
+        : data.sizes === 'devtools'
+          ? 'devtools (as Chrome DevTools shows them)'
+          : str(data.sizes) || 'unknown';
     const tool = data.tool && typeof data.tool === 'object' ? (str(data.tool.name) || 'leakguard') + ' ' + str(data.tool.version) : 'leakguard';
     let when = str(data.generatedAt);
     const d = new Date(when);
-    if (when && !Number.isNaN(d.getTime())) when = d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    if (when && !Number.isNaN(d.getTime()))
+      when = d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
     doc.getElementById('lg-meta').textContent = ['Generated ' + (when || 'at an unknown time'), 'by ' + tool.trim(), 'sizes: ' + sizes].join(' \u00b7 ');
     const el = body('files');
     if (!files.length) {
@@ -201,22 +222,38 @@
       totalSize: f.totalSize,
       totalDelta: i > 0 && isNum(f.totalSize) && isNum(files[i - 1].totalSize) ? f.totalSize - files[i - 1].totalSize : null,
     }));
-    const t = table('files-table', [
-      { key: 'index', label: '#', num: true },
-      { key: 'label', label: 'Snapshot', cls: 'name mono', tip: (r) => cut(r.path || r.label, 2000), cell: (r) => cut(r.label, 200) },
-      bytesCol('bytes', 'File size'),
-      countCol('nodeCount', 'Nodes'),
-      countCol('edgeCount', 'Edges'),
-      bytesCol('totalSize', 'Total size', 'Sum of the self sizes of all objects'),
-      { key: 'totalDelta', label: '\u0394 total', num: true, help: 'Change from the previous snapshot', tone: tone('totalDelta'), cell: (r) => (r.totalDelta === null ? '' : formatDelta(r.totalDelta)) },
-    ], rows);
+    const t = table(
+      'files-table',
+      [
+        { key: 'index', label: '#', num: true },
+        { key: 'label', label: 'Snapshot', cls: 'name mono', tip: (r) => cut(r.path || r.label, 2000), cell: (r) => cut(r.label, 200) },
+        bytesCol('bytes', 'File size'),
+        countCol('nodeCount', 'Nodes'),
+        countCol('edgeCount', 'Edges'),
+        bytesCol('totalSize', 'Total size', 'Sum of the self sizes of all objects'),
+        {
+          key: 'totalDelta',
+          label: '\u0394 total',
+          num: true,
+          help: 'Change from the previous snapshot',
+          tone: tone('totalDelta'),
+          cell: (r) => (r.totalDelta === null ? '' : formatDelta(r.totalDelta)),
+        },
+      ],
+      rows,
+    );
     el.appendChild(t.el);
   }
 
   function renderSummary() {
     const el = body('summary');
     if (!files.length) return el.appendChild(notice('No snapshot files, no class summary.'));
-    el.appendChild(filterBox('Filter the class summaries', files.map((_, i) => 'summary-' + i)));
+    el.appendChild(
+      filterBox(
+        'Filter the class summaries',
+        files.map((_, i) => 'summary-' + i),
+      ),
+    );
     const items = files.map((f, i) => ({
       label: cut(f.label, 80) || 'file ' + (i + 1),
       title: str(f.label),
@@ -224,24 +261,33 @@
         const rows = arr(f.summary);
         const total = isNum(f.totalSize) && f.totalSize > 0 ? f.totalSize : null;
         const shown = rows.length + ' of ' + formatCount(isNum(f.summaryTotal) ? f.summaryTotal : rows.length) + ' classes, biggest retained size first';
-        const t = table('summary-' + i, [
-          classCol,
-          countCol('count', 'Count', 'Objects of the class'),
-          bytesCol('shallowSize', 'Shallow size', 'Sum of their own sizes'),
-          bytesCol('retainedSize', 'Retained size', 'Memory freed if they all went away'),
-          {
-            key: 'pct', label: '% of heap', num: true, cls: 'pct', help: 'Retained size / total size of the snapshot',
-            sort: (r) => (total && isNum(r.retainedSize) ? r.retainedSize / total : null),
-            cell: (r) => {
-              if (!total || !isNum(r.retainedSize)) return '\u2013';
-              const p = Math.max(0, Math.min(100, (100 * r.retainedSize) / total));
-              const bar = h('span', { class: 'bar' });
-              bar.style.width = p.toFixed(1) + '%';
-              return [h('span', { class: 'barbox' }, bar), p.toFixed(1) + ' %'];
+        const t = table(
+          'summary-' + i,
+          [
+            classCol,
+            countCol('count', 'Count', 'Objects of the class'),
+            bytesCol('shallowSize', 'Shallow size', 'Sum of their own sizes'),
+            bytesCol('retainedSize', 'Retained size', 'Memory freed if they all went away'),
+            {
+              key: 'pct',
+              label: '% of heap',
+              num: true,
+              cls: 'pct',
+              help: 'Retained size / total size of the snapshot',
+              sort: (r) => (total && isNum(r.retainedSize) ? r.retainedSize / total : null),
+              cell: (r) => {
+                if (!total || !isNum(r.retainedSize)) return '\u2013';
+                const p = Math.max(0, Math.min(100, (100 * r.retainedSize) / total));
+                const bar = h('span', { class: 'bar' });
+                bar.style.width = p.toFixed(1) + '%';
+                return [h('span', { class: 'barbox' }, bar), p.toFixed(1) + ' %'];
+              },
             },
-          },
-          distCol,
-        ], rows, ['retainedSize', 'desc']);
+            distCol,
+          ],
+          rows,
+          ['retainedSize', 'desc'],
+        );
         return [h('p', { class: 'note' }, shown + (total ? ' \u00b7 total ' + formatBytes(total) : '')), rows.length ? t.el : notice('No class rows.')];
       },
     }));
@@ -257,14 +303,18 @@
       content: () => {
         const rows = arr(f.largest);
         if (!rows.length) return notice('No objects listed for this file.');
-        return table('largest-' + i, [
-          { key: 'id', label: 'Id', num: true, cls: 'mono', cell: (r) => '@' + str(r.id) },
-          classCol,
-          { key: 'name', label: 'Name', cls: 'name mono', tip: (r) => cut(r.name, 2000), cell: (r) => cut(r.name, 200) },
-          bytesCol('shallowSize', 'Shallow size'),
-          bytesCol('retainedSize', 'Retained size'),
-          distCol,
-        ], rows).el;
+        return table(
+          'largest-' + i,
+          [
+            { key: 'id', label: 'Id', num: true, cls: 'mono', cell: (r) => '@' + str(r.id) },
+            classCol,
+            { key: 'name', label: 'Name', cls: 'name mono', tip: (r) => cut(r.name, 2000), cell: (r) => cut(r.name, 200) },
+            bytesCol('shallowSize', 'Shallow size'),
+            bytesCol('retainedSize', 'Retained size'),
+            distCol,
+          ],
+          rows,
+        ).el;
       },
     }));
     add(el, tabs('largest', items, files.length - 1));
@@ -274,7 +324,12 @@
     const el = body('diffs');
     const diffs = arr(data.diffs);
     if (!diffs.length) return el.appendChild(notice(files.length < 2 ? 'A diff needs at least two snapshot files.' : 'No diffs in this report.'));
-    el.appendChild(filterBox('Filter the diffs', diffs.map((_, i) => 'diff-' + i)));
+    el.appendChild(
+      filterBox(
+        'Filter the diffs',
+        diffs.map((_, i) => 'diff-' + i),
+      ),
+    );
     diffs.forEach((d, i) => {
       const box = h('div', { class: 'diff', id: 'diff-box-' + i });
       box.appendChild(h('h3', null, [h('code', null, cut(d.base, 200)), ' \u2192 ', h('code', null, cut(d.current, 200))]));
@@ -284,16 +339,28 @@
         const rows = arr(d.rows);
         if (!rows.length) box.appendChild(notice('No class changed between these two snapshots.'));
         else {
-          box.appendChild(h('p', { class: 'note' }, rows.length + ' of ' + formatCount(isNum(d.rowsTotal) ? d.rowsTotal : rows.length) + ' changed classes, biggest size change first'));
-          box.appendChild(table('diff-' + i, [
-            classCol,
-            countCol('addedCount', '# New', 'Objects in the current snapshot only'),
-            countCol('removedCount', '# Deleted', 'Objects in the base snapshot only'),
-            { key: 'countDelta', label: '# \u0394', num: true, tone: tone('countDelta'), cell: (r) => formatCount(r.countDelta, true) },
-            bytesCol('addedSize', 'Alloc. size'),
-            bytesCol('removedSize', 'Freed size'),
-            { key: 'sizeDelta', label: 'Size \u0394', num: true, tone: tone('sizeDelta'), cell: (r) => formatDelta(r.sizeDelta) },
-          ], rows).el);
+          box.appendChild(
+            h(
+              'p',
+              { class: 'note' },
+              rows.length + ' of ' + formatCount(isNum(d.rowsTotal) ? d.rowsTotal : rows.length) + ' changed classes, biggest size change first',
+            ),
+          );
+          box.appendChild(
+            table(
+              'diff-' + i,
+              [
+                classCol,
+                countCol('addedCount', '# New', 'Objects in the current snapshot only'),
+                countCol('removedCount', '# Deleted', 'Objects in the base snapshot only'),
+                { key: 'countDelta', label: '# \u0394', num: true, tone: tone('countDelta'), cell: (r) => formatCount(r.countDelta, true) },
+                bytesCol('addedSize', 'Alloc. size'),
+                bytesCol('removedSize', 'Freed size'),
+                { key: 'sizeDelta', label: 'Size \u0394', num: true, tone: tone('sizeDelta'), cell: (r) => formatDelta(r.sizeDelta) },
+              ],
+              rows,
+            ).el,
+          );
         }
       }
       el.appendChild(box);
@@ -319,7 +386,7 @@
           h('span', { class: 'cls' }, cut(cls, 160)),
           name && name !== cls ? h('span', { class: 'nm' }, cut(name, 160)) : null,
           st.id !== undefined && st.id !== null ? h('span', { class: 'oid' }, '@' + str(st.id)) : null,
-        ])
+        ]),
       );
     });
     return ol;
@@ -329,29 +396,62 @@
     const el = body('leaks');
     const L = data.leaks;
     if (!L || typeof L !== 'object') {
-      return el.appendChild(notice('Leak detection needs three snapshots (baseline, target, final: take them before, during and after repeating the suspect action); this report has ' + files.length + '.'));
+      return el.appendChild(
+        notice(
+          'Leak detection needs three snapshots (baseline, target, final: take them before, during and after repeating the suspect action); this report has ' +
+            files.length +
+            '.',
+        ),
+      );
     }
     el.appendChild(
       h('p', { class: 'facts' }, [
         h('span', null, ['baseline ', h('b', { class: 'mono' }, cut(L.baseline, 120))]),
         h('span', null, ['target ', h('b', { class: 'mono' }, cut(L.target, 120))]),
         h('span', null, ['final ', h('b', { class: 'mono' }, cut(L.final, 120))]),
-      ])
+      ]),
     );
     if (L.error) return el.appendChild(notice([h('b', null, str(L.error.code) || 'Error'), ': ', str(L.error.message)], 'error'));
-    el.appendChild(h('p', { class: 'note' }, formatCount(L.newInTarget) + ' objects were new in the target snapshot; ' + formatCount(L.stillAlive) + ' of them are still alive in the final one.'));
+    el.appendChild(
+      h(
+        'p',
+        { class: 'note' },
+        formatCount(L.newInTarget) + ' objects were new in the target snapshot; ' + formatCount(L.stillAlive) + ' of them are still alive in the final one.',
+      ),
+    );
     const suspects = arr(L.suspects);
-    if (!suspects.length) return el.appendChild(h('p', { class: 'notice ok', id: 'no-suspects' }, 'No leak suspects: nothing allocated between baseline and target stayed alive in a way that looks like a leak.'));
+    if (!suspects.length)
+      return el.appendChild(
+        h(
+          'p',
+          { class: 'notice ok', id: 'no-suspects' },
+          'No leak suspects: nothing allocated between baseline and target stayed alive in a way that looks like a leak.',
+        ),
+      );
     suspects.forEach((sp, i) => {
       const card = h('article', { class: 'suspect', id: 'suspect-' + i });
-      card.appendChild(h('h3', null, [h('span', { class: 'rank' }, '#' + (i + 1) + ' '), h('code', { title: cut(sp.className, 2000) }, cut(sp.className, 200))]));
+      card.appendChild(
+        h('h3', null, [h('span', { class: 'rank' }, '#' + (i + 1) + ' '), h('code', { title: cut(sp.className, 2000) }, cut(sp.className, 200))]),
+      );
       card.appendChild(
         h('p', { class: 'facts' }, [
           h('span', null, ['count ', h('b', null, formatCount(sp.count))]),
           h('span', null, ['retained ', h('b', null, formatBytes(sp.retainedSize))]),
           h('span', null, ['shallow ', h('b', null, formatBytes(sp.shallowSize))]),
-          arr(sp.sampleIds).length ? h('span', null, ['samples ', h('b', { class: 'mono' }, arr(sp.sampleIds).slice(0, 8).map((x) => '@' + str(x)).join(' ') + (arr(sp.sampleIds).length > 8 ? ' \u2026' : ''))]) : null,
-        ])
+          arr(sp.sampleIds).length
+            ? h('span', null, [
+                'samples ',
+                h(
+                  'b',
+                  { class: 'mono' },
+                  arr(sp.sampleIds)
+                    .slice(0, 8)
+                    .map((x) => '@' + str(x))
+                    .join(' ') + (arr(sp.sampleIds).length > 8 ? ' \u2026' : ''),
+                ),
+              ])
+            : null,
+        ]),
       );
       const via = typeof sp.heldVia === 'number' ? suspects[sp.heldVia] : null;
       if (via && via !== sp) {
@@ -360,7 +460,7 @@
             'Kept alive through ',
             h('a', { href: '#suspect-' + sp.heldVia }, 'suspect #' + (sp.heldVia + 1) + ' (' + cut(str(via.className), 200) + ')'),
             ': fixing that leak frees these too.',
-          ])
+          ]),
         );
       }
       if (sp.heldBy) card.appendChild(h('p', { class: 'held' }, ['Held by: ', h('code', { title: cut(sp.heldBy, 2000) }, cut(sp.heldBy, 400))]));
@@ -369,7 +469,8 @@
       if (!paths.length) card.appendChild(h('p', { class: 'note' }, 'No retainer path (the samples may be retained only by weak or internal references).'));
       paths.forEach((p, j) => {
         const kind = str(p.kind) || 'devtools';
-        const label = 'Retainer path ' + (j + 1) + ' of ' + paths.length + ' (' + kind + (p.complete === false ? ', incomplete: does not reach a GC root' : '') + ')';
+        const label =
+          'Retainer path ' + (j + 1) + ' of ' + paths.length + ' (' + kind + (p.complete === false ? ', incomplete: does not reach a GC root' : '') + ')';
         card.appendChild(h('details', { open: j === 0, class: 'path' }, [h('summary', { title: cut(p.text, 2000) }, label), chain(p)]));
       });
       el.appendChild(card);
@@ -435,8 +536,19 @@
     return h('div', { class: 'trend', id: 'trend' }, [
       h('span', { class: 'verdict ' + (known[v] ? v : 'other') }, known[v] || v || 'unknown'),
       h('span', null, ['slope ', h('b', null, formatDelta(tr.slopeBytesPerMinute) + '/min')]),
-      isNum(tr.confidence) ? h('span', null, ['confidence ', h('b', null, (tr.confidence * 100).toFixed(tr.confidence >= 0.99 && tr.confidence < 1 ? 2 : 1) + ' %')]) : null,
-      isNum(tr.growthBytes) ? h('span', null, ['growth ', h('b', null, formatDelta(tr.growthBytes) + (isNum(tr.growthRatio) ? ' (' + (tr.growthRatio >= 0 ? '+' : '') + (tr.growthRatio * 100).toFixed(1) + ' %)' : ''))]) : null,
+      isNum(tr.confidence)
+        ? h('span', null, ['confidence ', h('b', null, (tr.confidence * 100).toFixed(tr.confidence >= 0.99 && tr.confidence < 1 ? 2 : 1) + ' %')])
+        : null,
+      isNum(tr.growthBytes)
+        ? h('span', null, [
+            'growth ',
+            h(
+              'b',
+              null,
+              formatDelta(tr.growthBytes) + (isNum(tr.growthRatio) ? ' (' + (tr.growthRatio >= 0 ? '+' : '') + (tr.growthRatio * 100).toFixed(1) + ' %)' : ''),
+            ),
+          ])
+        : null,
       isNum(tr.window) ? h('span', null, ['window ', h('b', null, formatCount(tr.window) + ' post-GC points' + win)]) : null,
       tr.reason && tr.reason !== 'leak' ? h('span', { class: 'note' }, '(' + str(tr.reason) + ')') : null,
     ]);
@@ -447,7 +559,17 @@
     const tl = data.timeline;
     if (!tl) {
       el.appendChild(notice('No samples were given. Record them with the memory sampler and pass the file with --samples:'));
-      el.appendChild(h('pre', null, h('code', null, "const sampler = require('leakguard').startSampling();\n// \u2026 run the workload \u2026\nfs.writeFileSync('samples.json', JSON.stringify(sampler)); // samples + trend\n\n$ leakguard report a.heapsnapshot b.heapsnapshot c.heapsnapshot --html report.html --samples samples.json")));
+      el.appendChild(
+        h(
+          'pre',
+          null,
+          h(
+            'code',
+            null,
+            "const sampler = require('leakguard').startSampling();\n// \u2026 run the workload \u2026\nfs.writeFileSync('samples.json', JSON.stringify(sampler)); // samples + trend\n\n$ leakguard report a.heapsnapshot b.heapsnapshot c.heapsnapshot --html report.html --samples samples.json",
+          ),
+        ),
+      );
       return;
     }
     if (tl.trend) el.appendChild(renderTrend(tl.trend));
@@ -458,7 +580,24 @@
     for (const x of series) shown[x.key] = true;
     shown.trend = !!line;
     const started = isNum(tl.start) ? new Date(tl.start) : null;
-    el.appendChild(h('p', { class: 'note' }, 'Time in seconds since the first sample' + (started && !Number.isNaN(started.getTime()) ? ' (' + started.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') + ')' : '') + ', ' + (isNum(tl.span) ? duration(tl.span) : '?') + ' in all. Hover for values.'));
+    el.appendChild(
+      h(
+        'p',
+        { class: 'note' },
+        'Time in seconds since the first sample' +
+          (started && !Number.isNaN(started.getTime())
+            ? ' (' +
+              started
+                .toISOString()
+                .replace('T', ' ')
+                .replace(/\.\d+Z$/, ' UTC') +
+              ')'
+            : '') +
+          ', ' +
+          (isNum(tl.span) ? duration(tl.span) : '?') +
+          ' in all. Hover for values.',
+      ),
+    );
 
     const legend = h('ul', { class: 'legend', id: 'legend' });
     const toggles = series.map((x) => ({ key: x.key, label: x.label, n: x.n, dot: x.key === 'baseline' }));
@@ -469,7 +608,17 @@
         shown[x.key] = box.checked;
         draw();
       });
-      legend.appendChild(h('li', null, h('label', null, [box, h('span', { class: 'sw ' + (x.dot ? 'dot ' : '') + 's-' + x.key }), x.label + (x.n !== null ? ' (' + formatCount(x.n) + ')' : '')])));
+      legend.appendChild(
+        h(
+          'li',
+          null,
+          h('label', null, [
+            box,
+            h('span', { class: 'sw ' + (x.dot ? 'dot ' : '') + 's-' + x.key }),
+            x.label + (x.n !== null ? ' (' + formatCount(x.n) + ')' : ''),
+          ]),
+        ),
+      );
     });
     const zero = h('input', { type: 'checkbox', checked: true, id: 'y-zero' });
     zero.addEventListener('change', () => draw());
@@ -481,7 +630,12 @@
     const M = { l: 74, r: 18, t: 12, b: 40 };
     const pw = W - M.l - M.r;
     const ph = H - M.t - M.b;
-    const svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', id: 'timeline-chart', 'aria-label': 'Memory over time: ' + series.map((x) => x.label).join(', ') });
+    const svg = s('svg', {
+      viewBox: '0 0 ' + W + ' ' + H,
+      role: 'img',
+      id: 'timeline-chart',
+      'aria-label': 'Memory over time: ' + series.map((x) => x.label).join(', '),
+    });
     const wrap = h('div', { class: 'chart' }, svg);
     const tip = h('div', { class: 'tip', hidden: true });
     wrap.appendChild(tip);
@@ -536,7 +690,8 @@
           svg.appendChild(s('path', { class: 'line s-' + x.key, 'data-series': x.key, d: 'M' + pts.join('L') }));
         }
       }
-      if (line && shown.trend) svg.appendChild(s('path', { class: 'trendline', 'data-series': 'trend', d: 'M' + P(line.t[0], line.v[0]) + 'L' + P(line.t[1], line.v[1]) }));
+      if (line && shown.trend)
+        svg.appendChild(s('path', { class: 'trendline', 'data-series': 'trend', d: 'M' + P(line.t[0], line.v[0]) + 'L' + P(line.t[1], line.v[1]) }));
       svg.appendChild(s('line', { class: 'cross', x1: 0, x2: 0, y1: M.t, y2: M.t + ph, visibility: 'hidden' }));
       svg.appendChild(s('rect', { class: 'hit', x: M.l, y: M.t, width: pw, height: ph, fill: 'transparent' }));
     }
@@ -556,7 +711,12 @@
       for (const x of series) {
         if (!shown[x.key]) continue;
         const i = nearest(x.t, t);
-        tip.appendChild(h('div', null, [h('span', { class: 'sw ' + (x.key === 'baseline' ? 'dot ' : '') + 's-' + x.key }), ' ' + x.label + ' ' + formatBytes(x.v[i]) + (x.key === 'baseline' ? ' @ ' + x.t[i].toFixed(1) + ' s' : '')]));
+        tip.appendChild(
+          h('div', null, [
+            h('span', { class: 'sw ' + (x.key === 'baseline' ? 'dot ' : '') + 's-' + x.key }),
+            ' ' + x.label + ' ' + formatBytes(x.v[i]) + (x.key === 'baseline' ? ' @ ' + x.t[i].toFixed(1) + ' s' : ''),
+          ]),
+        );
       }
       tip.hidden = false;
       const wr = wrap.getBoundingClientRect();
@@ -602,7 +762,15 @@
     }
   }
 
-  const steps = [['files', renderFiles], ['timeline', renderTimeline], ['leaks', renderLeaks], ['diffs', renderDiffs], ['summary', renderSummary], ['largest', renderLargest], ['url', applyUrl]];
+  const steps = [
+    ['files', renderFiles],
+    ['timeline', renderTimeline],
+    ['leaks', renderLeaks],
+    ['diffs', renderDiffs],
+    ['summary', renderSummary],
+    ['largest', renderLargest],
+    ['url', applyUrl],
+  ];
   for (const [name, fn] of steps) {
     try {
       fn();

@@ -59,7 +59,10 @@ function capString(s) {
  * (capString).
  */
 function jsonForScript(value) {
-  return JSON.stringify(value, (_key, v) => (typeof v === 'string' ? capString(v) : v)).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return JSON.stringify(value, (_key, v) => (typeof v === 'string' ? capString(v) : v)).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
+  );
 }
 
 /** What the page's script receives: the model, with the samples replaced by chart data. */
@@ -115,7 +118,9 @@ function renderReport(model) {
   const view = buildView(model);
   const title = wellFormed(capString(typeof model.title === 'string' && model.title ? model.title : 'leakguard report'));
   const version = model.tool && typeof model.tool.version === 'string' ? ' ' + model.tool.version : '';
-  const sections = SECTIONS.map(([id, name]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${name}</h2><div class="body"></div></section>`).join('\n');
+  const sections = SECTIONS.map(
+    ([id, name]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${name}</h2><div class="body"></div></section>`,
+  ).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
