@@ -418,6 +418,14 @@ declare namespace leakguard {
     sizes?: SizeMode;
     /** Aborting stops the check and rejects with `ERR_LEAKGUARD_ABORTED`. */
     signal?: AbortSignal;
+    /**
+     * `'sampling'` (default): survivor rounds under V8's sampling heap profiler decide first, and a
+     * bounded function is passed without any snapshot; snapshots only explain a leak.
+     * `'snapshots'`: the three-snapshot method alone.
+     */
+    method?: 'sampling' | 'snapshots';
+    /** The slow-leak floor of the survivor rounds, objects per call (default 0.05: one per 20 calls). */
+    minRate?: number;
   }
 
   /** One class whose objects outlive the calls that made them. */
@@ -463,18 +471,48 @@ declare namespace leakguard {
     suspects: LeakCheckSuspect[];
     /** Classes growing by at least `byteThreshold` per call in both rounds. */
     growth: LeakCheckGrowth[];
-    /** findLeaks' full report (every group, down to one object). */
-    report: LeakReport;
-    /** Heap snapshots taken (3). */
+    /** findLeaks' full report (every group, down to one object); null when no snapshot was needed. */
+    report: LeakReport | null;
+    /** Heap snapshots taken: 0 (the rounds showed a bounded function), 1 (a synchronous leak explained from one snapshot) or 3. */
     snapshots: number;
+    /** What decided: the survivor rounds alone, or snapshots. */
+    method: 'sampling' | 'snapshots';
+    /** The survivor rounds' verdict and figures (absent with `method: 'snapshots'`). */
+    rounds?: LeakCheckRounds;
+    /** True when the suspects come from the slow-leak rule (growing with calls below `threshold`). */
+    slow?: boolean;
+    /** Every call of `fn` the check made, warm-up included. */
+    calls: number;
+    durationMs: number;
+    /** Where the time went, ms per phase (prepare, warmup, rounds, settle, snapshots, findLeaks, …). */
+    timings: Record<string, number>;
+  }
+
+  /** The survivor rounds of checkLeak (docs/leaks.md). */
+  export interface LeakCheckRounds {
+    state: 'bounded' | 'undecided' | 'growing';
+    /** Calls made during the rounds. */
+    calls: number;
+    /** One line: which series decided and why. */
+    reason: string;
+    /** The verdict per series (each allocation site, and all sites together). */
+    verdict: { state: 'bounded' | 'undecided' | 'growing'; calls: number; reason: string; series: unknown[] };
+    /** Allocation sites seen in the rounds. */
+    sites: unknown[];
+    /** The sampling interval used, bytes. */
+    interval: number;
+    stages: unknown[];
+    /** Where the rounds' time went, ms. */
+    phases: Record<string, number>;
     durationMs: number;
   }
 
   /**
-   * Calls `fn` (sync or async; awaited) `warmup` times, then two rounds of `iterations` calls
-   * between three heap snapshots, each after full GCs (no --expose-gc needed), and tells whether
-   * the objects its calls create survive in a number that grows with the calls. An error thrown
-   * by `fn` rejects as is.
+   * Calls `fn` (sync or async; awaited) `warmup` times, then survivor rounds under V8's sampling
+   * heap profiler (no --expose-gc needed), and tells whether the objects its calls create survive
+   * in a number that grows with the calls. A bounded function passes without a heap snapshot; a
+   * leak is explained (class, per-call count, retained size, holder) from one or three
+   * snapshots. An error thrown by `fn` rejects as is.
    */
   export function checkLeak(fn: () => unknown, options?: LeakCheckOptions): Promise<LeakCheckResult>;
   /** checkLeak(), rejecting with a LeakError when `fn` leaks; resolves with the result otherwise. */
