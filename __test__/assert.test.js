@@ -6,8 +6,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('path');
-const { Worker } = require('worker_threads');
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
 const lg = require('..');
 const { formatResult } = require('../lib/assert');
 const { shortPath } = require('../lib/format');
@@ -71,7 +71,11 @@ test(`leak scenarios: ${names.length} scenarios × ${RUNS} runs, each in its own
   }
   const header = ['scenario', 'kind', 'verdicts', 'per call (each run)', 'check', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   t.diagnostic(line(header));
   for (const r of rows) t.diagnostic(line(r));
   t.diagnostic(`${names.length * RUNS} runs in ${(wallMs / 1000).toFixed(1)} s (${PARALLEL} at a time)`);
@@ -104,9 +108,13 @@ const HOLDERS = {
   'closure-context-chain': [/the heap grows by \d+ B per call/, 'theThing'],
 };
 
-test('leak scenarios: the first held-by line names the holder in the scenario\'s own code, every run', async () => {
+test("leak scenarios: the first held-by line names the holder in the scenario's own code, every run", async () => {
   const leaking = names.filter((n) => scenarios[n].leaks);
-  assert.deepEqual(leaking.filter((n) => !HOLDERS[n]), [], 'every leaking scenario has its holder listed here');
+  assert.deepEqual(
+    leaking.filter((n) => !HOLDERS[n]),
+    [],
+    'every leaking scenario has its holder listed here',
+  );
   const { by } = await suite();
   const wrong = [];
   for (const name of leaking) {
@@ -121,7 +129,10 @@ test('leak scenarios: the first held-by line names the holder in the scenario\'s
   assert.deepEqual(wrong, []);
   const flat = by.get('growing-flat-string').find((r) => !r.error);
   assert.deepEqual(flat.suspects, [], 'the flat string leaves no object of round 1 alive');
-  assert.ok(flat.growth.some((g) => g.className === '(string)' && g.bytesPerIteration >= 40), JSON.stringify(flat.growth));
+  assert.ok(
+    flat.growth.some((g) => g.className === '(string)' && g.bytesPerIteration >= 40),
+    JSON.stringify(flat.growth),
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -162,8 +173,14 @@ test('argument errors reject with ERR_LEAKGUARD_INVALID_ARG', async () => {
     await assert.rejects(lg.assertNoLeak(...args), { code: 'ERR_LEAKGUARD_INVALID_ARG' });
   }
   await assert.rejects(lg.checkLeak(42), /^TypeError: checkLeak\(fn\) must be a function, got 42$/);
-  await assert.rejects(lg.checkLeak(() => {}, { iterations: 1 }), /checkLeak\(\{ iterations \}\) must be a whole number >= 2, got 1/);
-  await assert.rejects(lg.checkLeak(() => {}, { method: 'fast' }), /checkLeak\(\{ method \}\) must be 'sampling' or 'snapshots', got "fast"/);
+  await assert.rejects(
+    lg.checkLeak(() => {}, { iterations: 1 }),
+    /checkLeak\(\{ iterations \}\) must be a whole number >= 2, got 1/,
+  );
+  await assert.rejects(
+    lg.checkLeak(() => {}, { method: 'fast' }),
+    /checkLeak\(\{ method \}\) must be 'sampling' or 'snapshots', got "fast"/,
+  );
 });
 
 test('an error thrown by fn is passed through, not reported as a leak', async () => {
@@ -189,10 +206,13 @@ test('timeoutMs: a check that takes too long rejects with ERR_LEAKGUARD_TIMEOUT 
   let calls = 0;
   const t0 = Date.now();
   await assert.rejects(
-    lg.checkLeak(() => {
-      calls++;
-      return new Promise(() => {}); // never settles
-    }, { timeoutMs: 300 }),
+    lg.checkLeak(
+      () => {
+        calls++;
+        return new Promise(() => {}); // never settles
+      },
+      { timeoutMs: 300 },
+    ),
     (err) => err.code === 'ERR_LEAKGUARD_TIMEOUT' && /timed out after 300 ms while warm-up/.test(err.message),
   );
   assert.ok(Date.now() - t0 < 2000);
@@ -213,7 +233,10 @@ test('signal: aborting rejects with ERR_LEAKGUARD_ABORTED', async () => {
   const p = lg.checkLeak(() => new Promise((r) => setTimeout(r, 5)), { signal: ac.signal });
   setTimeout(() => ac.abort(), 50);
   await assert.rejects(p, { code: 'ERR_LEAKGUARD_ABORTED' });
-  await assert.rejects(lg.checkLeak(() => {}, { signal: AbortSignal.abort() }), { code: 'ERR_LEAKGUARD_ABORTED' });
+  await assert.rejects(
+    lg.checkLeak(() => {}, { signal: AbortSignal.abort() }),
+    { code: 'ERR_LEAKGUARD_ABORTED' },
+  );
 });
 
 test('assertNoLeak: LeakError with code, result and an assertion-style message', async () => {
@@ -283,10 +306,13 @@ test('a class kept alive only through another leaked class says so', async () =>
 });
 
 test('assertNoLeak resolves with the result when nothing leaks; checkLeak reports the leak without throwing', async () => {
-  const r = await lg.assertNoLeak(() => {
-    const s = new Session(0);
-    return s.user.name.length;
-  }, { iterations: 30 });
+  const r = await lg.assertNoLeak(
+    () => {
+      const s = new Session(0);
+      return s.user.name.length;
+    },
+    { iterations: 30 },
+  );
   assert.equal(r.leaked, false);
   assert.deepEqual(r.suspects, []);
   const l = await lg.checkLeak(login, { iterations: 30 });
@@ -318,7 +344,10 @@ test('tolerances: threshold, minCount and ignoreClasses', async () => {
   // ignoring the class also accepts what it owns and the heap growth it explains
   const ignored = await lg.checkLeak(login, { iterations: 40, ignoreClasses: ['Session'] });
   assert.equal(ignored.leaked, false, formatResult(ignored));
-  assert.ok(ignored.report.suspects.some((s) => s.className === 'Session'), 'the full report still has it');
+  assert.ok(
+    ignored.report.suspects.some((s) => s.className === 'Session'),
+    'the full report still has it',
+  );
 });
 
 test('checkLeak works in a worker thread', async () => {
@@ -370,29 +399,33 @@ test('forcing GC works while other threads do the same (V8 flags are per process
     parentPort.postMessage(failures);
   `;
   const workers = Array.from({ length: 4 }, () => new Worker(code, { eval: true, workerData: path.join(ROOT, 'lib', 'assert.js') }));
-  const failures = await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
+  const failures = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
   await Promise.all(workers.map((w) => w.terminate()));
   assert.deepEqual(failures, [0, 0, 0, 0]);
 });
 
 test('forcing GC leaves global.gc alone and does not expose gc to later contexts', () => {
   assert.equal(typeof globalThis.gc, 'undefined');
-  assert.equal(require('vm').runInNewContext('typeof gc'), 'undefined');
+  assert.equal(require('node:vm').runInNewContext('typeof gc'), 'undefined');
 });
 
 test('shortPath starts at the variable or property that holds the objects', () => {
+  assert.equal(shortPath('Window → ->sessionStore (Map) → {table} (array) → [7] → Session'), 'sessionStore (Map) → {table} (array) → [7] → Session');
   assert.equal(
-    shortPath('Window → ->sessionStore (Map) → {table} (array) → [7] → Session'),
-    'sessionStore (Map) → {table} (array) → [7] → Session',
-  );
-  assert.equal(
-    shortPath('global → .process (process) → .mainModule (Module) → .exports (Object) → .bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function'),
+    shortPath(
+      'global → .process (process) → .mainModule (Module) → .exports (Object) → .bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function',
+    ),
     'bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function',
   );
-  assert.equal(
-    shortPath('global → .app (Object) → .sessions (Map) → {table} (array) → [3] → Session'),
-    'sessions (Map) → {table} (array) → [3] → Session',
-  );
+  assert.equal(shortPath('global → .app (Object) → .sessions (Map) → {table} (array) → [3] → Session'), 'sessions (Map) → {table} (array) → [3] → Session');
   assert.equal(
     shortPath('global → .x (Function) → {context} (system / Context) → ->bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function'),
     'bus (EventEmitter) → ._events (Object) → .data (Array) → [3] → Function',

@@ -5,7 +5,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('path');
+const path = require('node:path');
 const { ROOT, runNode } = require('./helpers');
 
 const MOCHA = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
@@ -29,7 +29,15 @@ test('mocha: a leak fails the test with the class, the per-call count and the va
   const { code, out } = await runs.fail;
   assert.equal(code, 2, out); // mocha exits with the number of failures
   assert.match(out, /2 failing/, out);
-  assert.match(out, /FAILS ON PURPOSE: login does not leak:\s+LeakError: expected fn not to leak, but each call leaves 1 Session alive \(\d+ after 100 calls/, out);
-  assert.match(out, /FAILS ON PURPOSE: assertNoLeak in a plain it:\s+LeakError: expected fn not to leak, but each call leaves 1 Session alive \(\d+ after 40 calls/, out);
+  assert.match(
+    out,
+    /FAILS ON PURPOSE: login does not leak:\s+LeakError: expected fn not to leak, but each call leaves 1 Session alive \(\d+ after 100 calls/,
+    out,
+  );
+  assert.match(
+    out,
+    /FAILS ON PURPOSE: assertNoLeak in a plain it:\s+LeakError: expected fn not to leak, but each call leaves 1 Session alive \(\d+ after 40 calls/,
+    out,
+  );
   assert.match(out, /held by: sessionStore \(Map\) → \{table\} \(array\) → .* → Session/, out);
 });

@@ -5,7 +5,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const vm = require('vm');
+const vm = require('node:vm');
 const { toLeak } = require('../lib/matchers');
 const { checkLeak } = require('../lib/assert');
 const { nameBlockScopes, unnamedSlots, renameStep } = require('../lib/scopes');
@@ -36,7 +36,7 @@ test('toLeak names a block-scoped holder: sessionStore, not {1}', async () => {
   assert.match(msg, /held by: sessionStore \(Map\) → \{table\} \(array\) → .* → Session/, msg);
 });
 
-test('the unnamed step is V8\'s (a hidden edge from a block context) and nameBlockScopes fills it in', async () => {
+test("the unnamed step is V8's (a hidden edge from a block context) and nameBlockScopes fills it in", async () => {
   const mod = await blockModule(`
     const cache = [];
     function remember() { cache.push({ at: 1 }); }
@@ -91,8 +91,14 @@ test('unnamedSlots and renameStep: which steps, and the rendered text', () => {
   // the Map is a slot of a context chain owned by function 2; the Session is an element of the Map
   assert.deepEqual(unnamedSlots(steps), [{ index: 4, holderId: 2, targetId: 5 }]);
   const text = 'global → .f (Function) → {context} (system / Context) → {previous} (system / Context) → {1} (Map) → {3} → Session';
-  assert.equal(renameStep(text, steps.length, 4, 'store'), 'global → .f (Function) → {context} (system / Context) → {previous} (system / Context) → ->store (Map) → {3} → Session');
+  assert.equal(
+    renameStep(text, steps.length, 4, 'store'),
+    'global → .f (Function) → {context} (system / Context) → {previous} (system / Context) → ->store (Map) → {3} → Session',
+  );
   // the last step (no class in parentheses) and a text that does not match the steps
-  assert.equal(renameStep('a → .f (Function) → {context} (system / Context) → {1} → Map', 4, 3, 'm'), 'a → .f (Function) → {context} (system / Context) → ->m → Map');
+  assert.equal(
+    renameStep('a → .f (Function) → {context} (system / Context) → {1} → Map', 4, 3, 'm'),
+    'a → .f (Function) → {context} (system / Context) → ->m → Map',
+  );
   assert.equal(renameStep('a → b', steps.length, 4, 'x'), 'a → b');
 });

@@ -36,11 +36,11 @@ test(`slow leaks and late-bounded traps: ${Object.keys(scenarios).length} scenar
     t.diagnostic(`${name.padEnd(24)} ${expected ? 'leak' : 'trap'}  ${line}`);
     for (const r of runs) {
       if (r.error || r.leaked !== expected) {
-        wrong.push(`${name}: expected ${expected ? 'leak' : 'clean'}: ${r.error || `${r.message}\n  rounds: ${r.rounds && r.rounds.reason}`}`);
+        wrong.push(`${name}: expected ${expected ? 'leak' : 'clean'}: ${r.error || `${r.message}\n  rounds: ${r.rounds?.reason}`}`);
         continue;
       }
       if (expected && !HOLDERS[name].test(r.message)) wrong.push(`${name}: holder not named: ${r.message}`);
-      if (expected && !(r.rounds && r.rounds.state === 'growing')) wrong.push(`${name}: rounds ${r.rounds && r.rounds.state}`);
+      if (expected && !(r.rounds && r.rounds.state === 'growing')) wrong.push(`${name}: rounds ${r.rounds?.state}`);
     }
     // The fast path's reach: a trap is decided without snapshots in most runs. Not every run
     // yet: the all-sites byte series can pick up the profile reads' own leftovers and come out
@@ -64,7 +64,14 @@ test('roundsVerdict: bad input fails with ERR_LEAKGUARD_INVALID_ARG, never a cra
     JSON.stringify({ calls: [1, 2, 3, 4], series: [{ label: 'x', unit: 'objects', live: [0, 0, 0, 0], floor: 0 }] }),
   ];
   for (const input of bad) assert.throws(() => roundsVerdict(input), /^Error: ERR_LEAKGUARD_INVALID_ARG: /, input);
-  const v = JSON.parse(roundsVerdict(JSON.stringify({ calls: [25, 50, 75, 100, 125, 150, 175, 200], series: [{ label: 'leak', unit: 'objects', live: [5, 10, 15, 20, 25, 30, 35, 40], floor: 0.05, tolerance: 1 }] })));
+  const v = JSON.parse(
+    roundsVerdict(
+      JSON.stringify({
+        calls: [25, 50, 75, 100, 125, 150, 175, 200],
+        series: [{ label: 'leak', unit: 'objects', live: [5, 10, 15, 20, 25, 30, 35, 40], floor: 0.05, tolerance: 1 }],
+      }),
+    ),
+  );
   assert.equal(v.state, 'growing');
   assert.equal(v.series[0].label, 'leak');
 });

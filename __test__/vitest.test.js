@@ -9,7 +9,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('path');
+const path = require('node:path');
 const { ROOT, runNode } = require('./helpers');
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'vitest');

@@ -34,10 +34,10 @@
 // Results: out/assertions-results.json (overwritten; --out to write elsewhere).
 
 const { countedLeakguard, countedLeakage } = require('./counted');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { performance } = require('perf_hooks');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
 
 const ROOT = path.join(__dirname, '..');
 const SCENARIOS = path.join(ROOT, '__test__', 'fixtures', 'leak-scenarios.js');
@@ -62,7 +62,7 @@ const DEFAULT_SCENARIOS = ['bounded-lru-cache', 'map-by-request-id', 'weakref-ca
 function beforeDir() {
   const dir = path.join(os.tmpdir(), `leakguard-bench-before-${BEFORE}`);
   if (!fs.existsSync(path.join(dir, 'index.js'))) {
-    const { execSync } = require('child_process');
+    const { execSync } = require('node:child_process');
     fs.mkdirSync(dir, { recursive: true });
     execSync(`git -C ${JSON.stringify(ROOT)} archive ${BEFORE} index.js lib package.json | tar -x -C ${JSON.stringify(dir)}`);
     fs.symlinkSync(path.join(ROOT, 'binding.js'), path.join(dir, 'binding.js'));
@@ -206,7 +206,7 @@ ${tests}
 }
 
 function runJest(tool, names, run, opt) {
-  const { spawnSync } = require('child_process');
+  const { spawnSync } = require('node:child_process');
   const dir = JEST_DIR();
   fs.mkdirSync(dir, { recursive: true });
   const config = writeJestConfig(dir);
@@ -243,7 +243,9 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in a) || argv[i + 1] === undefined) {
-      console.error('usage: node bench/assertions.js [--runs 3] [--only sampling,before,snapshots,leakage] [--modes node,node-seq,jest] [--scenarios a,b] [--timeout S] [--out file.json]');
+      console.error(
+        'usage: node bench/assertions.js [--runs 3] [--only sampling,before,snapshots,leakage] [--modes node,node-seq,jest] [--scenarios a,b] [--timeout S] [--out file.json]',
+      );
       process.exit(2);
     }
     a[key] = argv[i + 1];
@@ -257,7 +259,7 @@ function parseArgs(argv) {
 
 /** One child process running the checks `names` in order with `tool`. */
 function runNode(tool, names, opt, mode) {
-  const { spawnSync } = require('child_process');
+  const { spawnSync } = require('node:child_process');
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [__filename, '--child', tool, ...names], {
     cwd: __dirname,
@@ -271,12 +273,16 @@ function runNode(tool, names, opt, mode) {
     .filter((l) => l.startsWith('@@RESULT '))
     .map((l) => ({ ...JSON.parse(l.slice('@@RESULT '.length)), mode, processMs }));
   if (results.length < names.length) {
-    const stderr = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean);
+    const stderr = (r.stderr || '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const why =
       r.error && r.error.code === 'ETIMEDOUT'
         ? `timeout after ${(opt.timeoutS * names.length).toFixed(0)} s`
         : `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}${stderr.length ? `: ${stderr.find((l) => /Error/.test(l)) || stderr[stderr.length - 1]}` : ''}`;
-    for (const name of names.filter((n) => !results.some((x) => x.name === n))) results.push({ tool, name, mode, ok: false, error: why.slice(0, 300), processMs });
+    for (const name of names.filter((n) => !results.some((x) => x.name === n)))
+      results.push({ tool, name, mode, ok: false, error: why.slice(0, 300), processMs });
   }
   return results;
 }
@@ -291,7 +297,7 @@ function pct(xs, p) {
 const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 
 function main() {
-  const { execSync } = require('child_process');
+  const { execSync } = require('node:child_process');
   const { OUT, median, machine, fmtTime } = require('./parse');
   const opt = parseArgs(process.argv.slice(2));
   const { scenarios } = require(SCENARIOS);
@@ -304,11 +310,16 @@ function main() {
   try {
     uptime = execSync('uptime', { encoding: 'utf8' }).trim();
   } catch {
-    uptime = `load average: ${os.loadavg().map((x) => x.toFixed(2)).join(', ')}`;
+    uptime = `load average: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ')}`;
   }
   const clean = opt.scenarios.filter((n) => !scenarios[n].leaks);
   const leaky = opt.scenarios.filter((n) => scenarios[n].leaks);
-  console.log(`${opt.scenarios.length} functions (clean: ${clean.join(', ')}; leaky: ${leaky.join(', ')}) × ${opt.runs} runs × ${opt.tools.join(', ')} × ${opt.modes.join(', ')}`);
+  console.log(
+    `${opt.scenarios.length} functions (clean: ${clean.join(', ')}; leaky: ${leaky.join(', ')}) × ${opt.runs} runs × ${opt.tools.join(', ')} × ${opt.modes.join(', ')}`,
+  );
   console.log(`${started.toISOString()}; nproc ${machine().nproc}; uptime: ${uptime}`);
   const results = [];
   const log = (r) => {
@@ -316,7 +327,7 @@ function main() {
     const v = !r.ok ? 'error' : r.leaked ? 'leak' : 'no leak';
     const right = r.ok && r.leaked === scenarios[r.name].leaks;
     const how = r.method ? ` ${r.method}${r.roundsCalls ? ` (rounds: ${r.roundsState}, ${r.roundsCalls} calls, ${r.roundsMs} ms)` : ''}` : '';
-    const counts = r.snapshots === undefined ? '' : `  snapshots ${r.snapshots}, forced GCs ${r.forcedGcs ?? "-"}`;
+    const counts = r.snapshots === undefined ? '' : `  snapshots ${r.snapshots}, forced GCs ${r.forcedGcs ?? '-'}`;
     console.log(
       `${r.mode.padEnd(8)} run ${r.run} #${r.position ?? '-'} ${r.name.padEnd(20)} ${r.tool.padEnd(9)} ${v.padEnd(7)} ${right ? 'right' : 'WRONG'} ${fmtTime(r.ms || 0).padStart(8)}${how}${counts}${r.ok ? '' : `  ${r.error}`}`,
     );
@@ -326,7 +337,8 @@ function main() {
     const order = rotate(opt.scenarios, run);
     for (const mode of opt.modes) {
       if (mode === 'node') {
-        for (const name of order) for (const tool of tools) for (const r of runNode(tool, [name], opt, mode)) log({ ...r, run: run + 1, position: 0, load1: os.loadavg()[0] });
+        for (const name of order)
+          for (const tool of tools) for (const r of runNode(tool, [name], opt, mode)) log({ ...r, run: run + 1, position: 0, load1: os.loadavg()[0] });
       } else if (mode === 'node-seq') {
         for (const tool of tools) for (const r of runNode(tool, order, opt, mode)) log({ ...r, run: run + 1, load1: os.loadavg()[0] });
       } else {
@@ -350,7 +362,11 @@ function main() {
   if (opt.modes.includes('jest')) settings.push([`Jest, ${opt.scenarios.length} checks in one file`, (r) => r.mode === 'jest']);
   const rows = [];
   console.log(`\n| setting | functions | ${opt.tools.map((t) => `${label(t)} median / p90`).join(' | ')} | ${ratioHeads(opt.tools).join(' | ')} |`);
-  console.log(`| --- | --- | ${opt.tools.map(() => '---').join(' | ')} | ${ratioHeads(opt.tools).map(() => '---').join(' | ')} |`);
+  console.log(
+    `| --- | --- | ${opt.tools.map(() => '---').join(' | ')} | ${ratioHeads(opt.tools)
+      .map(() => '---')
+      .join(' | ')} |`,
+  );
   for (const [setting, pick] of settings) {
     for (const [kind, names] of [
       ['clean', clean],
@@ -427,7 +443,10 @@ function main() {
     console.log(`\nafter, leaky checks, phases (median ms): setting | snapshots | ${keys.join(' | ')}`);
     for (const [setting, pick] of settings) {
       const rs = timed.filter(pick);
-      if (rs.length) console.log(`  ${setting} | ${[...new Set(rs.map((r) => r.snapshots))].join('/')} | ${keys.map((k) => median(rs.map((r) => r.timings[k] || 0)).toFixed(0)).join(' | ')}`);
+      if (rs.length)
+        console.log(
+          `  ${setting} | ${[...new Set(rs.map((r) => r.snapshots))].join('/')} | ${keys.map((k) => median(rs.map((r) => r.timings[k] || 0)).toFixed(0)).join(' | ')}`,
+        );
     }
   }
   console.log(`\nuptime at start: ${uptime}\nuptime at end:   ${uptimeEnd}`);

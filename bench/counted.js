@@ -9,8 +9,8 @@
  * fetch itself). `root`: the package directory (bench/assertions.js also loads an older checkout
  * of it). Returns { counts, lg }.
  */
-function countedLeakguard(root = require('path').join(__dirname, '..')) {
-  const compare = require(require('path').join(root, 'lib', 'compare'));
+function countedLeakguard(root = require('node:path').join(__dirname, '..')) {
+  const compare = require(require('node:path').join(root, 'lib', 'compare'));
   const counts = { snapshots: 0, forcedGcs: 0 };
   const take = compare.takeSnapshot;
   compare.takeSnapshot = function takeSnapshot(...args) {
@@ -18,8 +18,8 @@ function countedLeakguard(root = require('path').join(__dirname, '..')) {
     return take.apply(this, args);
   };
   const lg = require(root);
-  const v8 = require('v8');
-  const vm = require('vm');
+  const v8 = require('node:v8');
+  const vm = require('node:vm');
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc');
   v8.setFlagsFromString('--no-expose-gc');

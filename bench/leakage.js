@@ -17,8 +17,8 @@
 // Results: out/leakage-results.json (overwritten; --out to write elsewhere).
 
 const { countedLeakguard, countedLeakage } = require('./counted');
-const path = require('path');
-const { performance, PerformanceObserver, constants: perfConstants } = require('perf_hooks');
+const path = require('node:path');
+const { performance, PerformanceObserver, constants: perfConstants } = require('node:perf_hooks');
 
 const SCENARIOS = path.join(__dirname, '..', '__test__', 'fixtures', 'leak-scenarios.js');
 const TOOLS = ['leakguard', 'leakage'];
@@ -75,7 +75,12 @@ const CHILD = {
         const isAsync = fn.constructor.name === 'AsyncFunction';
         try {
           const r = isAsync ? await iterate.async(fn, options) : iterate(fn, options);
-          return { leaked: false, detail: '', api: isAsync ? 'iterate.async' : 'iterate', reported: { iterations: r.iterations, gcollections: r.gcollections } };
+          return {
+            leaked: false,
+            detail: '',
+            api: isAsync ? 'iterate.async' : 'iterate',
+            reported: { iterations: r.iterations, gcollections: r.gcollections },
+          };
         } catch (err) {
           if (err instanceof MemoryLeakError) {
             return { leaked: true, detail: err.message.split('\n')[0], api: isAsync ? 'iterate.async' : 'iterate' };
@@ -115,7 +120,9 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in a) || argv[i + 1] === undefined) {
-      console.error('usage: node bench/leakage.js [--runs 5] [--only leakguard,leakage] [--scenarios a,b] [--timeout S] [--leakage-iterations N] [--out file.json]');
+      console.error(
+        'usage: node bench/leakage.js [--runs 5] [--only leakguard,leakage] [--scenarios a,b] [--timeout S] [--leakage-iterations N] [--out file.json]',
+      );
       process.exit(2);
     }
     a[key] = argv[i + 1];
@@ -133,26 +140,33 @@ function parseArgs(argv) {
 }
 
 function runChild(tool, name, opt) {
-  const { spawnSync } = require('child_process');
+  const { spawnSync } = require('node:child_process');
   const args = [__filename, '--child', tool, name];
   if (tool === 'leakage' && opt.leakageOptions) args.push(JSON.stringify(opt.leakageOptions));
   const t0 = performance.now();
   const r = spawnSync(process.execPath, args, { cwd: __dirname, encoding: 'utf8', timeout: opt.timeoutS * 1000, maxBuffer: 16 << 20 });
   const processMs = performance.now() - t0;
-  const line = (r.stdout || '').split('\n').reverse().find((l) => l.startsWith('@@RESULT '));
+  const line = (r.stdout || '')
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('@@RESULT '));
   if (line) return { ...JSON.parse(line.slice('@@RESULT '.length)), processMs };
-  const stderr = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean);
-  const why = r.error && r.error.code === 'ETIMEDOUT'
-    ? `timeout after ${opt.timeoutS} s`
-    : `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}${stderr.length ? `: ${stderr.find((l) => /Error/.test(l)) || stderr[stderr.length - 1]}` : ''}`;
+  const stderr = (r.stderr || '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const why =
+    r.error && r.error.code === 'ETIMEDOUT'
+      ? `timeout after ${opt.timeoutS} s`
+      : `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}${stderr.length ? `: ${stderr.find((l) => /Error/.test(l)) || stderr[stderr.length - 1]}` : ''}`;
   return { tool, name, ok: false, error: why.slice(0, 300), processMs };
 }
 
 const verdictOf = (r) => (!r.ok ? 'error' : r.leaked ? 'leak' : 'no leak');
 
 function main() {
-  const fs = require('fs');
-  const os = require('os');
+  const fs = require('node:fs');
+  const os = require('node:os');
   const { OUT, median, machine, fmtTime } = require('./parse');
   const opt = parseArgs(process.argv.slice(2));
   const { scenarios } = require(SCENARIOS);
@@ -172,7 +186,9 @@ function main() {
         results.push(r);
         const v = verdictOf(r);
         const right = r.ok && r.leaked === scenarios[name].leaks;
-        console.log(`run ${run + 1} ${name.padEnd(24)} ${tool.padEnd(9)} ${v.padEnd(7)} ${right ? 'right' : 'WRONG'} ${fmtTime(r.ms || 0).padStart(8)}  snapshots ${r.snapshots ?? '-'}, forced GCs ${r.forcedGcs ?? '-'}, V8 major GCs ${r.majorGcs ?? '-'}${r.ok ? '' : `  ${r.error}`}`);
+        console.log(
+          `run ${run + 1} ${name.padEnd(24)} ${tool.padEnd(9)} ${v.padEnd(7)} ${right ? 'right' : 'WRONG'} ${fmtTime(r.ms || 0).padStart(8)}  snapshots ${r.snapshots ?? '-'}, forced GCs ${r.forcedGcs ?? '-'}, V8 major GCs ${r.majorGcs ?? '-'}${r.ok ? '' : `  ${r.error}`}`,
+        );
       }
     }
   }
@@ -227,10 +243,14 @@ function main() {
   }
   console.log('(verdicts: L = leak, - = no leak, E = error; one letter per run)\n');
   for (const [tool, s] of Object.entries(summary)) {
-    console.log(`${tool}: ${s.right}/${s.checks} checks right, ${s.allRightScenarios}/${names.length} scenarios right in every run, ${s.errors} errors; median check ${fmtTime(s.medianMs)}, total ${fmtTime(s.totalMs)}`);
+    console.log(
+      `${tool}: ${s.right}/${s.checks} checks right, ${s.allRightScenarios}/${names.length} scenarios right in every run, ${s.errors} errors; median check ${fmtTime(s.medianMs)}, total ${fmtTime(s.totalMs)}`,
+    );
   }
   if (summary.leakguard && summary.leakage && summary.leakguard.medianMs && summary.leakage.medianMs) {
-    console.log(`leakage / leakguard: median ${(summary.leakage.medianMs / summary.leakguard.medianMs).toFixed(2)}x, total ${(summary.leakage.totalMs / summary.leakguard.totalMs).toFixed(2)}x`);
+    console.log(
+      `leakage / leakguard: median ${(summary.leakage.medianMs / summary.leakguard.medianMs).toFixed(2)}x, total ${(summary.leakage.totalMs / summary.leakguard.totalMs).toFixed(2)}x`,
+    );
   }
   const file = opt.out ? path.resolve(opt.out) : path.join(OUT, 'leakage-results.json');
   const versions = {};
@@ -240,7 +260,14 @@ function main() {
       versions[p.replace('/package.json', '')] = `${j.name}@${j.version}`;
     } catch {}
   }
-  fs.writeFileSync(file, JSON.stringify({ machine: machine(), versions, started: started.toISOString(), finished: new Date().toISOString(), load1: load, options: opt, summary, rows, results }, null, 2) + '\n');
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      { machine: machine(), versions, started: started.toISOString(), finished: new Date().toISOString(), load1: load, options: opt, summary, rows, results },
+      null,
+      2,
+    ) + '\n',
+  );
   console.log(`load average (1 min) at start ${load[0].toFixed(2)}, at end ${load[1].toFixed(2)}; raw results: ${path.relative(process.cwd(), file)}`);
 }
 

@@ -13,12 +13,12 @@
 // and drops the old one, so nothing from round one survives): a class whose heap size grows
 // by at least `byteThreshold` bytes per call in *both* rounds.
 
-const v8 = require('v8');
-const vm = require('vm');
+const v8 = require('node:v8');
+const vm = require('node:vm');
 // The core timers, not the globals: Jest's fake timers replace the globals of a test file.
-const timers = require('timers');
-const { performance } = require('perf_hooks');
-const fs = require('fs');
+const timers = require('node:timers');
+const { performance } = require('node:perf_hooks');
+const fs = require('node:fs');
 const { takeSnapshot, findLeaks, diff, withTempSnapshotFile } = require('./compare');
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
@@ -125,7 +125,6 @@ function normalize(fn, options) {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-
 function formatRate(x) {
   if (x >= 10 || Math.abs(x - Math.round(x)) < 0.05) return String(Math.round(x));
   return x.toFixed(x < 1 ? 2 : 1).replace(/\.?0+$/, '');
@@ -217,58 +216,21 @@ async function snapshotAfterGc(o, state, phase) {
   return snap;
 }
 
-/** Groups findLeaks' suspects by class: a leak can reach its objects by several paths. */
-function byClass(report, o) {
-  const classes = new Map();
-  for (const s of report.suspects) {
-    if (o.ignoreClasses.includes(s.className)) continue;
-    let c = classes.get(s.className);
-    if (!c) {
-      c = { className: s.className, count: 0, retainedSize: 0, groups: [] };
-      classes.set(s.className, c);
-    }
-    c.count += s.count;
-    c.retainedSize += s.retainedSize;
-    c.groups.push(s);
-  }
-  const out = [];
-  for (const c of classes.values()) {
-    const perIteration = c.count / o.iterations;
-    if (perIteration < o.threshold || c.count < o.minCount) continue;
-    // The holders, most objects first; groups whose paths differ only by numbers (a new global
-    // per call: `global → .__pending_17`, `.__pending_18`, …) count as one holder.
-    const holders = new Map();
-    for (const g of c.groups) {
-      const k = looseShape(g.shape);
-      const h = holders.get(k) || { count: 0, retainedSize: 0, path: '' };
-      h.count += g.count;
-      h.retainedSize += g.retainedSize;
-      if (!h.path && g.paths[0]) h.path = g.paths[0].text;
-      holders.set(k, h);
-    }
-    // The message names the holder of the largest group: a handful of objects on another path
-    // (something Node created once while the check ran) must never stand for the leak.
-    const ranked = [...holders.values()].sort(
-      (a, b) => b.count - a.count || internalRoot(a.path) - internalRoot(b.path) || b.retainedSize - a.retainedSize,
-    );
-    const paths = ranked.filter((h) => h.path).slice(0, 5).map((h) => h.path);
-    // Kept alive through another class's leaked objects (the sockets of leaked requests): named
-    // when every group of the class is, and through the same class.
-    const vias = new Set(c.groups.map((g) => (g.heldVia == null ? null : report.suspects[g.heldVia].className)));
-    const [only] = vias;
-    const via = vias.size === 1 && only !== null && only !== c.className ? only : null;
-    out.push({
-      className: c.className,
-      count: c.count,
-      perIteration,
-      retainedSize: c.retainedSize,
-      path: paths[0] || '',
-      paths,
-      via,
-      calls: o.iterations,
-    });
-  }
-  return out.sort((a, b) => b.perIteration - a.perIteration || b.retainedSize - a.retainedSize);
+/**
+ * findLeaks' options for a check: every group down to one object, and the suspects regrouped by
+ * class in the core (docs/leaks.md#per-class-grouping). ignoreClasses applies to that grouping
+ * only: ignoring a class in findLeaks would turn the objects it owns (a Session's user record)
+ * into leak roots of their own.
+ */
+function leakOptions(o, state) {
+  return {
+    minCount: 1,
+    sizes: o.sizes,
+    signal: state.ac.signal,
+    maxSamples: 3,
+    maxPathSteps: pathSteps(o),
+    classes: { calls: o.iterations, threshold: o.threshold, minCount: o.minCount, ignoreClasses: o.ignoreClasses },
+  };
 }
 
 async function growthOf(baseline, target, fin, o, state) {
@@ -310,9 +272,6 @@ const roundsGrew = (rounds, unit) => rounds.verdict.series.some((x) => x.unit ==
 /** A path from V8's own roots (handles, stack), not from the program's globals. */
 const internalRoot = (text) => typeof text !== 'string' || text.startsWith('(synthetic)') || text.includes('{native_context}');
 
-/** The shape of a path with every number gone (`__pending_17` and `__pending_18` are one holder). */
-const looseShape = (shape) => shape.replace(/\d+/g, '#');
-
 // Leaked objects often hang off a chain that grew in round 2 (a linked list of listeners, a
 // cons-string rope): the path from a root runs through all of it. Runs of one repeated step
 // are written once with a count, so a long limit costs little.
@@ -323,7 +282,14 @@ const TINY_SNAPSHOT = JSON.stringify({
   snapshot: {
     meta: {
       node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'detachedness'],
-      node_types: [['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'], 'string', 'number', 'number', 'number', 'number'],
+      node_types: [
+        ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'],
+        'string',
+        'number',
+        'number',
+        'number',
+        'number',
+      ],
       edge_fields: ['type', 'name_or_index', 'to_node'],
       edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
     },
@@ -432,10 +398,7 @@ async function boundaryReport(fn, o, state) {
     const target = await loadWritten((file) => writeIdList(file, a + 1, b, 2), state);
     state.snaps.push(target);
     if (state.stopped) throw state.stopped;
-    return await findLeaks(
-      { baseline, target, final: fin },
-      { minCount: 1, sizes: o.sizes, signal: state.ac.signal, maxSamples: 3, maxPathSteps: pathSteps(o) },
-    );
+    return await findLeaks({ baseline, target, final: fin }, leakOptions(o, state));
   } catch (err) {
     // No id map update came (the loop was blocked): the three snapshots decide instead.
     if (err && err.noUpdate === true) return null;
@@ -455,7 +418,7 @@ async function explainFromBoundaries(fn, o, state, rounds, started) {
   const report = await boundaryReport(fn, o, state);
   if (!report) return null;
   state.lap('findLeaks');
-  const suspects = byClass(report, o);
+  const suspects = report.classes;
   if (suspects.length === 0) return null;
   const result = {
     leaked: true,
@@ -546,14 +509,9 @@ async function run(fn, o, state) {
   lap('calls');
   const fin = await snapshotAfterGc(o, state, 'final');
   state.phase = 'analysing the snapshots';
-  // ignoreClasses is applied here, not in findLeaks: ignoring a class in findLeaks would turn
-  // the objects it owns (a Session's user record) into leak roots of their own.
-  const report = await findLeaks(
-    { baseline, target, final: fin },
-    { minCount: 1, sizes: o.sizes, signal: state.ac.signal, maxSamples: 3, maxPathSteps: pathSteps(o) },
-  );
+  const report = await findLeaks({ baseline, target, final: fin }, leakOptions(o, state));
   lap('findLeaks');
-  const suspects = byClass(report, o);
+  const suspects = report.classes;
   let growth = await growthOf(baseline, target, fin, o, state);
   lap('growth');
   // Growth that the ignored classes' surviving objects account for is accepted with them.
@@ -631,7 +589,10 @@ function checkLeak(fn, options) {
   const stopped = new Promise((_, reject) => {
     if (o.timeoutMs !== Infinity) {
       timer = timers.setTimeout(() => {
-        const err = new LeakguardError(codes.TIMEOUT, `checkLeak timed out after ${o.timeoutMs} ms while ${state.phase} (timeoutMs; ${o.warmup} + 2 × ${o.iterations} calls)`);
+        const err = new LeakguardError(
+          codes.TIMEOUT,
+          `checkLeak timed out after ${o.timeoutMs} ms while ${state.phase} (timeoutMs; ${o.warmup} + 2 × ${o.iterations} calls)`,
+        );
         stop(err);
         reject(err);
       }, o.timeoutMs);

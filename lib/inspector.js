@@ -16,11 +16,11 @@ const KEY = Symbol.for('leakguard.inspectorSession');
 function session() {
   let inspector;
   try {
-    inspector = require('inspector');
+    inspector = require('node:inspector');
   } catch {
     return null;
   }
-  if (!Object.prototype.hasOwnProperty.call(inspector, KEY)) {
+  if (!Object.hasOwn(inspector, KEY)) {
     let s = null;
     try {
       s = new inspector.Session();

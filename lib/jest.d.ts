@@ -18,6 +18,7 @@ export = matchers;
 
 declare global {
   namespace jest {
+    // biome-ignore lint/complexity/noBannedTypes: must match @types/jest's declaration to merge with it
     interface Matchers<R, T = {}> {
       /**
        * Calls the function under test repeatedly between heap snapshots and passes when the

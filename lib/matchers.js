@@ -12,11 +12,11 @@ const { checkLeak, formatResult } = require('./assert');
 const { invalidArg } = require('./errors');
 
 function hintOf(ctx) {
-  if (ctx && ctx.utils && typeof ctx.utils.matcherHint === 'function') {
+  if (ctx?.utils && typeof ctx.utils.matcherHint === 'function') {
     return ctx.utils.matcherHint('toLeak', 'fn', 'options', { isNot: ctx.isNot, promise: ctx.promise });
   }
   // Called as a plain function (not through expect.extend): still a readable first line.
-  return `expect(fn).${ctx && ctx.isNot ? 'not.' : ''}toLeak()`;
+  return `expect(fn).${ctx?.isNot ? 'not.' : ''}toLeak()`;
 }
 
 /** `expect(fn).toLeak(options?)`: an async matcher; await it. */

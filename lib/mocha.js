@@ -23,7 +23,7 @@ function timeoutFor(options = {}) {
 }
 
 function resolveIt(options) {
-  const it = (options && options.it) || globalThis.it;
+  const it = options?.it || globalThis.it;
   if (typeof it !== 'function') {
     throw invalidArg('itDoesNotLeak: no Mocha `it` found (call it inside a describe() of a Mocha run, or pass { it })');
   }

@@ -25,7 +25,7 @@ function unnamedSlots(steps) {
   const out = [];
   for (let i = 2; i < steps.length; i++) {
     const s = steps[i];
-    if (!s.edge || s.edge.type !== 'hidden' || steps[i - 1].className !== CONTEXT) continue;
+    if (s.edge?.type !== 'hidden' || steps[i - 1].className !== CONTEXT) continue;
     // The closure that owns the context chain: the step before the run of contexts.
     let j = i - 1;
     while (j > 0 && steps[j].className === CONTEXT) j--;
@@ -39,18 +39,18 @@ function unnamedSlots(steps) {
 async function scopeVariableHolding(holderId, targetIds, group) {
   const found = new Map();
   const fn = await post('HeapProfiler.getObjectByHeapObjectId', { objectId: String(holderId), objectGroup: group });
-  if (!fn.result || !fn.result.objectId) return found;
+  if (!fn.result?.objectId) return found;
   const own = await post('Runtime.getProperties', { objectId: fn.result.objectId, ownProperties: true });
   const scopes = (own.internalProperties || []).find((p) => p.name === '[[Scopes]]');
-  if (!scopes || !scopes.value || !scopes.value.objectId) return found;
+  if (!scopes?.value?.objectId) return found;
   const list = await post('Runtime.getProperties', { objectId: scopes.value.objectId, ownProperties: true });
   for (const scope of list.result) {
-    const desc = scope.value && scope.value.description;
+    const desc = scope.value?.description;
     // The global and script scopes are named in snapshots already (and are large).
-    if (!scope.value || !scope.value.objectId || desc === 'Global' || desc === 'Script') continue;
+    if (!scope.value?.objectId || desc === 'Global' || desc === 'Script') continue;
     const vars = await post('Runtime.getProperties', { objectId: scope.value.objectId, ownProperties: true });
     for (const v of vars.result) {
-      if (!v.value || !v.value.objectId || found.size === targetIds.size) continue;
+      if (!v.value?.objectId || found.size === targetIds.size) continue;
       const { heapSnapshotObjectId } = await post('HeapProfiler.getHeapObjectId', { objectId: v.value.objectId });
       const id = Number(heapSnapshotObjectId);
       if (targetIds.has(id) && !found.has(id)) found.set(id, v.name);
@@ -74,7 +74,7 @@ function renameStep(text, stepCount, index, name) {
  */
 async function nameBlockScopes(result) {
   try {
-    if (!result || !result.leaked || !result.report || !Array.isArray(result.suspects)) return result;
+    if (!result?.leaked || !result.report || !Array.isArray(result.suspects)) return result;
     const used = new Set(result.suspects.flatMap((s) => s.paths || []));
     const paths = [];
     for (const g of result.report.suspects) {

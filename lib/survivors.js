@@ -22,10 +22,10 @@
 // So is what the test runner does on its own timers while the rounds run (siteOf).
 
 const { postSync } = require('./inspector');
-const path = require('path');
-const v8 = require('v8');
-const timers = require('timers');
-const { performance } = require('perf_hooks');
+const path = require('node:path');
+const v8 = require('node:v8');
+const timers = require('node:timers');
+const { performance } = require('node:perf_hooks');
 const { binding } = require('./native');
 
 const OWN_DIR = __dirname + path.sep;
@@ -287,7 +287,10 @@ function judge(calls, reads, o) {
   // The sites worth a series: the most alive at the end, and any that ever held much.
   const peak = new Map();
   for (const rd of reads) for (const [key, t] of rd.per) peak.set(key, Math.max(peak.get(key) || 0, t.count));
-  const keys = [...peak.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_SITES).map(([k]) => k);
+  const keys = [...peak.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, MAX_SITES)
+    .map(([k]) => k);
   const series = [];
   const meta = [];
   const tol = (v) => 2 * Math.sqrt(v) + 1;
