@@ -34,6 +34,7 @@
 // Results: out/assertions-results.json (overwritten; --out to write elsewhere).
 
 const { countedLeakguard, countedLeakage } = require('./counted');
+const { childFailure } = require('./child');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -273,14 +274,7 @@ function runNode(tool, names, opt, mode) {
     .filter((l) => l.startsWith('@@RESULT '))
     .map((l) => ({ ...JSON.parse(l.slice('@@RESULT '.length)), mode, processMs }));
   if (results.length < names.length) {
-    const stderr = (r.stderr || '')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-    const why =
-      r.error && r.error.code === 'ETIMEDOUT'
-        ? `timeout after ${(opt.timeoutS * names.length).toFixed(0)} s`
-        : `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}${stderr.length ? `: ${stderr.find((l) => /Error/.test(l)) || stderr[stderr.length - 1]}` : ''}`;
+    const why = childFailure(r, (opt.timeoutS * names.length).toFixed(0));
     for (const name of names.filter((n) => !results.some((x) => x.name === n)))
       results.push({ tool, name, mode, ok: false, error: why.slice(0, 300), processMs });
   }

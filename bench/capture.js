@@ -18,12 +18,11 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const v8 = require('node:v8');
-const { spawnSync } = require('node:child_process');
+const { CHILD_HEAP_MB, runChild, childFailure } = require('./child');
 const { OUT, median, machine, fmtTime } = require('./parse');
 const { buildGraph, readHeader } = require('./gen-snapshot');
 
 const RESULTS = path.join(OUT, 'capture-results.json');
-const CHILD_HEAP_MB = 16000;
 // From gen-snapshot.js's calibration (out/gen.log): ~4 MB of Node's own heap plus
 // ~2440 B per unit at 20 MB, ~2520 B per unit at 1 GB. The child reports the real size.
 const BASE_BYTES = 4 * 1048576;
@@ -93,23 +92,11 @@ async function child(opt) {
 
 // --------------------------------------------------------------- parent side
 
-// Runs `node --max-old-space-size=16000 <script> ...args` and returns its @@RESULT
-// object, or { ok: false, error } if it died or timed out.
+// Runs `node <script> ...args` (bench/child.js) and returns its @@RESULT object, or
+// { ok: false, error } if it died or timed out.
 function spawnChild(script, args, timeoutS) {
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, script, ...args], {
-    cwd: __dirname,
-    encoding: 'utf8',
-    timeout: timeoutS * 1000,
-    maxBuffer: 64 << 20,
-  });
-  const line = (r.stdout || '')
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith('@@RESULT '));
-  if (line) return JSON.parse(line.slice('@@RESULT '.length));
-  if (r.error && r.error.code === 'ETIMEDOUT') return { ok: false, error: `timeout after ${timeoutS} s` };
-  const stderr = (r.stderr || '').trim().split('\n').filter(Boolean);
-  return { ok: false, error: `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}: ${(stderr.pop() || '').slice(0, 300)}` };
+  const { result, r } = runChild(script, args, { timeoutS });
+  return result || { ok: false, error: childFailure(r, timeoutS) };
 }
 
 function parseArgs(argv) {

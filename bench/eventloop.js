@@ -23,10 +23,9 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { runChild, childFailure } = require('./child');
 const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 
-const CHILD_HEAP_MB = 16000;
 const RESOLUTION_MS = 10;
 const TICK_MS = 5;
 const WARMUP_MS = 30;
@@ -161,24 +160,9 @@ function parseArgs(argv) {
   return { mb: Number(a.mb), runs: Number(a.runs), timeout: Number(a.timeout), names };
 }
 
-function runChild(name, file, timeoutS) {
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, __filename, '--child', name, file], {
-    cwd: __dirname,
-    encoding: 'utf8',
-    timeout: timeoutS * 1000,
-    maxBuffer: 64 << 20,
-  });
-  const line = (r.stdout || '')
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith('@@RESULT '));
-  if (line) return JSON.parse(line.slice('@@RESULT '.length));
-  if (r.error && r.error.code === 'ETIMEDOUT') return { ok: false, error: `timeout after ${timeoutS} s` };
-  const stderr = (r.stderr || '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  return { ok: false, error: `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}: ${(stderr.pop() || '').slice(0, 200)}` };
+function runOne(name, file, timeoutS) {
+  const { result, r } = runChild(__filename, ['--child', name, file], { timeoutS });
+  return result || { ok: false, error: childFailure(r, timeoutS, { max: 200 }) };
 }
 
 const f1 = (x) => (x == null ? '-' : x.toFixed(1));
@@ -210,7 +194,7 @@ function main() {
     const runs = [];
     for (let i = 0; i < opt.runs; i++) {
       const loadBefore = Number(os.loadavg()[0].toFixed(2));
-      const r = { ...runChild(name, snap.file, opt.timeout), loadBefore };
+      const r = { ...runOne(name, snap.file, opt.timeout), loadBefore };
       runs.push(r);
       if (!r.ok) {
         console.log(`  ${name} run ${i + 1}: FAILED ${r.error}`);

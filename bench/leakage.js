@@ -17,6 +17,7 @@
 // Results: out/leakage-results.json (overwritten; --out to write elsewhere).
 
 const { countedLeakguard, countedLeakage } = require('./counted');
+const { childFailure } = require('./child');
 const path = require('node:path');
 const { performance, PerformanceObserver, constants: perfConstants } = require('node:perf_hooks');
 
@@ -151,15 +152,7 @@ function runChild(tool, name, opt) {
     .reverse()
     .find((l) => l.startsWith('@@RESULT '));
   if (line) return { ...JSON.parse(line.slice('@@RESULT '.length)), processMs };
-  const stderr = (r.stderr || '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const why =
-    r.error && r.error.code === 'ETIMEDOUT'
-      ? `timeout after ${opt.timeoutS} s`
-      : `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}${stderr.length ? `: ${stderr.find((l) => /Error/.test(l)) || stderr[stderr.length - 1]}` : ''}`;
-  return { tool, name, ok: false, error: why.slice(0, 300), processMs };
+  return { tool, name, ok: false, error: childFailure(r, opt.timeoutS), processMs };
 }
 
 const verdictOf = (r) => (!r.ok ? 'error' : r.leaked ? 'leak' : 'no leak');

@@ -14,12 +14,12 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { runChild, childFailure } = require('./child');
 const { readHeader } = require('./gen-snapshot');
 const { CONTENDERS } = require('./run-one');
 
 const OUT = path.join(__dirname, 'out');
 const RESULTS = path.join(OUT, 'parse-results.json');
-const CHILD_HEAP_MB = 16000; // so a failure is the tool's own limit, not V8's default heap cap
 
 function parseArgs(argv) {
   const a = { sizes: '20,200', only: '' };
@@ -55,17 +55,8 @@ function snapshotFor(mb) {
 // One child run -> { ok, ms, maxRssMB, nodes } or { ok: false, error }.
 // `mode` is passed before the contender name (analyse.js: ['--analyse']).
 function runOnce(name, file, timeoutS, mode = []) {
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, path.join(__dirname, 'run-one.js'), ...mode, name, file], {
-    cwd: __dirname,
-    encoding: 'utf8',
-    timeout: timeoutS * 1000,
-    maxBuffer: 64 << 20,
-  });
-  const line = (r.stdout || '')
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith('@@RESULT '));
-  if (line) return JSON.parse(line.slice('@@RESULT '.length));
+  const { result, r } = runChild(path.join(__dirname, 'run-one.js'), [...mode, name, file], { timeoutS });
+  if (result) return result;
   // The child died before reporting: timeout, V8 fatal OOM, a process.exit() in the library...
   // In analyse mode, the steps it finished (@@STEP lines) say how far it got.
   const steps = Object.assign(
@@ -75,20 +66,7 @@ function runOnce(name, file, timeoutS, mode = []) {
       .filter((l) => l.startsWith('@@STEP '))
       .map((l) => JSON.parse(l.slice('@@STEP '.length))),
   );
-  const partial = Object.keys(steps).length ? { steps } : {};
-  if (r.error && r.error.code === 'ETIMEDOUT') return { ok: false, error: `timeout after ${timeoutS} s`, ...partial };
-  const stderr = (r.stderr || '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const fatal = stderr.find((l) => /FATAL ERROR|out of memory|RangeError|Error:/i.test(l));
-  return {
-    ok: false,
-    error:
-      `child ${r.signal ? `killed by ${r.signal}` : `exited ${r.status}`}` +
-      (fatal || stderr.length ? `: ${(fatal || stderr[stderr.length - 1]).slice(0, 200)}` : ''),
-    ...partial,
-  };
+  return { ok: false, error: childFailure(r, timeoutS, { max: 200 }), ...(Object.keys(steps).length ? { steps } : {}) };
 }
 
 function median(xs) {

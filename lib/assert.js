@@ -22,7 +22,7 @@ const fs = require('node:fs');
 const { takeSnapshot, findLeaks, diff, withTempSnapshotFile } = require('./compare');
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
-const { startTracking, writeIdList } = require('./boundaries');
+const { startTracking, writeIdList, SNAPSHOT_META } = require('./boundaries');
 const { formatBytes, shortPath } = require('./format');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
 const { nameBlockScopes } = require('./scopes');
@@ -278,28 +278,7 @@ const internalRoot = (text) => typeof text !== 'string' || text.startsWith('(syn
 const pathSteps = (o) => Math.min(100000, 100 + 20 * (o.iterations + o.warmup));
 
 // A two-object heap snapshot: enough to run the whole analysis pipeline once (see prepare).
-const TINY_SNAPSHOT = JSON.stringify({
-  snapshot: {
-    meta: {
-      node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'detachedness'],
-      node_types: [
-        ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'],
-        'string',
-        'number',
-        'number',
-        'number',
-        'number',
-      ],
-      edge_fields: ['type', 'name_or_index', 'to_node'],
-      edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
-    },
-    node_count: 2,
-    edge_count: 1,
-  },
-  nodes: [9, 0, 1, 0, 1, 0, 3, 1, 3, 16, 0, 0],
-  edges: [2, 2, 6],
-  strings: ['', 'Object', 'x'],
-});
+const TINY_SNAPSHOT = `{"snapshot":{"meta":${SNAPSHOT_META},"node_count":2,"edge_count":1},"nodes":[9,0,1,0,1,0,3,1,3,16,0,0],"edges":[2,2,6],"strings":["","Object","x"]}`;
 
 let prepared = null;
 

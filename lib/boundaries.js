@@ -25,7 +25,10 @@ const { session, postSync } = require('./inspector');
 /** How long to wait for the next id map update (V8 updates every 50 ms while the loop turns). */
 const UPDATE_TIMEOUT_MS = 5000;
 
-/** The snapshot layout of the id lists (findLeaks reads baseline and target for ids alone). */
+/**
+ * V8's snapshot layout (meta) for the files leakguard writes itself: the id lists (findLeaks
+ * reads baseline and target for ids alone) and the leak check's warm-up snapshot.
+ */
 const META = JSON.stringify({
   node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'detachedness'],
   node_types: [
@@ -176,4 +179,4 @@ function startTracking() {
   };
 }
 
-module.exports = { startTracking, writeIdList };
+module.exports = { startTracking, writeIdList, SNAPSHOT_META: META };
