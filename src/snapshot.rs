@@ -10,7 +10,7 @@ use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Task};
 use napi_derive::napi;
 
-use crate::analysis::{AnalysisTask, Query};
+use crate::analysis::{control, AnalysisTask, Query};
 use crate::job::{Job, JobState};
 use crate::{guard, instance, value};
 
@@ -201,12 +201,8 @@ impl NativeSnapshot {
 fn load_impl(path: &std::path::Path, state: &JobState) -> napi::Result<NativeSnapshot> {
     guard(|| {
         let progress = |f: f64| state.report(f);
-        let opts = LoadOptions {
-            cancel: Some(&state.cancel),
-            progress: Some(&progress),
-            ..LoadOptions::default()
-        };
-        let graph = parse_file(path, &opts)?;
+        let ctl = control(state, &progress);
+        let graph = parse_file(path, &LoadOptions::default(), ctl)?;
         state.report(1.0);
         Ok(NativeSnapshot::new(graph))
     })

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     };
 
     let t = Instant::now();
-    let graph = match parse_file(&file, &LoadOptions::default()) {
+    let graph = match parse_file(&file, &LoadOptions::default(), Control::NONE) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("parse failed: {e}");

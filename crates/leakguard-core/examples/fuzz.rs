@@ -419,14 +419,15 @@ fn parse_both(b: &[u8], rng: &mut Rng) -> Result<Result<HeapGraph, Error>, Strin
             threads: 1,
             ..LoadOptions::default()
         },
+        Control::NONE,
     );
     let chunked = parse_bytes(
         b,
         &LoadOptions {
             threads: 2,
             chunk_bytes: 1 + rng.below(64),
-            ..LoadOptions::default()
         },
+        Control::NONE,
     );
     match (&serial, &chunked) {
         (Ok(a), Ok(c))

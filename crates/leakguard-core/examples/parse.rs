@@ -5,7 +5,7 @@
 //! `CHUNK_BYTES` sets [`LoadOptions::chunk_bytes`]. With `LEAKGUARD_PARSE_TIMING=1` the parser
 //! also prints, on stderr, which thread ran each work item and when.
 
-use leakguard_core::{parse_file, LoadOptions};
+use leakguard_core::{parse_file, Control, LoadOptions};
 use std::time::Instant;
 
 /// Peak resident set size in KiB (VmHWM), or 0 where /proc is unavailable.
@@ -32,10 +32,9 @@ fn main() {
     let opts = LoadOptions {
         threads,
         chunk_bytes,
-        ..LoadOptions::default()
     };
     let start = Instant::now();
-    match parse_file(std::path::Path::new(&path), &opts) {
+    match parse_file(std::path::Path::new(&path), &opts, Control::NONE) {
         Ok(g) => {
             let wall = start.elapsed();
             println!(

@@ -165,18 +165,6 @@ impl Budget<'_> {
     }
 }
 
-/// Parsing keeps its own [`crate::LoadOptions`] (threads, chunk size) for now; this gives it a
-/// control's flag and callback. Progress sub-ranges do not carry over: a parse reports `0..1`.
-impl<'a> From<Control<'a>> for crate::LoadOptions<'a> {
-    fn from(ctl: Control<'a>) -> Self {
-        crate::LoadOptions {
-            cancel: ctl.cancel,
-            progress: ctl.progress,
-            ..crate::LoadOptions::default()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -222,7 +222,12 @@ mod tests {
 
     fn v1() -> HeapGraph {
         let text = include_str!("../tests/vectors/v1.json");
-        crate::parse_bytes(text.as_bytes(), &crate::LoadOptions::default()).expect("v1 parses")
+        crate::parse_bytes(
+            text.as_bytes(),
+            &crate::LoadOptions::default(),
+            Control::NONE,
+        )
+        .expect("v1 parses")
     }
 
     #[test]

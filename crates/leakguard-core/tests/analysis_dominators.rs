@@ -326,7 +326,7 @@ fn cancel_is_honoured_inside_the_dominator_loops() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Mutex;
     let text = chain(400_000, false);
-    let g = parse_bytes(text.as_bytes(), &LoadOptions::default()).unwrap();
+    let g = parse_bytes(text.as_bytes(), &LoadOptions::default(), Control::NONE).unwrap();
     let flag = AtomicBool::new(false);
     let seen = Mutex::new(Vec::new());
     // Raise the flag at the first progress report from *inside* a long loop of the dominator

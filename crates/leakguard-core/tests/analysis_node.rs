@@ -31,7 +31,7 @@ fn node(args: &[&str]) -> bool {
 }
 
 fn check(file: &Path, edge_name: &str) {
-    let g = parse_file(file, &LoadOptions::default()).expect("parse");
+    let g = parse_file(file, &LoadOptions::default(), Control::NONE).expect("parse");
     let a = Analysis::compute(&g, Control::NONE).expect("analysis");
     for mode in [SizeMode::DevTools, SizeMode::Raw] {
         let rows = a.summary(&g, mode);

@@ -93,7 +93,7 @@ fn random_hostile_graphs_never_panic_and_stay_coherent() {
     let mut analysed = 0;
     for round in 0..400 {
         let bytes = random_snapshot(&mut r);
-        let Ok(g) = parse_bytes(&bytes, &LoadOptions::default()) else {
+        let Ok(g) = parse_bytes(&bytes, &LoadOptions::default(), Control::NONE) else {
             continue; // the parser may reject some shapes; those never reach the analysis
         };
         analysed += 1;

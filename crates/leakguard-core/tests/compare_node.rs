@@ -74,7 +74,7 @@ fn run_node(code: &str, files: [PathBuf; 3]) -> Option<[PathBuf; 3]> {
 fn load(files: &[PathBuf; 3]) -> [HeapGraph; 3] {
     files
         .each_ref()
-        .map(|f| parse_file(f, &LoadOptions::default()).expect("parse"))
+        .map(|f| parse_file(f, &LoadOptions::default(), Control::NONE).expect("parse"))
 }
 
 fn cleanup(files: &[PathBuf; 3]) {

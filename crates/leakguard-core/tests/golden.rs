@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use leakguard_core::{parse_file, EdgeName, EdgeType, HeapGraph, LoadOptions, NodeType};
+use leakguard_core::{parse_file, Control, EdgeName, EdgeType, HeapGraph, LoadOptions, NodeType};
 
 fn load(name: &str) -> HeapGraph {
     let g = parse(&vector(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -248,14 +248,14 @@ fn key_order_whitespace_and_file_loading() {
         );
         let pretty = serde_json::to_vec_pretty(&v).unwrap();
         assert_eq!(dump(&parse(&pretty).unwrap()), want, "{name} pretty");
-        let g = parse_file(&vector_path(name), &LoadOptions::default()).unwrap();
+        let g = parse_file(&vector_path(name), &LoadOptions::default(), Control::NONE).unwrap();
         assert_eq!(dump(&g), want, "{name} from file");
         for threads in 1..=4 {
             let opts = LoadOptions {
                 threads,
                 ..LoadOptions::default()
             };
-            let g = leakguard_core::parse_bytes(&bytes, &opts).unwrap();
+            let g = leakguard_core::parse_bytes(&bytes, &opts, Control::NONE).unwrap();
             assert_eq!(dump(&g), want, "{name} threads {threads}");
         }
     }
@@ -268,7 +268,7 @@ fn graph_is_send_sync_and_outlives_the_file() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("v1.heapsnapshot");
     std::fs::write(&path, vector("v1")).unwrap();
-    let g = parse_file(&path, &LoadOptions::default()).unwrap();
+    let g = parse_file(&path, &LoadOptions::default(), Control::NONE).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_send_sync(&g);
     let g = std::thread::spawn(move || g).join().unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use leakguard_core::{parse_file, Error, LoadOptions, NodeType};
+use leakguard_core::{parse_file, Control, Error, LoadOptions, NodeType};
 use serde_json::json;
 
 /// Asserts a Parse error and returns (offset, message).
@@ -401,13 +401,19 @@ fn errors_have_codes_and_display() {
     let io = parse_file(
         std::path::Path::new("/nonexistent/leakguard.heapsnapshot"),
         &LoadOptions::default(),
+        Control::NONE,
     )
     .unwrap_err();
     assert_eq!(io.code(), "ERR_LEAKGUARD_IO");
     assert!(io
         .to_string()
         .contains("/nonexistent/leakguard.heapsnapshot"));
-    let dir = parse_file(&std::env::temp_dir(), &LoadOptions::default()).unwrap_err();
+    let dir = parse_file(
+        &std::env::temp_dir(),
+        &LoadOptions::default(),
+        Control::NONE,
+    )
+    .unwrap_err();
     assert_eq!(dir.code(), "ERR_LEAKGUARD_IO");
     fn is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
     is_error(&e);
@@ -417,7 +423,7 @@ fn errors_have_codes_and_display() {
         std::process::id()
     ));
     std::fs::write(&path, b"").unwrap();
-    let r = parse_file(&path, &LoadOptions::default());
+    let r = parse_file(&path, &LoadOptions::default(), Control::NONE);
     std::fs::remove_file(&path).unwrap();
     assert!(matches!(r, Err(Error::Parse { offset: 0, .. })));
 }

@@ -6,7 +6,7 @@
 
 mod common;
 use common::*;
-use leakguard_core::{parse_bytes, Error, HeapGraph, LoadOptions, Result};
+use leakguard_core::{parse_bytes, Control, Error, HeapGraph, LoadOptions, Result};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -17,8 +17,8 @@ fn chunked(bytes: &[u8], threads: usize, chunk_bytes: usize) -> Result<HeapGraph
         &LoadOptions {
             threads,
             chunk_bytes,
-            ..LoadOptions::default()
         },
+        Control::NONE,
     )
 }
 
@@ -344,23 +344,18 @@ fn progress_and_cancel_with_tiny_chunks() {
             let seen = Mutex::new(Vec::new());
             let record = |f: f64| seen.lock().unwrap().push(f);
             let opts = LoadOptions {
-                progress: Some(&record),
                 threads,
                 chunk_bytes,
-                ..LoadOptions::default()
             };
-            parse_bytes(bytes, &opts).unwrap();
+            parse_bytes(bytes, &opts, Control::new(None, Some(&record))).unwrap();
             let seen = seen.into_inner().unwrap();
             assert_progress(&seen);
 
             let flag = AtomicBool::new(true);
-            let opts = LoadOptions {
-                cancel: Some(&flag),
-                threads,
-                chunk_bytes,
-                ..LoadOptions::default()
-            };
-            assert_eq!(parse_bytes(bytes, &opts).err(), Some(Error::Aborted));
+            assert_eq!(
+                parse_bytes(bytes, &opts, Control::cancel(&flag)).err(),
+                Some(Error::Aborted)
+            );
 
             let flag = AtomicBool::new(false);
             let stop = |f: f64| {
@@ -368,13 +363,31 @@ fn progress_and_cancel_with_tiny_chunks() {
                     flag.store(true, Ordering::Relaxed);
                 }
             };
-            let opts = LoadOptions {
-                cancel: Some(&flag),
-                progress: Some(&stop),
-                threads,
-                chunk_bytes,
-            };
-            assert_eq!(parse_bytes(bytes, &opts).err(), Some(Error::Aborted));
+            let ctl = Control::new(Some(&flag), Some(&stop));
+            assert_eq!(parse_bytes(bytes, &opts, ctl).err(), Some(Error::Aborted));
         }
+    }
+}
+
+/// A parse handed a sub-range of the caller's bar (as a load phase of a longer job would be)
+/// reports only inside it, still monotone, and ends exactly at the range's end.
+#[test]
+fn progress_stays_inside_a_sub_range() {
+    let mut rng = Rng::new(0x5ab);
+    let text = generate(&mut rng, 20_000);
+    for threads in [1, 2] {
+        let seen = Mutex::new(Vec::new());
+        let record = |f: f64| seen.lock().unwrap().push(f);
+        let ctl = Control::new(None, Some(&record)).sub(0.25, 0.5);
+        let opts = LoadOptions {
+            threads,
+            chunk_bytes: 4096,
+        };
+        parse_bytes(text.as_bytes(), &opts, ctl).unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert!(seen.len() >= 2, "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "monotone: {seen:?}");
+        assert!(seen.iter().all(|&f| (0.25..=0.75).contains(&f)), "{seen:?}");
+        assert_eq!(seen.last().copied(), Some(0.75));
     }
 }

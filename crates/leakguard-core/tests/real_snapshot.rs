@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use leakguard_core::{parse_bytes, parse_file, Error, LoadOptions};
+use leakguard_core::{parse_bytes, parse_file, Control, Error, LoadOptions};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -114,7 +114,7 @@ fn matches_serde_json_reading() {
     let size_col = col(&nfields, "self_size");
     let total: u64 = nodes.chunks(nf).map(|row| row[size_col]).sum();
 
-    let g = with_file(|p| parse_file(p, &LoadOptions::default())).unwrap();
+    let g = with_file(|p| parse_file(p, &LoadOptions::default(), Control::NONE)).unwrap();
     assert!(n > 10_000, "a real heap has many nodes ({n})");
     assert_eq!(g.node_count(), n);
     assert_eq!(g.edge_count(), edges.len() / ef);
@@ -143,7 +143,7 @@ fn matches_serde_json_reading() {
             ..LoadOptions::default()
         };
         assert_eq!(
-            dump(&parse_bytes(&r.bytes, &opts).unwrap()),
+            dump(&parse_bytes(&r.bytes, &opts, Control::NONE).unwrap()),
             want,
             "threads {threads}"
         );
@@ -203,13 +203,14 @@ fn byte_flips_never_panic() {
 fn cancel_and_progress() {
     let r = real();
     let flag = AtomicBool::new(true);
-    let opts = LoadOptions {
-        cancel: Some(&flag),
-        ..LoadOptions::default()
-    };
-    assert!(matches!(parse_bytes(&r.bytes, &opts), Err(Error::Aborted)));
+    let opts = LoadOptions::default();
+    let ctl = Control::cancel(&flag);
     assert!(matches!(
-        with_file(|p| parse_file(p, &opts)),
+        parse_bytes(&r.bytes, &opts, ctl),
+        Err(Error::Aborted)
+    ));
+    assert!(matches!(
+        with_file(|p| parse_file(p, &opts, ctl)),
         Err(Error::Aborted)
     ));
 
@@ -217,11 +218,10 @@ fn cancel_and_progress() {
         let seen = Mutex::new(Vec::new());
         let record = |f: f64| seen.lock().unwrap().push(f);
         let opts = LoadOptions {
-            progress: Some(&record),
             threads,
             ..LoadOptions::default()
         };
-        with_file(|p| parse_file(p, &opts)).unwrap();
+        with_file(|p| parse_file(p, &opts, Control::new(None, Some(&record)))).unwrap();
         let seen = seen.into_inner().unwrap();
         assert_progress(&seen);
     }
@@ -234,12 +234,14 @@ fn cancel_and_progress() {
         }
     };
     let opts = LoadOptions {
-        cancel: Some(&flag),
-        progress: Some(&stop),
         threads: 2,
         ..LoadOptions::default()
     };
-    assert!(matches!(parse_bytes(&r.bytes, &opts), Err(Error::Aborted)));
+    let ctl = Control::new(Some(&flag), Some(&stop));
+    assert!(matches!(
+        parse_bytes(&r.bytes, &opts, ctl),
+        Err(Error::Aborted)
+    ));
 }
 
 /// The edges array cut into chunks (down to a few bytes) parses as it does serially, also when
@@ -252,9 +254,8 @@ fn chunked_parse_matches_serial() {
         let opts = LoadOptions {
             threads,
             chunk_bytes,
-            ..LoadOptions::default()
         };
-        parse_bytes(bytes, &opts).map(|g| dump(&g))
+        parse_bytes(bytes, &opts, Control::NONE).map(|g| dump(&g))
     };
     let want = outcome(full, 1, 0).unwrap();
     for chunk_bytes in [13, 4096, 0] {

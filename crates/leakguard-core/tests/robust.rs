@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use leakguard_core::{parse_bytes, EdgeName, Error, HeapGraph, LoadOptions};
+use leakguard_core::{parse_bytes, Control, EdgeName, Error, HeapGraph, LoadOptions};
 use std::fmt::Write as _;
 
 #[test]
@@ -531,9 +531,8 @@ fn generated_snapshots_and_mutants_parse_the_same_in_chunks() {
             let opts = LoadOptions {
                 threads,
                 chunk_bytes,
-                ..LoadOptions::default()
             };
-            let got = outcome(parse_bytes(&bytes, &opts));
+            let got = outcome(parse_bytes(&bytes, &opts, Control::NONE));
             assert!(
                 got == want,
                 "threads {threads} chunk {chunk_bytes}: got {:?}, want {:?}\n{}",

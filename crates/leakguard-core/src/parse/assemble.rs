@@ -9,7 +9,7 @@ pub(super) fn assemble(
     st: Structure,
     nodes: NodesOut,
     edges: EdgesOut,
-    ctl: &Ctl<'_>,
+    ctl: &Item<'_>,
 ) -> Result<HeapGraph> {
     let lay = st.layout;
     let string_count = st.strings.offsets.len().saturating_sub(1);
@@ -71,11 +71,7 @@ pub(super) fn assemble(
         root,
         total_size: nodes.total_size,
     };
-    if let Some(cb) = ctl.sh.progress {
-        let _guard = ctl.sh.report.lock();
-        ctl.sh.last_pct.store(100, Ordering::Relaxed);
-        cb(1.0);
-    }
+    ctl.sh.finish();
     Ok(graph)
 }
 
@@ -86,7 +82,7 @@ pub(super) fn build_retainers(
     first_edge: &[u32],
     to: &[u32],
     mut first_retainer: Vec<u32>,
-    ctl: &Ctl<'_>,
+    ctl: &Item<'_>,
 ) -> Result<(Vec<u32>, Vec<u32>, Vec<u32>)> {
     let e = to.len();
     let inconsistent = || Error::parse(0, "internal inconsistency while indexing retainers");

@@ -4,7 +4,7 @@
 use super::header::{EdgeRole, Layout, NodeRole};
 use super::numbers::{after_rows, next_number, row_end_error, u32_field, u8_field, FastDiv};
 use super::scan::TICK;
-use super::{Ctl, Source, RELEASE};
+use super::{Item, Source, RELEASE};
 use crate::{Error, Result};
 use std::ops::Range;
 
@@ -55,7 +55,7 @@ pub(crate) struct NodesOut {
 /// consumed file pages back to the OS.
 struct Pacer<'a> {
     src: Source<'a>,
-    ctl: &'a Ctl<'a>,
+    ctl: &'a Item<'a>,
     base: usize,
     last: usize,
     released: usize,
@@ -63,7 +63,7 @@ struct Pacer<'a> {
 }
 
 impl<'a> Pacer<'a> {
-    fn new(src: Source<'a>, ctl: &'a Ctl<'a>, base: usize) -> Self {
+    fn new(src: Source<'a>, ctl: &'a Item<'a>, base: usize) -> Self {
         Pacer {
             src,
             ctl,
@@ -110,7 +110,7 @@ pub(crate) fn parse_nodes(
     src: Source<'_>,
     range: Range<usize>,
     lay: &Layout,
-    ctl: &Ctl<'_>,
+    ctl: &Item<'_>,
 ) -> Result<NodesOut> {
     ctl.check()?;
     let base = range.start;
@@ -332,7 +332,7 @@ pub(crate) fn parse_edges(
     src: Source<'_>,
     range: Range<usize>,
     lay: &Layout,
-    ctl: &Ctl<'_>,
+    ctl: &Item<'_>,
 ) -> Result<EdgesOut> {
     ctl.check()?;
     let base = range.start;
@@ -390,7 +390,7 @@ pub(crate) fn parse_edge_chunk(
     src: Source<'_>,
     range: Range<usize>,
     lay: &Layout,
-    ctl: &Ctl<'_>,
+    ctl: &Item<'_>,
     chunk: EdgeChunk<'_>,
     counts: &mut [u32],
 ) -> Result<MaxName> {

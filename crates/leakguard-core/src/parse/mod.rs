@@ -16,7 +16,8 @@
 //! JSON: whitespace, strings, skipping), `header` (the `snapshot` header and the column `Layout`),
 //! `structure` (the structural pass), `numbers` (reading the arrays' numbers), `columns` (the
 //! node and edge column parsers), `chunks` (cutting and joining the edges array), `queue` (the
-//! work queue and its workers), `shared` (cancellation, early stop, progress) and `assemble`
+//! work queue and its workers), `shared` (each work item's view of the caller's `Control`:
+//! cancellation, early stop, progress) and `assemble`
 //! (final checks and the retainer index). Opening files is `crate::io`.
 
 mod assemble;
@@ -30,7 +31,7 @@ mod shared;
 mod structure;
 
 use crate::graph::HeapGraph;
-use crate::{Error, Result};
+use crate::{Control, Error, Result};
 use assemble::assemble;
 use chunks::{join_chunks, queue_edges};
 use columns::{EdgeChunk, EdgeSlices, EdgesOut, MaxName, NodesOut};
@@ -38,11 +39,11 @@ use header::Layout;
 use parking_lot::{Condvar, Mutex};
 use queue::{work, ChunkJob, EdgeColumns, Job, Queue, Slots};
 use scan::{skip_ws, truncated, Strings, TICK};
-use shared::{Ctl, Shared, EDGES, NODES, STRUCTURE};
+use shared::{Item, Shared, EDGES, NODES, STRUCTURE};
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use structure::{structure, Structure};
@@ -56,15 +57,10 @@ pub(crate) const RELEASE: usize = 32 << 20;
 /// cost (a queue entry, a boundary search) does not matter.
 const CHUNK: usize = 1 << 20;
 
-/// How a load runs. `Default` means: no cancellation, no progress, automatic thread count.
-#[derive(Default, Clone, Copy)]
-pub struct LoadOptions<'a> {
-    /// Raised by the caller (e.g. from a JS `AbortSignal`) to stop the parse; every thread polls
-    /// it about once per MiB, and the parse then returns [`Error::Aborted`].
-    pub cancel: Option<&'a AtomicBool>,
-    /// Receives the completed fraction in `0..=1`: monotone, at most ~100 calls, ending with
-    /// exactly `1.0` on success. May be called from any parser thread.
-    pub progress: Option<&'a (dyn Fn(f64) + Sync)>,
+/// How a load runs, besides its [`Control`] (cancel flag and progress, passed separately like
+/// every other long core call). `Default` means: automatic thread count, default chunk size.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoadOptions {
     /// Threads to use; 0 = `available_parallelism`. Capped at 3 (only measured on up to 2
     /// cores); 1 parses serially.
     pub threads: usize,
@@ -72,17 +68,6 @@ pub struct LoadOptions<'a> {
     /// when more than one thread parses; 0 = the default (1 MiB). Tiny values put piece
     /// boundaries everywhere; the result is the same for every value.
     pub chunk_bytes: usize,
-}
-
-impl std::fmt::Debug for LoadOptions<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadOptions")
-            .field("cancel", &self.cancel.is_some())
-            .field("progress", &self.progress.is_some())
-            .field("threads", &self.threads)
-            .field("chunk_bytes", &self.chunk_bytes)
-            .finish()
-    }
 }
 
 /// The bytes being parsed, plus the mapping (for files) so consumed pages can be released.
@@ -124,7 +109,12 @@ impl Source<'_> {
 /// `crate::io`: regular files only, guarded against truncation while mapped), and the mapping
 /// is gone when this returns: the graph owns all its data. A file that changed while it was
 /// being read fails with [`Error::Io`], whatever the parse made of it.
-pub fn parse_file(path: &Path, opts: &LoadOptions) -> Result<HeapGraph> {
+///
+/// `ctl`: every parser thread polls its cancel flag about once per MiB (the parse then returns
+/// [`Error::Aborted`]); its progress receives fractions of its range that are monotone, at most
+/// ~100 calls, ending with exactly its end (`1.0` for a whole-range control) on success, and may
+/// be called from any parser thread.
+pub fn parse_file(path: &Path, opts: &LoadOptions, ctl: Control<'_>) -> Result<HeapGraph> {
     let file = crate::io::open(path)?;
     let result = parse_source(
         Source {
@@ -132,18 +122,19 @@ pub fn parse_file(path: &Path, opts: &LoadOptions) -> Result<HeapGraph> {
             map: file.map(),
         },
         opts,
+        ctl,
     );
     file.finish(result)
 }
 
 /// Parses a heap snapshot held in memory (same code as [`parse_file`], minus the page release).
-pub fn parse_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<HeapGraph> {
-    parse_source(Source { bytes, map: None }, opts)
+pub fn parse_bytes(bytes: &[u8], opts: &LoadOptions, ctl: Control<'_>) -> Result<HeapGraph> {
+    parse_source(Source { bytes, map: None }, opts, ctl)
 }
 
-fn parse_source(src: Source<'_>, opts: &LoadOptions) -> Result<HeapGraph> {
-    let sh = Shared::new(opts, src.bytes.len());
-    sh.ctl(STRUCTURE).check()?;
+fn parse_source(src: Source<'_>, opts: &LoadOptions, ctl: Control<'_>) -> Result<HeapGraph> {
+    let sh = Shared::new(ctl, src.bytes.len());
+    sh.item(STRUCTURE).check()?;
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         t => t,
@@ -169,10 +160,10 @@ fn parse_source(src: Source<'_>, opts: &LoadOptions) -> Result<HeapGraph> {
                 .spawn_scoped(s, || work(&queue, &slots, src, &sh));
         }
         let from = Instant::now();
-        let ctl = sh.ctl(STRUCTURE);
-        let r = structure(src, &ctl, &queue, &mut edge_columns, chunk_bytes);
+        let item = sh.item(STRUCTURE);
+        let r = structure(src, &item, &queue, &mut edge_columns, chunk_bytes);
         if r.is_err() {
-            ctl.fail();
+            item.fail();
         }
         sh.trace(format_args!("structure"), from);
         queue.close();
@@ -190,7 +181,7 @@ fn parse_source(src: Source<'_>, opts: &LoadOptions) -> Result<HeapGraph> {
             slots.counts.into_inner(),
         )),
     };
-    if sh.cancelled() {
+    if sh.ctl.is_cancelled() {
         return Err(Error::Aborted);
     }
     // Report the real failure, not the Aborted that items ranked after it saw. Items ranked
@@ -212,7 +203,7 @@ fn parse_source(src: Source<'_>, opts: &LoadOptions) -> Result<HeapGraph> {
     let nodes = nodes.ok_or(Error::Aborted)??;
     let edges = edges.ok_or(Error::Aborted)??;
     let from = Instant::now();
-    let graph = assemble(structure, nodes, edges, &sh.ctl(usize::MAX));
+    let graph = assemble(structure, nodes, edges, &sh.item(usize::MAX));
     sh.trace(format_args!("assemble"), from);
     graph
 }
@@ -261,12 +252,12 @@ mod tests {
             let nums: Vec<u64> = (0..rows * fields).map(|_| rng.below(1000) as u64).collect();
             let text = array(&mut rng, &nums);
             let b = text.as_bytes();
-            let sh = Shared::new(&LoadOptions::default(), b.len());
+            let sh = Shared::new(Control::NONE, b.len());
             let (step, chunk) = match rng.below(3) {
                 0 => (1, 1),
                 _ => (1 + rng.below(12), 1 + rng.below(40)),
             };
-            let (body, end, marks) = find_array(b, 0, "edge", &sh.ctl(STRUCTURE), step).unwrap();
+            let (body, end, marks) = find_array(b, 0, "edge", &sh.item(STRUCTURE), step).unwrap();
             assert_eq!(end, b.len());
             let a = &b[body];
             let cuts = edge_cuts(a, &marks, rows, fields, chunk);
@@ -301,8 +292,8 @@ mod tests {
             bytes: b,
             map: None,
         };
-        let sh = Shared::new(&LoadOptions::default(), b.len());
-        let ctl = sh.ctl(STRUCTURE);
+        let sh = Shared::new(Control::NONE, b.len());
+        let ctl = sh.item(STRUCTURE);
         let (body, _, marks) = find_array(b, 0, "edge", &ctl, chunk).unwrap();
         let mut store = None;
         let queue = Queue {
@@ -327,9 +318,9 @@ mod tests {
             bytes: b,
             map: None,
         };
-        let sh = Shared::new(&LoadOptions::default(), b.len());
-        let (body, _, _) = find_array(b, 0, "edge", &sh.ctl(STRUCTURE), 0).unwrap();
-        outcome(columns::parse_edges(src, body, lay, &sh.ctl(EDGES)))
+        let sh = Shared::new(Control::NONE, b.len());
+        let (body, _, _) = find_array(b, 0, "edge", &sh.item(STRUCTURE), 0).unwrap();
+        outcome(columns::parse_edges(src, body, lay, &sh.item(EDGES)))
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub(super) fn work<'c>(queue: &Queue<'c>, slots: &Slots, src: Source<'_>, sh: &S
         let from = Instant::now();
         match job {
             Job::Nodes(lay, range) => {
-                let ctl = sh.ctl(NODES);
+                let ctl = sh.item(NODES);
                 let r = columns::parse_nodes(src, range, &lay, &ctl);
                 if r.is_err() {
                     ctl.fail();
@@ -86,7 +86,7 @@ pub(super) fn work<'c>(queue: &Queue<'c>, slots: &Slots, src: Source<'_>, sh: &S
                 sh.trace(format_args!("nodes"), from);
             }
             Job::Edges(lay, range) => {
-                let ctl = sh.ctl(EDGES);
+                let ctl = sh.item(EDGES);
                 let r = columns::parse_edges(src, range, &lay, &ctl);
                 if r.is_err() {
                     ctl.fail();
@@ -101,7 +101,7 @@ pub(super) fn work<'c>(queue: &Queue<'c>, slots: &Slots, src: Source<'_>, sh: &S
                     body,
                     chunk,
                 } = *job;
-                let ctl = sh.ctl(EDGES + index);
+                let ctl = sh.item(EDGES + index);
                 let rows = chunk.rows.clone();
                 let mut counts = slots.counts.lock().pop().unwrap_or_default();
                 // Allocated lazily so that at most one array per thread ever exists.

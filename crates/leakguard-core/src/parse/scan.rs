@@ -1,7 +1,7 @@
 //! Byte-level JSON helpers for the structural pass: whitespace, strings (with our own decoder),
 //! and a skipper for values we do not interpret.
 
-use super::Ctl;
+use super::Item;
 use crate::{Error, Result};
 
 /// How often (in bytes) long loops check for cancellation and report progress.
@@ -158,7 +158,7 @@ pub(crate) fn skip_string(b: &[u8], i: usize) -> Result<usize> {
 /// an explicit stack, so deeply nested input (e.g. a huge `trace_tree`) cannot overflow the
 /// thread stack. It checks bracket balance but is otherwise lenient: the values it skips are ones
 /// we do not use.
-pub(crate) fn skip_value(b: &[u8], mut i: usize, ctl: &Ctl) -> Result<usize> {
+pub(crate) fn skip_value(b: &[u8], mut i: usize, ctl: &Item) -> Result<usize> {
     let mut stack: Vec<u8> = Vec::new();
     let mut next_tick = i + TICK;
     let mut last = i;
@@ -224,7 +224,7 @@ pub(crate) struct Strings {
 pub(crate) fn decode_strings(
     src: super::Source<'_>,
     open: usize,
-    ctl: &Ctl,
+    ctl: &Item,
 ) -> Result<(Strings, usize)> {
     let b = src.bytes;
     let mut text = String::new();

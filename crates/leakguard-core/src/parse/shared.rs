@@ -1,13 +1,15 @@
-//! The control block every parse work item shares: cancellation, the early stop after an
-//! earlier-ranked item failed, progress reporting and the `LEAKGUARD_PARSE_TIMING` trace.
+//! The block every parse work item shares: the caller's [`Control`] (cancellation, progress),
+//! the early stop after an earlier-ranked item failed, progress accounting across threads and
+//! the `LEAKGUARD_PARSE_TIMING` trace.
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-/// Shared control block: cancellation, early stop after another item's failure, progress.
+/// Shared by all work items: the caller's control, early stop after another item's failure,
+/// progress accounting.
 pub(crate) struct Shared<'a> {
-    pub(super) cancel: Option<&'a AtomicBool>,
-    pub(super) progress: Option<&'a (dyn Fn(f64) + Sync)>,
+    /// The caller's cancel flag and progress range; a parse reports into all of it.
+    pub(super) ctl: Control<'a>,
     /// Lowest rank of a work item that failed, `usize::MAX` while none has.
     pub(super) failed: AtomicUsize,
     pub(super) done: AtomicU64,
@@ -25,11 +27,12 @@ pub(super) const NODES: usize = 1;
 /// The edges array, or its first chunk; chunk `k` has rank `EDGES + k`.
 pub(super) const EDGES: usize = 2;
 
-/// One work item's view of [`Shared`]. Its rank decides which failures stop it: only those of
-/// items ranked before it, whose errors a serial parse would report first. Items ranked before a
-/// failure run to the end, so the earliest real error is always known.
+/// One work item's view of [`Shared`]: the caller's [`Control`] plus what only a parallel parse
+/// needs, its rank. The rank decides which failures stop it: only those of items ranked before
+/// it, whose errors a serial parse would report first. Items ranked before a failure run to the
+/// end, so the earliest real error is always known.
 #[derive(Clone, Copy)]
-pub(crate) struct Ctl<'a> {
+pub(crate) struct Item<'a> {
     pub(super) sh: &'a Shared<'a>,
     pub(super) rank: usize,
 }
@@ -38,10 +41,9 @@ pub(crate) struct Ctl<'a> {
 pub(super) const PARSE_SHARE: f64 = 0.9;
 
 impl<'a> Shared<'a> {
-    pub(super) fn new(opts: &LoadOptions<'a>, len: usize) -> Self {
+    pub(super) fn new(ctl: Control<'a>, len: usize) -> Self {
         Shared {
-            cancel: opts.cancel,
-            progress: opts.progress,
+            ctl,
             failed: AtomicUsize::new(usize::MAX),
             done: AtomicU64::new(0),
             // Every byte is scanned once and parsed once.
@@ -52,12 +54,9 @@ impl<'a> Shared<'a> {
         }
     }
 
-    pub(super) fn cancelled(&self) -> bool {
-        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
-    }
-
-    pub(super) fn ctl(&'a self, rank: usize) -> Ctl<'a> {
-        Ctl { sh: self, rank }
+    /// The view of the work item ranked `rank`.
+    pub(super) fn item(&'a self, rank: usize) -> Item<'a> {
+        Item { sh: self, rank }
     }
 
     /// Prints one line of the `LEAKGUARD_PARSE_TIMING` trace: which thread ran what, when.
@@ -76,7 +75,9 @@ impl<'a> Shared<'a> {
     /// Reports `frac` if it is at least one percent past the last report. The lock makes the
     /// check-and-call atomic, so concurrent threads can never deliver values out of order.
     pub(super) fn report(&self, frac: f64) {
-        let Some(cb) = self.progress else { return };
+        if self.ctl.progress.is_none() {
+            return;
+        }
         let pct = (frac * 100.0).floor().clamp(0.0, 100.0) as u32;
         if pct <= self.last_pct.load(Ordering::Relaxed) {
             return;
@@ -84,15 +85,24 @@ impl<'a> Shared<'a> {
         let _guard = self.report.lock();
         if pct > self.last_pct.load(Ordering::Relaxed) {
             self.last_pct.store(pct, Ordering::Relaxed);
-            cb(f64::from(pct) / 100.0);
+            self.ctl.report(f64::from(pct) / 100.0);
+        }
+    }
+
+    /// Reports the end of the parse, whatever was reported before.
+    pub(super) fn finish(&self) {
+        if self.ctl.progress.is_some() {
+            let _guard = self.report.lock();
+            self.last_pct.store(100, Ordering::Relaxed);
+            self.ctl.report(1.0);
         }
     }
 }
 
-impl Ctl<'_> {
+impl Item<'_> {
     /// Err(Aborted) if the caller cancelled or an item ranked before this one failed.
     pub(crate) fn check(&self) -> Result<()> {
-        if self.sh.cancelled() || self.sh.failed.load(Ordering::Relaxed) < self.rank {
+        if self.sh.ctl.is_cancelled() || self.sh.failed.load(Ordering::Relaxed) < self.rank {
             Err(Error::Aborted)
         } else {
             Ok(())
@@ -108,7 +118,7 @@ impl Ctl<'_> {
     pub(crate) fn advance(&self, units: u64) -> Result<()> {
         self.check()?;
         let sh = self.sh;
-        if sh.progress.is_some() {
+        if sh.ctl.progress.is_some() {
             let done = sh.done.fetch_add(units, Ordering::Relaxed) + units;
             let frac = (done as f64 / sh.total as f64).min(1.0) * PARSE_SHARE;
             sh.report(frac);

@@ -13,7 +13,7 @@ pub(super) struct Structure {
 /// Walks the top-level object, queueing column work as soon as it is possible.
 pub(super) fn structure<'c>(
     src: Source<'_>,
-    ctl: &Ctl<'_>,
+    ctl: &Item<'_>,
     queue: &Queue<'c>,
     edge_columns: &'c mut Option<EdgeColumns>,
     chunk_bytes: usize,
@@ -141,7 +141,7 @@ pub(super) fn find_array(
     b: &[u8],
     i: usize,
     what: &str,
-    ctl: &Ctl<'_>,
+    ctl: &Item<'_>,
     step: usize,
 ) -> Result<(Range<usize>, usize, Marks)> {
     let start = scan::expect(b, i, b'[', &format!("to open the {what} array"))?;

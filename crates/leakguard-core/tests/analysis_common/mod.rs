@@ -23,7 +23,7 @@ pub fn vector_json(name: &str) -> Value {
 
 pub fn parse_value(v: &Value) -> HeapGraph {
     let bytes = serde_json::to_vec(v).expect("serialise");
-    parse_bytes(&bytes, &LoadOptions::default()).expect("parse")
+    parse_bytes(&bytes, &LoadOptions::default(), Control::NONE).expect("parse")
 }
 
 pub fn load(name: &str) -> (HeapGraph, Analysis) {
@@ -100,7 +100,7 @@ pub fn build_snapshot(nodes: &[(u32, &str, u32, u32)], edges: &[(u32, u32, &str,
 }
 
 pub fn analyse_text(text: &str) -> (HeapGraph, Analysis) {
-    let g = parse_bytes(text.as_bytes(), &LoadOptions::default()).expect("parse");
+    let g = parse_bytes(text.as_bytes(), &LoadOptions::default(), Control::NONE).expect("parse");
     let a = Analysis::compute(&g, Control::NONE).expect("analysis");
     (g, a)
 }

@@ -2,7 +2,7 @@
 //! a canonical text dump of a graph for whole-graph comparisons.
 #![allow(dead_code)]
 
-use leakguard_core::{parse_bytes, EdgeName, HeapGraph, LoadOptions, Result};
+use leakguard_core::{parse_bytes, Control, EdgeName, HeapGraph, LoadOptions, Result};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ pub fn vector(name: &str) -> Vec<u8> {
 
 /// Parses with default options.
 pub fn parse(bytes: &[u8]) -> Result<HeapGraph> {
-    parse_bytes(bytes, &LoadOptions::default())
+    parse_bytes(bytes, &LoadOptions::default(), Control::NONE)
 }
 
 /// Parses serially (one thread) so a failure is reproducible step by step.
@@ -33,6 +33,7 @@ pub fn parse_serial(bytes: &[u8]) -> Result<HeapGraph> {
             threads: 1,
             ..LoadOptions::default()
         },
+        Control::NONE,
     )
 }
 
