@@ -319,12 +319,7 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>) {
                 v.splice(0..0, b"{\"x\":".iter().copied());
                 v.splice(v.len() - 1..v.len() - 1, b"}".iter().copied());
             }
-            if text.first() == Some(&b'{') {
-                let mut ins = b"\"extra\":".to_vec();
-                ins.extend_from_slice(&v[..v.len() - 1]);
-                ins.push(b',');
-                text.splice(1..1, ins);
-            }
+            insert_first_member(text, b"\"extra\":", &v[..v.len() - 1]);
         }
         8 => {
             // A key twice, or one missing.
@@ -334,13 +329,11 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>) {
                 b"\"strings\":",
                 b"\"snapshot\":",
             ]);
-            if let Some(p) = find(text, key) {
+            if find(text, key).is_some() {
                 if rng.chance(2) {
-                    text.splice(p..p + key.len(), b"\"renamed\":".iter().copied());
-                } else if text.first() == Some(&b'{') {
-                    let mut ins = key.to_vec();
-                    ins.extend_from_slice(b"[],");
-                    text.splice(1..1, ins);
+                    replace_first(text, key, b"\"renamed\":");
+                } else {
+                    insert_first_member(text, key, b"[]");
                 }
             }
         }
@@ -363,9 +356,7 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>) {
                 b"\"id\"",
                 b"1",
             ]);
-            if let Some(p) = find(text, from) {
-                text.splice(p..p + from.len(), to.iter().copied());
-            }
+            replace_first(text, from, to);
         }
         10 => {
             // A slice of the file copied elsewhere.
@@ -400,6 +391,24 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>) {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Replaces the first `from` in `text` (if any) with `to`.
+fn replace_first(text: &mut Vec<u8>, from: &[u8], to: &[u8]) {
+    if let Some(p) = find(text, from) {
+        text.splice(p..p + from.len(), to.iter().copied());
+    }
+}
+
+/// Inserts the member `key` `value` first into the top-level object, if the text (maybe damaged
+/// by an earlier mutation) still starts with one.
+fn insert_first_member(text: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    if text.first() == Some(&b'{') {
+        let mut ins = key.to_vec();
+        ins.extend_from_slice(value);
+        ins.push(b',');
+        text.splice(1..1, ins);
+    }
 }
 
 /// The run of digits at or after `from` (up to 64 bytes on).

@@ -158,64 +158,56 @@ pub(super) fn line_col_offset(s: &[u8], line: usize, col: usize) -> usize {
     (start + col.saturating_sub(1)).min(s.len())
 }
 
+/// The node fields leakguard reads, and whether a snapshot must have them.
+const NODE_FIELDS: [(&str, NodeRole, bool); 7] = [
+    ("type", NodeRole::Type, true),
+    ("name", NodeRole::Name, true),
+    ("id", NodeRole::Id, true),
+    ("self_size", NodeRole::SelfSize, true),
+    ("edge_count", NodeRole::EdgeCount, true),
+    ("trace_node_id", NodeRole::Trace, false),
+    ("detachedness", NodeRole::Detached, false),
+];
+
+/// The edge fields leakguard reads (all required).
+const EDGE_FIELDS: [(&str, EdgeRole, bool); 3] = [
+    ("type", EdgeRole::Type, true),
+    ("name_or_index", EdgeRole::Name, true),
+    ("to_node", EdgeRole::To, true),
+];
+
+/// The role of each of `fields` (`skip` for fields not in `known`); an error for a known field
+/// named twice or a required one missing. `what` is `node` or `edge`, for the messages.
+fn roles<R: Copy + PartialEq>(
+    fields: &[String],
+    known: &[(&str, R, bool)],
+    skip: R,
+    what: &str,
+    at: usize,
+) -> Result<Vec<R>> {
+    let mut roles = Vec::with_capacity(fields.len());
+    for f in fields {
+        let role = known.iter().find(|k| k.0 == f).map_or(skip, |k| k.1);
+        if role != skip && roles.contains(&role) {
+            return Err(Error::parse(at, format!("duplicate {what} field \"{f}\"")));
+        }
+        roles.push(role);
+    }
+    for &(name, role, required) in known {
+        if required && !roles.contains(&role) {
+            return Err(Error::parse(
+                at,
+                format!("snapshot.meta.{what}_fields lacks \"{name}\""),
+            ));
+        }
+    }
+    Ok(roles)
+}
+
 pub(super) fn layout(h: Header, at: usize) -> Result<Layout> {
     let m = h.meta;
-    let mut node_roles = Vec::with_capacity(m.node_fields.len());
-    for f in &m.node_fields {
-        let role = match f.as_str() {
-            "type" => NodeRole::Type,
-            "name" => NodeRole::Name,
-            "id" => NodeRole::Id,
-            "self_size" => NodeRole::SelfSize,
-            "edge_count" => NodeRole::EdgeCount,
-            "trace_node_id" => NodeRole::Trace,
-            "detachedness" => NodeRole::Detached,
-            _ => NodeRole::Skip,
-        };
-        if role != NodeRole::Skip && node_roles.contains(&role) {
-            return Err(Error::parse(at, format!("duplicate node field \"{f}\"")));
-        }
-        node_roles.push(role);
-    }
-    for (role, name) in [
-        (NodeRole::Type, "type"),
-        (NodeRole::Name, "name"),
-        (NodeRole::Id, "id"),
-        (NodeRole::SelfSize, "self_size"),
-        (NodeRole::EdgeCount, "edge_count"),
-    ] {
-        if !node_roles.contains(&role) {
-            return Err(Error::parse(
-                at,
-                format!("snapshot.meta.node_fields lacks \"{name}\""),
-            ));
-        }
-    }
-    let mut edge_roles = Vec::with_capacity(m.edge_fields.len());
-    for f in &m.edge_fields {
-        let role = match f.as_str() {
-            "type" => EdgeRole::Type,
-            "name_or_index" => EdgeRole::Name,
-            "to_node" => EdgeRole::To,
-            _ => EdgeRole::Skip,
-        };
-        if role != EdgeRole::Skip && edge_roles.contains(&role) {
-            return Err(Error::parse(at, format!("duplicate edge field \"{f}\"")));
-        }
-        edge_roles.push(role);
-    }
-    for (role, name) in [
-        (EdgeRole::Type, "type"),
-        (EdgeRole::Name, "name_or_index"),
-        (EdgeRole::To, "to_node"),
-    ] {
-        if !edge_roles.contains(&role) {
-            return Err(Error::parse(
-                at,
-                format!("snapshot.meta.edge_fields lacks \"{name}\""),
-            ));
-        }
-    }
+    let node_roles = roles(&m.node_fields, &NODE_FIELDS, NodeRole::Skip, "node", at)?;
+    let edge_roles = roles(&m.edge_fields, &EDGE_FIELDS, EdgeRole::Skip, "edge", at)?;
     let node_type_pos = node_roles
         .iter()
         .position(|&r| r == NodeRole::Type)
@@ -275,5 +267,95 @@ pub(crate) fn check_fits(
             range.start.saturating_sub(1),
             format!("{what}_count {rows} cannot fit in the {what}s array ({len} bytes)"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header with these node and edge field lists; its error message, or its roles.
+    fn roles_of(
+        nodes: &str,
+        edges: &str,
+    ) -> std::result::Result<(Vec<NodeRole>, Vec<EdgeRole>), String> {
+        let h = format!(
+            r#"{{"meta":{{"node_fields":[{nodes}],"node_types":[["hidden"]],"edge_fields":[{edges}],"edge_types":[["property"]]}},"node_count":0,"edge_count":0}}"#
+        );
+        match read_header(h.as_bytes(), 0) {
+            Ok((lay, _)) => Ok((lay.node_roles, lay.edge_roles)),
+            Err(Error::Parse { message, .. }) => Err(message),
+            Err(e) => Err(format!("not a parse error: {e}")),
+        }
+    }
+
+    const NODES: &str = r#""type","name","id","self_size","edge_count""#;
+    const EDGES: &str = r#""type","name_or_index","to_node""#;
+
+    #[test]
+    fn field_roles_come_by_name_in_any_order() {
+        use {EdgeRole as E, NodeRole as N};
+        let (n, e) = roles_of(
+            r#""detachedness","id","x","edge_count","name","trace_node_id","self_size","type""#,
+            r#""to_node","extra","name_or_index","type""#,
+        )
+        .unwrap();
+        let want = [
+            N::Detached,
+            N::Id,
+            N::Skip,
+            N::EdgeCount,
+            N::Name,
+            N::Trace,
+            N::SelfSize,
+            N::Type,
+        ];
+        assert_eq!(n, want);
+        assert_eq!(e, [E::To, E::Skip, E::Name, E::Type]);
+        // Unknown fields may repeat; they are skipped.
+        assert!(roles_of(&format!("{NODES},\"x\",\"x\""), EDGES).is_ok());
+    }
+
+    #[test]
+    fn missing_and_duplicate_fields_are_named() {
+        let cases = [
+            (
+                r#""type","name","self_size","edge_count""#,
+                EDGES,
+                r#"snapshot.meta.node_fields lacks "id""#,
+            ),
+            (
+                r#""name","id""#,
+                EDGES,
+                r#"snapshot.meta.node_fields lacks "type""#,
+            ),
+            (
+                &format!("{NODES},\"name\"") as &str,
+                EDGES,
+                r#"duplicate node field "name""#,
+            ),
+            (
+                NODES,
+                r#""name_or_index","to_node""#,
+                r#"snapshot.meta.edge_fields lacks "type""#,
+            ),
+            (
+                NODES,
+                r#""type","name_or_index""#,
+                r#"snapshot.meta.edge_fields lacks "to_node""#,
+            ),
+            (
+                NODES,
+                r#""type","to_node","name_or_index","to_node""#,
+                r#"duplicate edge field "to_node""#,
+            ),
+        ];
+        for (nodes, edges, want) in cases {
+            assert_eq!(
+                roles_of(nodes, edges),
+                Err(want.to_string()),
+                "{nodes} / {edges}"
+            );
+        }
     }
 }

@@ -160,11 +160,9 @@ fn parse_source(src: Source<'_>, opts: &LoadOptions, ctl: Control<'_>) -> Result
                 .spawn_scoped(s, || work(&queue, &slots, src, &sh));
         }
         let from = Instant::now();
-        let item = sh.item(STRUCTURE);
-        let r = structure(src, &item, &queue, &mut edge_columns, chunk_bytes);
-        if r.is_err() {
-            item.fail();
-        }
+        let r = sh
+            .item(STRUCTURE)
+            .run(|ctl| structure(src, ctl, &queue, &mut edge_columns, chunk_bytes));
         sh.trace(format_args!("structure"), from);
         queue.close();
         work(&queue, &slots, src, &sh);

@@ -77,20 +77,16 @@ pub(super) fn work<'c>(queue: &Queue<'c>, slots: &Slots, src: Source<'_>, sh: &S
         let from = Instant::now();
         match job {
             Job::Nodes(lay, range) => {
-                let ctl = sh.item(NODES);
-                let r = columns::parse_nodes(src, range, &lay, &ctl);
-                if r.is_err() {
-                    ctl.fail();
-                }
+                let r = sh
+                    .item(NODES)
+                    .run(|ctl| columns::parse_nodes(src, range, &lay, ctl));
                 *slots.nodes.lock() = Some(r);
                 sh.trace(format_args!("nodes"), from);
             }
             Job::Edges(lay, range) => {
-                let ctl = sh.item(EDGES);
-                let r = columns::parse_edges(src, range, &lay, &ctl);
-                if r.is_err() {
-                    ctl.fail();
-                }
+                let r = sh
+                    .item(EDGES)
+                    .run(|ctl| columns::parse_edges(src, range, &lay, ctl));
                 *slots.edges.lock() = Some(r);
                 sh.trace(format_args!("edges"), from);
             }
@@ -101,18 +97,16 @@ pub(super) fn work<'c>(queue: &Queue<'c>, slots: &Slots, src: Source<'_>, sh: &S
                     body,
                     chunk,
                 } = *job;
-                let ctl = sh.item(EDGES + index);
                 let rows = chunk.rows.clone();
                 let mut counts = slots.counts.lock().pop().unwrap_or_default();
                 // Allocated lazily so that at most one array per thread ever exists.
                 if counts.is_empty() {
                     counts = vec![0; lay.node_count + 1];
                 }
-                let r = columns::parse_edge_chunk(src, body, &lay, &ctl, chunk, &mut counts);
+                let r = sh
+                    .item(EDGES + index)
+                    .run(|ctl| columns::parse_edge_chunk(src, body, &lay, ctl, chunk, &mut counts));
                 slots.counts.lock().push(counts);
-                if r.is_err() {
-                    ctl.fail();
-                }
                 slots.chunks.lock().push((index, r));
                 sh.trace(format_args!("edge chunk {index} rows {rows:?}"), from);
             }

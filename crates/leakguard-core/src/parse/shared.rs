@@ -109,9 +109,13 @@ impl Item<'_> {
         }
     }
 
-    /// Records that this item failed, which stops every item ranked after it.
-    pub(super) fn fail(&self) {
-        self.sh.failed.fetch_min(self.rank, Ordering::Relaxed);
+    /// Runs this item's work; if it fails, records that, which stops every item ranked after it.
+    pub(super) fn run<T>(&self, work: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        let r = work(self);
+        if r.is_err() {
+            self.sh.failed.fetch_min(self.rank, Ordering::Relaxed);
+        }
+        r
     }
 
     /// Records `units` of parse work and polls for cancellation.

@@ -811,6 +811,16 @@ mod tests {
         (1..=pts.len()).find(|&k| a.update(&trend(&pts[..k], opts)))
     }
 
+    /// Fails with the count and the first few when a series that must not alert did.
+    fn assert_no_alerts<T: std::fmt::Debug>(alerts: &[T]) {
+        assert!(
+            alerts.is_empty(),
+            "{} false alerts, e.g. {:?}",
+            alerts.len(),
+            &alerts[..alerts.len().min(3)]
+        );
+    }
+
     /// The test's short window (10 points, verdicts from 8), as in `sampling.test.js`.
     fn short_window() -> TrendOptions {
         TrendOptions {
@@ -837,12 +847,7 @@ mod tests {
                 alerts.push((seed, k, brief(&trend(&pts[..k], &short_window()))));
             }
         }
-        assert!(
-            alerts.is_empty(),
-            "{} false alerts, e.g. {:?}",
-            alerts.len(),
-            &alerts[..alerts.len().min(3)]
-        );
+        assert_no_alerts(&alerts);
     }
 
     #[test]
@@ -993,12 +998,7 @@ mod tests {
                 }
             }
         }
-        assert!(
-            alerts.is_empty(),
-            "{} false alerts, e.g. {:?}",
-            alerts.len(),
-            &alerts[..alerts.len().min(3)]
-        );
+        assert_no_alerts(&alerts);
     }
 
     #[test]
