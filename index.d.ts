@@ -428,24 +428,11 @@ declare namespace leakguard {
     minRate?: number;
   }
 
-  /** One class whose objects outlive the calls that made them. */
-  export interface LeakCheckSuspect {
-    className: string;
-    /** Objects made in round 1 (`iterations` calls) and alive after round 2. */
-    count: number;
-    /** `count / iterations`. */
-    perIteration: number;
-    /** Bytes they keep alive. */
-    retainedSize: number;
-    /** Why a sample is alive: the retainer path text from a root. */
-    path: string;
-    /** Sample paths of the different holders (most objects first). */
-    paths: string[];
-    /** The class of another suspect whose leaked objects keep these alive (findLeaks' `heldVia`), else null. */
-    via: string | null;
-    /** The number of calls in round 1. */
-    calls: number;
-  }
+  /**
+   * One class whose objects outlive the calls that made them: findLeaks' per-class grouping
+   * (`count` objects made in round 1 and alive after round 2; `perIteration` = count / calls).
+   */
+  export type LeakCheckSuspect = LeakClass;
 
   /** A class whose heap size grows in both rounds (the secondary, bytes signal). */
   export interface LeakCheckGrowth {
