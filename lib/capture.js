@@ -13,6 +13,7 @@ const { isMainThread } = require('node:worker_threads');
 const { codes, LeakguardError, ioError, invalidArg } = require('./errors');
 const opts = require('./options');
 const { writeAtomic, sweepStale } = require('./atomic-file');
+const { oldGenerationLimit, oldGenerationUsed } = require('./heap-stats');
 const { checkHeadroom, parseHeadroom } = require('./headroom');
 
 const settings = { directory: null };
@@ -246,44 +247,6 @@ function dumpOnSignal(options) {
     unsubscribe();
     dumper.stop();
   };
-}
-
-const MiB = 1024 * 1024;
-
-function flagValue(names) {
-  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)];
-  let found;
-  for (const a of args) {
-    const m = /^--([a-z_-]+)=(\d+)$/.exec(a);
-    if (m && names.includes(m[1].replace(/_/g, '-'))) found = Number(m[2]);
-  }
-  return found;
-}
-
-/**
- * The old generation's limit: the heap dies when the old generation fills, while
- * heap_size_limit also counts the young generation's reserve (3 semi-spaces, 48 MiB on 64-bit
- * Node by default), which would make a small heap look half empty when it is about to die.
- */
-function oldGenerationLimit() {
-  const { resourceLimits } = require('node:worker_threads');
-  if (!isMainThread && resourceLimits && resourceLimits.maxOldGenerationSizeMb > 0) {
-    return resourceLimits.maxOldGenerationSizeMb * MiB;
-  }
-  const explicit = flagValue(['max-old-space-size']);
-  if (explicit) return explicit * MiB;
-  const semi = (flagValue(['max-semi-space-size']) || 16) * MiB;
-  const total = v8.getHeapStatistics().heap_size_limit;
-  return Math.max(total / 2, total - 3 * semi);
-}
-
-/** Bytes used outside the young generation (whose garbage a scavenge frees anyway). */
-function oldGenerationUsed() {
-  let used = 0;
-  for (const s of v8.getHeapSpaceStatistics()) {
-    if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space') used += s.space_used_size;
-  }
-  return used;
 }
 
 /**

@@ -6,45 +6,12 @@
 
 const EventEmitter = require('node:events');
 const path = require('node:path');
-const v8 = require('node:v8');
 const { PerformanceObserver, constants } = require('node:perf_hooks');
 const { binding } = require('./native');
 const { fromNative, invalidArg, ioError, LeakguardError } = require('./errors');
 const opts = require('./options');
 const { checkHeadroom, parseHeadroom } = require('./headroom');
-
-/**
- * One reading: process.memoryUsage() plus the V8 heap limit and the number of detached
- * contexts (a classic leak: iframes/vm contexts kept alive). Cheap (a few µs).
- */
-function memoryUsage() {
-  const m = process.memoryUsage();
-  const h = v8.getHeapStatistics();
-  return {
-    rss: m.rss,
-    heapTotal: m.heapTotal,
-    heapUsed: m.heapUsed,
-    external: m.external,
-    arrayBuffers: m.arrayBuffers,
-    heapSizeLimit: h.heap_size_limit,
-    numberOfDetachedContexts: h.number_of_detached_contexts,
-  };
-}
-
-/**
- * The heap outside the young generation. Read in the GC observer's callback, which runs a
- * little after the GC: by then new objects fill the young generation again, but almost none
- * reached the old one, so this is close to the heap right after the collection.
- */
-function heapOutsideYoungGeneration() {
-  let used = 0;
-  let all = 0;
-  for (const s of v8.getHeapSpaceStatistics()) {
-    all += s.space_used_size;
-    if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space') used += s.space_used_size;
-  }
-  return { baseline: used, heapUsed: all };
-}
+const { memoryUsage, heapOutsideYoungGeneration } = require('./heap-stats');
 
 // The ring capacity and the window are sizes a user picks; the capacity is reserved up front,
 // so it is capped (the addon refuses more too: crates/leakguard-core sampling::MAX_CAPACITY).
