@@ -127,7 +127,7 @@ declare namespace leakguard {
     directory?: string;
     /** At most this many dumps. Default 1. */
     maxCount?: number;
-    /** Dump when the old generation’s use reaches threshold × its limit (checked after each major GC). From 0.05 to 0.99; default 0.8. */
+    /** Dump when the old generation’s use reaches threshold × its limit (checked after each major GC). From 0.05 to 0.99 (0.95 while the `headroom` check is on, which wants 5% of the heap free to write the dump); default 0.8. */
     threshold?: number;
     /** Also arm V8's in-allocation near-limit hook (Node's own file names, written to cwd or --diagnostic-dir). */
     native?: boolean;
@@ -253,7 +253,8 @@ declare namespace leakguard {
     /** The reference from the previous step to this one; null on the first step. Type `'indirect'` (name `'…'`) when a leak report shortens a long chain (a linked list) between a holder and the object. */
     edge: {
       type: string;
-      name: string /** The edge in DevTools' notation, as `RetainerPath.text` writes it: `.prop`, `["a b"]`, `[3]`, `->ctxVar`, `{internal}`, `[[weak]]`, `…`. */;
+      name: string;
+      /** The edge in DevTools' notation, as `RetainerPath.text` writes it: `.prop`, `["a b"]`, `[3]`, `->ctxVar`, `{internal}`, `[[weak]]`, `…`. */
       text: string;
     } | null;
   }

@@ -383,7 +383,7 @@ test('a check keeps V8 heap object ids: snapshots taken before and after it stil
 });
 
 test('forcing GC works while other threads do the same (V8 flags are per process)', async () => {
-  // Each worker loads fresh copies of lib/assert.js and asks each for its GC function: every
+  // Each worker loads fresh copies of lib/gc.js and asks each for its GC function: every
   // copy flips --expose-gc on and off, racing the other threads' copies.
   const code = `
     const { parentPort, workerData } = require('worker_threads');
@@ -398,7 +398,7 @@ test('forcing GC works while other threads do the same (V8 flags are per process
     }
     parentPort.postMessage(failures);
   `;
-  const workers = Array.from({ length: 4 }, () => new Worker(code, { eval: true, workerData: path.join(ROOT, 'lib', 'assert.js') }));
+  const workers = Array.from({ length: 4 }, () => new Worker(code, { eval: true, workerData: path.join(ROOT, 'lib', 'gc.js') }));
   const failures = await Promise.all(
     workers.map(
       (w) =>

@@ -358,3 +358,37 @@ test('headroom: dumpNearHeapLimit at 90% of a 48 MB heap skips the dump instead 
   assert.doesNotMatch(app.stdout, /^dumped/m);
   assert.deepEqual(fs.readdirSync(dir), []);
 });
+
+// ------------------------------------------------------------------------------------------
+// Review follow-ups: quotas, thresholds, filesystems without hard links
+
+test('dumpNearHeapLimit refuses a threshold above 0.95 while the headroom check is on (every dump would be skipped)', (t) => {
+  const dir = tempDir(t);
+  assert.throws(() => lg.dumpNearHeapLimit({ directory: dir, threshold: 0.97 }), { code: 'ERR_LEAKGUARD_INVALID_ARG', message: /threshold/ });
+  const stop = lg.dumpNearHeapLimit({ directory: dir, threshold: 0.97, headroom: false });
+  stop();
+});
+
+test('a dump with a generated name works where the filesystem has no hard links (link() fails with EPERM)', (t) => {
+  const dir = tempDir(t);
+  const { writeAtomic } = require('../lib/atomic-file');
+  const link = fs.linkSync;
+  let refused = 0;
+  fs.linkSync = () => {
+    refused++;
+    throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+  };
+  try {
+    let n = 0;
+    const fresh = () => `dump-${++n}.heapsnapshot`;
+    const first = writeAtomic(path.join(dir, fresh()), { exclusive: fresh });
+    const second = writeAtomic(path.join(dir, 'dump-1.heapsnapshot'), { exclusive: fresh });
+    assert.ok(refused >= 2, 'link() was tried');
+    assert.equal(path.basename(first), 'dump-1.heapsnapshot');
+    assert.notEqual(second, first, 'a taken name is never overwritten');
+    assert.deepEqual(snapshots(dir).sort(), [path.basename(first), path.basename(second)].sort());
+    for (const f of [first, second]) assert.equal(fs.statSync(f).mode & 0o777, 0o600);
+  } finally {
+    fs.linkSync = link;
+  }
+});

@@ -290,5 +290,6 @@ test('onLeak: snapshot is skipped with ERR_LEAKGUARD_NO_HEADROOM when the memory
   assert.equal(err.code, 'ERR_LEAKGUARD_NO_HEADROOM', err.message);
   assert.match(err.message, /leak snapshot skipped/);
   assert.deepEqual(fs.readdirSync(dir), []);
+  assert.equal(s.stats().snapshots, 0, 'a skipped snapshot does not use up maxSnapshots');
   ballast.length = 0;
 });

@@ -13,8 +13,6 @@
 // and drops the old one, so nothing from round one survives): a class whose heap size grows
 // by at least `byteThreshold` bytes per call in *both* rounds.
 
-const v8 = require('node:v8');
-const vm = require('node:vm');
 // The core timers, not the globals: Jest's fake timers replace the globals of a test file.
 const timers = require('node:timers');
 const { performance } = require('node:perf_hooks');
@@ -24,9 +22,10 @@ const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
 const { startTracking, writeIdList, SNAPSHOT_META } = require('./boundaries');
 const { formatBytes, shortPath } = require('./format');
+const { getGc } = require('./gc');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
 const { nameBlockScopes } = require('./scopes');
-const { LeakguardError, codes, invalidArg } = require('./errors');
+const { LeakguardError, codes, invalidArg, aborted } = require('./errors');
 const opts = require('./options');
 const { binding } = require('./native');
 
@@ -41,40 +40,6 @@ const DEFAULTS = Object.freeze({
 
 /** Classes the byte-growth signal never looks at: V8 code and metadata that tiers up over time. */
 const GROWTH_IGNORED = new Set(['(compiled code)', '(code)', '(system)', '(hidden)', '(object shape)', '(number)']);
-
-// ---------------------------------------------------------------------------------------------
-// Forcing garbage collection without --expose-gc
-
-let cachedGc = null;
-/**
- * A full, synchronous GC function. `--expose-gc` set at run time makes V8 install `gc` in
- * contexts created afterwards; a throwaway context hands us its `gc` (it collects the whole
- * isolate), and the flag is turned off again so later contexts (Jest's per-file contexts,
- * new workers) are left as they were. `globalThis.gc` is never touched.
- */
-function getGc() {
-  if (cachedGc) return cachedGc;
-  if (typeof globalThis.gc === 'function') {
-    cachedGc = globalThis.gc;
-    return cachedGc;
-  }
-  // V8's flags are per process: another thread doing the same (Vitest's threads pool runs test
-  // files in several workers) can turn the flag off between our set and our context, so the
-  // context may come without `gc`; try again a few times.
-  for (let attempt = 0; attempt < 20 && typeof cachedGc !== 'function'; attempt++) {
-    v8.setFlagsFromString('--expose-gc');
-    try {
-      cachedGc = vm.runInNewContext('typeof gc === "function" ? gc : null');
-    } finally {
-      v8.setFlagsFromString('--no-expose-gc');
-    }
-  }
-  if (typeof cachedGc !== 'function') {
-    cachedGc = null;
-    throw new LeakguardError(codes.INTERNAL, 'could not obtain a garbage collection function from V8');
-  }
-  return cachedGc;
-}
 
 const macrotask = () => new Promise((resolve) => timers.setImmediate(resolve));
 
@@ -564,7 +529,7 @@ function checkLeak(fn, options) {
     state.ac.abort(err);
   };
   let timer = null;
-  let onAbort = null;
+  let detach = () => {};
   const stopped = new Promise((_, reject) => {
     if (o.timeoutMs !== Infinity) {
       timer = timers.setTimeout(() => {
@@ -576,21 +541,20 @@ function checkLeak(fn, options) {
         reject(err);
       }, o.timeoutMs);
     }
-    if (o.signal) {
-      onAbort = () => {
-        const err = new LeakguardError(codes.ABORTED, 'the operation was aborted', { cause: o.signal.reason });
-        stop(err);
-        reject(err);
-      };
-      if (o.signal.aborted) onAbort();
-      else o.signal.addEventListener('abort', onAbort, { once: true });
-    }
+    const onAbort = (reason) => {
+      const err = aborted(reason);
+      stop(err);
+      reject(err);
+    };
+    // lib/options.js's listener: safe with AbortSignal look-alikes (no removeEventListener).
+    if (o.signal?.aborted) onAbort(o.signal.reason);
+    else detach = opts.onAbort(o.signal, onAbort);
   });
   stopped.catch(() => {});
   const work = run(fn, o, state);
   return Promise.race([work, stopped]).finally(() => {
     if (timer) timers.clearTimeout(timer);
-    if (onAbort) o.signal.removeEventListener('abort', onAbort);
+    detach();
     // Free the snapshots once nothing uses them (a timed-out run may still be parsing one).
     work.then(
       () => dispose(state),
@@ -616,4 +580,4 @@ async function assertNoLeak(fn, options) {
   return result;
 }
 
-module.exports = { checkLeak, assertNoLeak, LeakError, formatResult, getGc, DEFAULTS };
+module.exports = { checkLeak, assertNoLeak, LeakError, formatResult, DEFAULTS };

@@ -203,14 +203,25 @@ function commitAtomic(finalPath, what, options, fill) {
   return finalPath;
 }
 
-/** Links `tmp` at `name` or, while that exists, at the next fresh name; unlinks `tmp`. */
+// Filesystems without hard links (FAT/exFAT, some SMB and FUSE mounts) refuse link() so.
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Links `tmp` at `name` or, while that exists, at the next fresh name; unlinks `tmp`. Where the
+ * filesystem has no hard links, renames `tmp` to a name not taken a moment before (there two
+ * processes dumping in the same microsecond could still collide).
+ */
 function linkUnique(tmp, name, fresh) {
   for (let i = 0; ; i++) {
     try {
       fs.linkSync(tmp, name);
       break;
     } catch (err) {
-      if (err.code !== 'EEXIST' || i >= 20) throw err;
+      if (NO_HARD_LINKS.has(err.code) && !fs.existsSync(name)) {
+        fs.renameSync(tmp, name);
+        return name;
+      }
+      if ((err.code !== 'EEXIST' && !NO_HARD_LINKS.has(err.code)) || i >= 20) throw err;
       name = path.join(path.dirname(name), fresh());
     }
   }

@@ -155,8 +155,15 @@ function startTracking() {
       if (stopped) return;
       stopped = true;
       s.off('HeapProfiler.lastSeenObjectId', onUpdate);
-      const fd = file ? fs.openSync(file, 'wx', 0o600) : null;
+      let fd = null;
       let error = null;
+      try {
+        if (file) fd = fs.openSync(file, 'wx', 0o600);
+      } catch (err) {
+        // Tracking must end even so (V8 would keep re-walking the heap every 50 ms for the
+        // life of the process): stop it without a file, then report the open's failure.
+        error = err;
+      }
       const names = globalNames();
       const onChunk = (m) => {
         if (fd === null || error) return;

@@ -14,7 +14,7 @@ const { codes, LeakguardError, ioError, invalidArg } = require('./errors');
 const opts = require('./options');
 const { writeAtomic, sweepStale } = require('./atomic-file');
 const { oldGenerationLimit, oldGenerationUsed } = require('./heap-stats');
-const { checkHeadroom, parseHeadroom } = require('./headroom');
+const { checkHeadroom, parseHeadroom, HEAP_ROOM_SHARE } = require('./headroom');
 
 const settings = { directory: null };
 
@@ -263,6 +263,13 @@ function dumpNearHeapLimit(options) {
   const maxCount = opts.wholeNumber(opts.opt('dumpNearHeapLimit', 'maxCount'), o.maxCount, { min: 1, max: 2 ** 31 - 1, dflt: 1 });
   const threshold = opts.number(opts.opt('dumpNearHeapLimit', 'threshold'), o.threshold, { min: 0.05, max: 0.99, dflt: 0.8 });
   const native = opts.bool(opts.opt('dumpNearHeapLimit', 'native'), o.native, { dflt: false });
+  if (base.headroom && threshold > 1 - HEAP_ROOM_SHARE) {
+    // The headroom check wants that share of the old generation free to take a snapshot: above
+    // this threshold every dump would be skipped.
+    throw invalidArg(
+      `dumpNearHeapLimit({ threshold }) above ${1 - HEAP_ROOM_SHARE} leaves V8 too little heap to write the snapshot, so the headroom check would skip every dump; lower it or set headroom: false, got ${threshold}`,
+    );
+  }
   ensureDir(base.directory);
   sweepStale(base.directory);
   if (native) {
@@ -275,14 +282,25 @@ function dumpNearHeapLimit(options) {
   const limit = oldGenerationLimit();
   let count = 0;
   let active = true;
+  // A dump skipped for want of memory does not use up maxCount (the next GC over the threshold
+  // tries again), and is reported once until the heap drops below the threshold again.
+  let skipReported = false;
   const check = () => {
-    if (!active || count >= maxCount || oldGenerationUsed() < threshold * limit) return;
-    count++;
+    if (!active || count >= maxCount) return;
+    if (oldGenerationUsed() < threshold * limit) {
+      skipReported = false;
+      return;
+    }
     let file;
     try {
       const lack = checkHeadroom({ factor: base.headroom, what: 'near-heap-limit dump', oldGen: { used: oldGenerationUsed(), limit } });
-      if (lack) reportError(base.onError, lack);
-      else file = writeAtomic(path.join(base.directory, defaultName()), { exclusive: defaultName });
+      if (lack) {
+        if (!skipReported) reportError(base.onError, lack);
+        skipReported = true;
+        return;
+      }
+      count++;
+      file = writeAtomic(path.join(base.directory, defaultName()), { exclusive: defaultName });
     } catch (err) {
       reportError(base.onError, err);
     }

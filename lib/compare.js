@@ -106,7 +106,7 @@ function optCount(o, name) {
 function classOptions(c) {
   if (c === undefined) return undefined;
   const at = (name) => opts.opt('findLeaks', `classes.${name}`);
-  opts.options(opts.opt('findLeaks', 'classes'), c === null ? 0 : c);
+  opts.options(opts.opt('findLeaks', 'classes'), c);
   return {
     calls: opts.wholeNumber(at('calls'), c.calls === undefined ? 'missing' : c.calls, { min: 1 }),
     threshold: opts.number(at('threshold'), c.threshold, { min: 0, finite: true, dflt: 0 }),

@@ -115,7 +115,7 @@ function checkHeadroom({ factor = DEFAULT_FACTOR, what = 'heap snapshot', oldGen
   if (avail.bytes < needed) {
     return new LeakguardError(
       codes.NO_HEADROOM,
-      `${what} skipped: writing it needs about ${fmt(needed)} of memory (${factor}x the ${fmt(heap.used_heap_size)} heap) and only ${fmt(avail.bytes)} is available (${avail.source}); set the headroom option or LEAKGUARD_HEADROOM to change the factor`,
+      `${what} skipped: writing it needs about ${fmt(needed)} of memory (${factor}x the ${fmt(heap.used_heap_size)} heap) and only ${fmt(avail.bytes)} is available (${avail.source}); set the headroom option (LEAKGUARD_HEADROOM under -r leakguard/register) to change the factor`,
       { needed, available: avail.bytes, source: avail.source },
     );
   }
@@ -137,4 +137,4 @@ function fmt(bytes) {
   return bytes >= 1024 * MiB ? `${(bytes / 1024 / MiB).toFixed(1)} GiB` : `${(bytes / MiB).toFixed(1)} MiB`;
 }
 
-module.exports = { DEFAULT_FACTOR, checkHeadroom, cgroupMemory, availableMemory, parseHeadroom };
+module.exports = { DEFAULT_FACTOR, HEAP_ROOM_SHARE, checkHeadroom, cgroupMemory, availableMemory, parseHeadroom };

@@ -12,6 +12,7 @@ const { fromNative, invalidArg, ioError, LeakguardError } = require('./errors');
 const opts = require('./options');
 const { checkHeadroom, parseHeadroom } = require('./headroom');
 const { memoryUsage, heapOutsideYoungGeneration } = require('./heap-stats');
+const { getGc } = require('./gc');
 
 // The ring capacity and the window are sizes a user picks; the capacity is reserved up front,
 // so it is capped (the addon refuses more too: crates/leakguard-core sampling::MAX_CAPACITY).
@@ -102,8 +103,14 @@ class MemorySampler extends EventEmitter {
     ) {
       this._lastConfirm = time;
       this._confirmGcs++;
-      // Its major-GC entry reaches _onMajorGc like any other.
-      require('./assert').getGc()();
+      // Its major-GC entry reaches _onMajorGc like any other. A timer callback must not throw
+      // into the app: without a GC function the sampler goes on watching, and says so once.
+      try {
+        getGc()();
+      } catch (err) {
+        this.options.confirmGc = false;
+        this._fail(err);
+      }
     }
   }
 
@@ -122,35 +129,41 @@ class MemorySampler extends EventEmitter {
     this.emit('leak', trend);
     const o = this.options;
     if (typeof o.onLeak === 'function') o.onLeak(trend);
-    else if (o.onLeak === 'snapshot' && this._snapshots < o.maxSnapshots) {
-      this._snapshots++;
+    else if (o.onLeak === 'snapshot' && !this._snapshotPending && this._snapshots < o.maxSnapshots) {
+      this._snapshotPending = true;
       // Written after 'leak' has been delivered: the dump blocks for a while.
-      setImmediate(() => this._snapshot(trend));
+      setImmediate(() => {
+        this._snapshotPending = false;
+        this._snapshot(trend);
+      });
     }
+  }
+
+  /** A failure the app did not cause: to 'error' listeners, else a process warning; never a throw. */
+  _fail(err) {
+    if (this.listenerCount('error')) this.emit('error', err);
+    else process.emitWarning(err.message, { type: 'LeakguardWarning', code: err.code });
   }
 
   _snapshot(trend) {
     if (this._stopped) return;
     const { writeAtomic } = require('./atomic-file');
-    const { defaultName, configure } = require('./capture');
+    const { defaultName, dumpDirectory } = require('./capture');
     // Like every other unnamed dump: the sampler's directory, else configure({ directory }),
     // else the working directory, read at the time of the dump.
-    const dir = path.resolve(this.options.directory || configure().directory || process.cwd());
-    const fail = (e) => {
-      if (this.listenerCount('error')) this.emit('error', e);
-      else process.emitWarning(e.message, { type: 'LeakguardWarning', code: e.code });
-    };
+    const dir = dumpDirectory(this.options.directory);
     // A leaking process is the one most likely to be near its memory limit: a dump that would
-    // get it OOM-killed is skipped and said so instead.
+    // get it OOM-killed is skipped and said so instead (and does not use up maxSnapshots).
     const lack = checkHeadroom({ factor: this.options.headroom, what: 'leak snapshot' });
-    if (lack) return fail(lack);
+    if (lack) return this._fail(lack);
     let file;
     try {
       require('node:fs').mkdirSync(dir, { recursive: true, mode: 0o700 });
       file = writeAtomic(path.join(dir, defaultName()), { exclusive: defaultName });
     } catch (err) {
-      return fail(err instanceof LeakguardError ? err : ioError('leak snapshot failed', err, dir));
+      return this._fail(err instanceof LeakguardError ? err : ioError('leak snapshot failed', err, dir));
     }
+    this._snapshots++;
     this.emit('snapshot', file, trend);
   }
 
