@@ -81,10 +81,12 @@ impl Source<'_> {
     /// Tells the kernel we are done with the pages inside `from..to`.
     pub(crate) fn release(&self, from: usize, to: usize) {
         #[cfg(unix)]
-        if let Some(map) = self.map {
-            const PAGE: usize = 4096;
-            let start = from.div_ceil(PAGE) * PAGE;
-            let end = to.min(map.len()) / PAGE * PAGE;
+        if let (Some(map), Some(page)) = (self.map, crate::io::page_size()) {
+            // Whole pages of the real size (16 KiB on Apple silicon, up to 64 KiB on some
+            // arm64 and POWER kernels): a 4 KiB guess would round `end` into a page that is
+            // still being read, and `start` to an address madvise refuses.
+            let start = from.div_ceil(page) * page;
+            let end = to.min(map.len()) / page * page;
             if end > start {
                 // SAFETY: the map is a private (copy-on-write), read-only file mapping that is
                 // never written, so MADV_DONTNEED only drops clean page-table entries: any later
