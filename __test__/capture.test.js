@@ -243,9 +243,12 @@ test('dumpNearHeapLimit: a process that leaks until it dies leaves a complete ne
   const dir = tempDir(t);
   const src = `
     const lg = require(${JSON.stringify(ROOT)});
-    lg.dumpNearHeapLimit({ directory: ${JSON.stringify(dir)}, threshold: 0.6, onDump: (f) => console.log('dumped ' + f) });
+    lg.dumpNearHeapLimit({ directory: ${JSON.stringify(dir)}, threshold: 0.6, onDump: (f) => require('node:fs').writeSync(1, 'dumped ' + f + '\\n') });
     const hoard = [];
-    (function grow() { for (let i = 0; i < 2000; i++) hoard.push({ i, s: 'x'.repeat(40) + i }); setImmediate(grow); })();
+    // A few MB a second, with the loop turning in between: the GC observer's check must get a
+    // turn after the heap passes 60% and before it is full (back to back, a loaded machine on
+    // Node 24 could fill the rest within one delivery).
+    (function grow() { for (let i = 0; i < 1000; i++) hoard.push({ i, s: 'x'.repeat(40) + i }); setTimeout(grow, 1); })();
   `;
   const app = startChild(t, ['--max-old-space-size=48', '-e', src]);
   const { code, signal } = await app.exited;

@@ -74,16 +74,20 @@ function writeIdList(file, lo, hi, step) {
 /**
  * The inspector names each global object `<name> / <origin of its context>` (DevTools' frame
  * URL), `global / ` in Node, where v8.writeHeapSnapshot writes `global`: the streamed snapshot's
- * string table gets V8's own names back, so holders read as in every other snapshot. V8 writes
- * one string per line, after `"strings":[`; `push(chunk)` returns the text to write (a line cut
- * by the chunk's end waits for the next), `end()` the rest. (A string of the program's own that
- * ends in " / " loses that end too: the price of not parsing the JSON here.)
+ * string table gets V8's own names back, so holders read as in every other snapshot. After
+ * `"strings":[` V8 writes the strings one per line (Node 20, 22) or all on one line (Node 24
+ * on), so a string is found by its separators, not by lines: a `"…"` token right after `[`,
+ * `,` or a newline and right before `,`, `]` or a newline (an unescaped quote can only open or
+ * close a JSON string, so no such token starts inside another string). `push(chunk)` returns
+ * the text to write (the token cut by the chunk's end waits for the next chunk), `end()` the
+ * rest. (A string of the program's own that ends in " / " loses that end too: the price of not
+ * parsing the JSON here.)
  */
 function globalNames() {
   const MARK = '"strings":[';
   let inStrings = false;
   let carry = '';
-  const fix = (text) => text.replace(/^("[^"\\\n]*?) \/ "(,?)$/gm, '$1"$2');
+  const fix = (text) => text.replace(/([[,\n])"([^"\\\n]*?) \/ "(?=[,\]\n])/g, '$1"$2"');
   return {
     push(chunk) {
       const text = carry + chunk;
@@ -97,11 +101,18 @@ function globalNames() {
         }
         inStrings = true;
         carry = '';
-        return text.slice(0, at) + this.push(text.slice(at));
+        // keep the `[`: it is the first string's separator
+        return text.slice(0, at + MARK.length - 1) + this.push(text.slice(at + MARK.length - 1));
       }
-      const cut = text.lastIndexOf('\n') + 1;
-      carry = text.slice(cut);
-      return fix(text.slice(0, cut));
+      // Everything up to the last separator is whole tokens; the rest may be cut.
+      const fixed = fix(text);
+      const cut = Math.max(fixed.lastIndexOf(','), fixed.lastIndexOf('\n'), fixed.lastIndexOf('['));
+      if (cut <= 0) {
+        carry = fixed;
+        return '';
+      }
+      carry = fixed.slice(cut);
+      return fixed.slice(0, cut);
     },
     end() {
       const text = inStrings ? fix(carry) : carry;
