@@ -22,10 +22,10 @@ const HOST = 'linux-x64-gnu'; // the platform package this machine can load (nap
 const PLATFORM_PKG = `${PKG.name}-${HOST}`;
 
 // What the root tarball may contain: the JS API, its declarations, the generated loader, the
-// CLI and the release files. Anything else (tests, sources, target/, bench, fixtures, a .node)
+// CLI, the HTML report's stylesheet and the release files. Anything else (tests, sources, target/, bench, fixtures, a .node)
 // is a packaging mistake.
 const ROOT_ALLOWED =
-  /^(package\.json|README\.md|LICENSE|NOTICE|CHANGELOG\.md|index\.js|index\.d\.ts|binding\.js|binding\.d\.ts|bin\/[\w.-]+\.js|lib\/[\w/.-]+\.(js|mjs|cjs|d\.ts|d\.mts))$/;
+  /^(package\.json|README\.md|LICENSE|NOTICE|CHANGELOG\.md|index\.js|index\.d\.ts|binding\.js|binding\.d\.ts|bin\/[\w.-]+\.js|lib\/[\w/.-]+\.(js|mjs|cjs|d\.ts|d\.mts|css))$/;
 const ROOT_REQUIRED = ['package.json', 'README.md', 'LICENSE', 'NOTICE', 'binding.js'];
 const PLATFORM_ALLOWED = /^(package\.json|README\.md|LICENSE|NOTICE|[\w.-]+\.node)$/;
 
