@@ -5,7 +5,7 @@
 // and prints what was created after the baseline and is still alive at the end.
 
 const lg = require('..');
-const { shortPath } = require('../lib/assert');
+const { shortPath } = require('../lib/format');
 const { createServer } = require('./leaky-server');
 const { drive } = require('./traffic');
 
