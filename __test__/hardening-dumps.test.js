@@ -352,9 +352,10 @@ test('headroom: dumpNearHeapLimit at 85% of a 48 MB heap skips the dump instead 
       onDump: (f) => require('node:fs').writeSync(1, 'dumped ' + f + '\\n'),
       onError: (e) => require('node:fs').writeSync(1, 'error ' + e.code + ' ' + e.message + '\\n') });
     const hoard = [];
-    // 100 objects a turn: slow enough that a major GC's check runs past 85% before the leak
-    // itself kills the process (at 2000 a turn, Node 24 often dies with no check past it).
-    (function grow() { for (let i = 0; i < 100; i++) hoard.push({ i, s: 'x'.repeat(40) + i }); setImmediate(grow); })();
+    // About 200 objects a millisecond, paced by a timer: a major GC's check must run past 85%
+    // before the leak itself kills the process. Back to back (setImmediate), Node 26 grew
+    // 7 MB between two GC deliveries and died with no check past 85%.
+    (function grow() { for (let i = 0; i < 200; i++) hoard.push({ i, s: 'x'.repeat(40) + i }); setTimeout(grow, 1); })();
   `;
   const app = startChild(t, ['--max-old-space-size=48', '-e', src]);
   await app.exited; // the leak kills it in the end; the dump must not be what does
