@@ -17,10 +17,10 @@
 const timers = require('node:timers');
 const { performance } = require('node:perf_hooks');
 const fs = require('node:fs');
-const { takeSnapshot, findLeaks, diff, withTempSnapshotFile } = require('./compare');
+const { takeSnapshot, findLeaks, findLeaksInWindow, diff, withTempSnapshotFile } = require('./compare');
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
-const { startTracking, writeIdList, SNAPSHOT_META } = require('./boundaries');
+const { startTracking, SNAPSHOT_META } = require('./boundaries');
 const { formatBytes, shortPath } = require('./format');
 const { getGc } = require('./gc');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
@@ -263,17 +263,13 @@ function prepare() {
       const snap = await loadSnapshot(file);
       try {
         await findLeaks({ baseline: snap, target: snap, final: snap }, { minCount: 1, maxSamples: 1 });
+        // the one-snapshot explanation's (explainFromBoundaries)
+        await findLeaksInWindow({ after: 1, upto: 3 }, snap, { minCount: 1, maxSamples: 1 });
         await diff(snap, snap);
       } finally {
         snap.dispose();
       }
-    }).then(() =>
-      // The id lists of the one-snapshot explanation (explainFromBoundaries).
-      withTempSnapshotFile(null, async (file) => {
-        writeIdList(file, 2, 9, 2);
-        (await loadSnapshot(file)).dispose();
-      }),
-    );
+    });
     // A failure here (no addon, unwritable temp dir) is reported by the check's own first
     // step with its proper error; let a later check try again.
     prepared.catch(() => {
@@ -283,13 +279,15 @@ function prepare() {
   return prepared;
 }
 
-/** Waits for `n` of the tracker's id map updates (each a full GC, with the event loop turning between). */
-async function updates(tracker, n, state) {
-  let id = 0;
-  for (let i = 0; i < n; i++) {
-    id = await tracker.next();
-    if (state.stopped) throw state.stopped;
-  }
+/**
+ * The id of the tracker's next id map update after the loop has turned once (a macrotask): what
+ * the calls before left pending (microtasks, immediates) has run by then, so the objects it
+ * made fall before the boundary. Each update is a full GC and a walk of the heap.
+ */
+async function boundary(tracker, state) {
+  await macrotask();
+  const id = await tracker.next();
+  if (state.stopped) throw state.stopped;
   return id;
 }
 
@@ -312,37 +310,31 @@ async function boundaryReport(fn, o, state) {
   const tracker = startTracking();
   if (!tracker) return null;
   try {
-    // Boundaries A and B after two updates (a macrotask between): what the calls before left
-    // pending (a synchronous fn: microtasks, immediates) has run, so its objects fall on the
-    // right side. Garbage not yet collected at a boundary does not matter: only objects alive
-    // in the final snapshot count, and before it come `gcRounds + 1` updates, like settle().
+    // Garbage not yet collected at a boundary does not matter: only objects alive in the final
+    // snapshot count, and the snapshot collects first (V8 runs full GCs until no weak callback
+    // frees more). What round 2 left pending runs in a turn of the loop before it.
     state.phase = 'collecting garbage before the id boundary';
-    const a = await updates(tracker, 2, state);
+    const after = await boundary(tracker, state);
     state.lap('settle');
     state.phase = 'round 1';
     await callN(fn, o.iterations, state);
     state.lap('calls');
     state.phase = 'collecting garbage after round 1';
-    const b = await updates(tracker, 2, state);
+    const upto = await boundary(tracker, state);
     state.lap('settle');
     state.phase = 'round 2';
     await callN(fn, o.iterations, state);
     state.lap('calls');
     state.phase = 'collecting garbage before the final snapshot';
-    await updates(tracker, o.gcRounds + 1, state);
+    await macrotask();
     state.lap('settle');
     state.phase = 'taking the final snapshot';
     const fin = await loadWritten((file) => tracker.stop(file), state);
     state.snaps.push(fin);
     state.lap('snapshots');
     state.phase = 'analysing the snapshots';
-    // findLeaks reads baseline and target for their ids alone: lists of ids stand in for them.
-    const baseline = await loadWritten((file) => writeIdList(file, 2, a, 2), state);
-    state.snaps.push(baseline);
-    const target = await loadWritten((file) => writeIdList(file, a + 1, b, 2), state);
-    state.snaps.push(target);
     if (state.stopped) throw state.stopped;
-    return await findLeaks({ baseline, target, final: fin }, leakOptions(o, state));
+    return await findLeaksInWindow({ after, upto }, fin, leakOptions(o, state));
   } catch (err) {
     // No id map update came (the loop was blocked): the three snapshots decide instead.
     if (err && err.noUpdate === true) return null;

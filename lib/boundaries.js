@@ -11,8 +11,13 @@
 // before round 1, B = one after round 1 and its GC; every object alive in the final snapshot
 // with A < id <= B was allocated before B and after A's update, i.e. made by round 1 and
 // outlived round 2. That is what findLeaks computes from a baseline and a target snapshot,
-// which it reads for their ids alone; two small files listing those ids stand in for them.
-// Serialising Jest's heap takes seconds; an id map update, a GC and a heap walk.
+// which it reads for their ids alone: the window (A, B] stands in for them (the core's
+// find_leaks_in_window). Serialising Jest's heap takes a second or more; an id map update is
+// a GC and a heap walk.
+//
+// (An update cannot be had on demand: HeapProfiler.getHeapObjectId only finds ids already
+// handed out, so a fresh marker object has none; only the 50 ms timer's updates report the
+// highest id, as `lastSeenObjectId`.)
 //
 // Tracking can only be stopped by taking a snapshot (stopTrackingHeapObjects streams it over the
 // session) or by disabling the HeapProfiler domain, which makes V8 forget every id (and so break
@@ -25,10 +30,7 @@ const { session, postSync } = require('./inspector');
 /** How long to wait for the next id map update (V8 updates every 50 ms while the loop turns). */
 const UPDATE_TIMEOUT_MS = 5000;
 
-/**
- * V8's snapshot layout (meta) for the files leakguard writes itself: the id lists (findLeaks
- * reads baseline and target for ids alone) and the leak check's warm-up snapshot.
- */
+/** V8's snapshot layout (meta) of the leak check's warm-up snapshot (lib/assert.js). */
 const META = JSON.stringify({
   node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'detachedness'],
   node_types: [
@@ -42,34 +44,6 @@ const META = JSON.stringify({
   edge_fields: ['type', 'name_or_index', 'to_node'],
   edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
 });
-
-/**
- * Writes a snapshot file whose nodes are the root (id 1) and one synthetic node for each id in
- * `lo..hi` (`step` 1: all; 2: the odd ones, JS heap objects) (synthetic nodes are never sampled by the same-heap check, so the lists
- * pass it against the real final snapshot). Written in pieces: the baseline list of a Jest heap
- * has ~10^6 ids.
- */
-function writeIdList(file, lo, hi, step) {
-  let first = Math.max(2, lo);
-  // JS heap objects have odd ids; even ones are embedder (native) objects, numbered apart.
-  if (step === 2 && first % 2 === 0) first++;
-  const n = first > hi ? 0 : Math.floor((hi - first) / step) + 1;
-  const fd = fs.openSync(file, 'wx', 0o600);
-  try {
-    fs.writeSync(fd, `{"snapshot":{"meta":${META},"node_count":${n + 1},"edge_count":0},"nodes":[9,1,1,0,0,0`);
-    let piece = '';
-    for (let id = first, k = 0; k < n; id += step, k++) {
-      piece += `,9,1,${id},0,0,0`;
-      if (piece.length > 1 << 16) {
-        fs.writeSync(fd, piece);
-        piece = '';
-      }
-    }
-    fs.writeSync(fd, `${piece}],"edges":[],"strings":["","(id)"]}`);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /**
  * The inspector names each global object `<name> / <origin of its context>` (DevTools' frame
@@ -197,4 +171,4 @@ function startTracking() {
   };
 }
 
-module.exports = { startTracking, writeIdList, SNAPSHOT_META: META };
+module.exports = { startTracking, SNAPSHOT_META: META };

@@ -115,6 +115,22 @@ function classOptions(c) {
   };
 }
 
+/** findLeaks' options (validated) as the engine takes them, a JSON text. */
+function leakEngineOptions(options) {
+  const ignore = opts.stringArray(opts.opt('findLeaks', 'ignoreClasses'), options.ignoreClasses);
+  const pathKind = opts.oneOf(opts.opt('findLeaks', 'pathKind'), options.pathKind, ['devtools', 'shortest'], { dflt: 'devtools' });
+  return JSON.stringify({
+    sizes: sizesOf(options, 'findLeaks'),
+    minCount: optCount(options, 'minCount'),
+    minRetainedSize: optCount(options, 'minRetainedSize'),
+    maxSamples: optCount(options, 'maxSamples'),
+    maxPathSteps: optCount(options, 'maxPathSteps'),
+    ignoreClasses: ignore,
+    pathKind,
+    classes: classOptions(options.classes),
+  });
+}
+
 /**
  * The three-snapshot method: objects created after `baseline`, present in `target` and still
  * alive in `final`, grouped by class and retainer path, biggest retained size first, each with
@@ -132,22 +148,29 @@ function findLeaks(snapshots, options = {}) {
     const fin = snapshots.final;
     handles = [handleOf(baseline, 'findLeaks({ baseline })'), handleOf(target, 'findLeaks({ target })'), handleOf(fin, 'findLeaks({ final })')];
     checkOrigins([baseline, target, fin]);
-    const ignore = opts.stringArray(opts.opt('findLeaks', 'ignoreClasses'), options.ignoreClasses);
-    const pathKind = opts.oneOf(opts.opt('findLeaks', 'pathKind'), options.pathKind, ['devtools', 'shortest'], { dflt: 'devtools' });
-    engineOptions = JSON.stringify({
-      sizes: sizesOf(options, 'findLeaks'),
-      minCount: optCount(options, 'minCount'),
-      minRetainedSize: optCount(options, 'minRetainedSize'),
-      maxSamples: optCount(options, 'maxSamples'),
-      maxPathSteps: optCount(options, 'maxPathSteps'),
-      ignoreClasses: ignore,
-      pathKind,
-      classes: classOptions(options.classes),
-    });
+    engineOptions = leakEngineOptions(options);
   } catch (err) {
     return Promise.reject(err);
   }
   return runJob((job) => binding().findLeaksIn(handles[0], handles[1], handles[2], job, engineOptions), options, 'findLeaks').then(JSON.parse);
 }
 
-module.exports = { takeSnapshot, diff, findLeaks, withTempSnapshotFile };
+/**
+ * findLeaks with V8 heap object id boundaries standing in for the baseline and the target (the
+ * leak assertions, lib/boundaries.js): the objects of `fin` with `after < id <= upto`. Internal:
+ * the ids are only meaningful to the process that took `fin`, with heap object tracking on.
+ */
+function findLeaksInWindow(window, fin, options) {
+  let handle;
+  let engineOptions;
+  try {
+    handle = handleOf(fin, 'findLeaks({ final })');
+    engineOptions = leakEngineOptions(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const { after, upto } = window;
+  return runJob((job) => binding().findLeaksInWindow(after, upto, handle, job, engineOptions), options, 'findLeaks').then(JSON.parse);
+}
+
+module.exports = { takeSnapshot, diff, findLeaks, findLeaksInWindow, withTempSnapshotFile };

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use leakguard_core::analysis::{PathKind, SizeMode};
-use leakguard_core::compare::{diff, find_leaks, ClassOptions, LeakOptions};
+use leakguard_core::compare::{diff, find_leaks, ClassOptions, IdWindow, LeakOptions};
+// The binding's function of the same name converts and delegates to this one.
+use leakguard_core::compare::find_leaks_in_window as leaks_in_window;
 use leakguard_core::{Error as CoreError, Session};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -25,6 +27,11 @@ enum Op {
     Leaks {
         baseline: Arc<Session>,
         target: Arc<Session>,
+        fin: Arc<Session>,
+        opts: LeakOptions,
+    },
+    LeaksInWindow {
+        window: IdWindow,
         fin: Arc<Session>,
         opts: LeakOptions,
     },
@@ -58,7 +65,7 @@ struct ClassOptionsJs {
     ignore_classes: Vec<String>,
 }
 
-fn leak_options(json: &str) -> napi::Result<LeakOptions> {
+pub(crate) fn leak_options(json: &str) -> napi::Result<LeakOptions> {
     let o: LeakOptionsJs = serde_json::from_str(json)
         .map_err(|e| crate::to_napi(CoreError::InvalidArg(format!("findLeaks options: {e}"))))?;
     let d = LeakOptions::default();
@@ -113,6 +120,10 @@ fn run(op: &Op, state: &JobState) -> Result<String, CoreError> {
             let (fg, fa) = fin.analysis(ctl)?;
             let (bg, tg) = (baseline.graph()?, target.graph()?);
             result_json(&find_leaks(&bg, &tg, &fg, &fa, opts, ctl)?)?
+        }
+        Op::LeaksInWindow { window, fin, opts } => {
+            let (fg, fa) = fin.analysis(ctl)?;
+            result_json(&leaks_in_window(*window, &fg, &fa, opts, ctl)?)?
         }
     };
     state.report(1.0);
@@ -170,6 +181,27 @@ pub fn find_leaks_in(
     let op = Op::Leaks {
         baseline: baseline.session(),
         target: target.session(),
+        fin: fin.session(),
+        opts: leak_options(&options)?,
+    };
+    Ok(AsyncTask::new(CompareTask {
+        op,
+        state: job.state.clone(),
+    }))
+}
+
+/// `findLeaks` with an id window (`after < id <= upto`, V8's heap object ids) standing in for the
+/// baseline and target snapshots: the leak assertions' one-snapshot explanation.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn find_leaks_in_window(
+    after: u32,
+    upto: u32,
+    fin: &NativeSnapshot,
+    job: &Job,
+    options: String,
+) -> napi::Result<AsyncTask<CompareTask>> {
+    let op = Op::LeaksInWindow {
+        window: IdWindow { after, upto },
         fin: fin.session(),
         opts: leak_options(&options)?,
     };

@@ -6,7 +6,9 @@ mod analysis_common;
 
 use analysis_common::*;
 use leakguard_core::analysis::{Analysis, PathKind, SizeMode};
-use leakguard_core::compare::{find_leaks, ClassOptions, LeakOptions, LeakReport};
+use leakguard_core::compare::{
+    find_leaks, find_leaks_in_window, ClassOptions, IdWindow, LeakOptions, LeakReport,
+};
 use leakguard_core::Control;
 use leakguard_core::{Error, HeapGraph};
 use std::sync::atomic::AtomicBool;
@@ -733,4 +735,75 @@ fn invalid_class_options_are_errors() {
             "{calls} {threshold}: {err:?}"
         );
     }
+}
+
+/// Requests whose ids follow V8's counter: the baseline's objects below 1000, those made between
+/// baseline and target in (1000, 1100], later ones above 3000 (younger requests, the same leak).
+fn counted_request_heaps() -> (Heap, Heap, Heap) {
+    let reqs = |h: &mut Heap, table: u32, first: u32, from: u32, n: u32| {
+        for i in 0..n {
+            let id = from + 6 * i;
+            let r = h.node(OBJECT, "Req", id, 40);
+            let url = h.node(STRING, "/item", id + 2, 24);
+            let buf = h.node(OBJECT, "Buffer", id + 4, 64);
+            h.edge(table, ELEMENT, first + i, r);
+            h.edge(r, PROPERTY, "url", url);
+            h.edge(r, PROPERTY, "buf", buf);
+        }
+    };
+    let mut b = Heap::new();
+    b.map(Heap::GLOBAL, "reqs", 201);
+    let mut t = Heap::new();
+    let table = t.map(Heap::GLOBAL, "reqs", 201);
+    reqs(&mut t, table, 0, 1001, 10);
+    let mut f = Heap::new();
+    let table = f.map(Heap::GLOBAL, "reqs", 201);
+    reqs(&mut f, table, 0, 1001, 10);
+    reqs(&mut f, table, 10, 3001, 10);
+    // An embedder object with an even id inside the window: numbered apart, never "new".
+    let native = f.node(8, "Native", 1050, 500);
+    f.edge(Heap::GLOBAL, PROPERTY, "native", native);
+    (b, t, f)
+}
+
+#[test]
+fn an_id_window_stands_in_for_baseline_and_target() {
+    let (b, t, f) = counted_request_heaps();
+    let (fg, fa) = f.analysed();
+    let lists = run(&b, &t, &f, &opts(1));
+    let window = IdWindow {
+        after: 999,
+        upto: 1100,
+    };
+    let w = find_leaks_in_window(window, &fg, &fa, &opts(1), Control::NONE).expect("window");
+    assert_eq!(
+        via(&lists),
+        vec![("Req", 10, None)],
+        "{:#?}",
+        lists.suspects
+    );
+    assert_eq!(via(&w), via(&lists));
+    let (a, l) = (&w.suspects[0], &lists.suspects[0]);
+    assert_eq!(
+        (a.retained_size, &a.sample_ids, &a.shape),
+        (l.retained_size, &l.sample_ids, &l.shape)
+    );
+    assert_eq!((w.still_alive, lists.still_alive), (30, 30));
+    assert_eq!(w.new_in_target, 50, "the odd ids of (999, 1100]");
+    assert_eq!((w.nodes.baseline, w.nodes.target), (0, 0));
+    // A window that ends before the baseline's objects: nothing new, nothing reported.
+    let empty = IdWindow {
+        after: 999,
+        upto: 999,
+    };
+    let e = find_leaks_in_window(empty, &fg, &fa, &opts(1), Control::NONE).expect("empty");
+    assert!(e.suspects.is_empty() && e.still_alive == 0);
+    let bad = IdWindow {
+        after: 1100,
+        upto: 999,
+    };
+    assert!(matches!(
+        find_leaks_in_window(bad, &fg, &fa, &opts(1), Control::NONE),
+        Err(Error::InvalidArg(_))
+    ));
 }

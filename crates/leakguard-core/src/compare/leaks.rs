@@ -2,6 +2,7 @@
 //! is private).
 
 use super::classes::{by_class, ClassOptions, LeakClass};
+use super::collections::GrowingCollection;
 use super::ids::{self, TICK};
 use super::{check_analysis, check_same_heap};
 use crate::analysis::{Analysis, PathEdge, PathKind, RetainerPath, SizeMode};
@@ -87,7 +88,19 @@ pub struct Suspect {
     /// path runs through (sockets held by leaked requests): these objects are a consequence of
     /// that leak, and fixing it frees them too.
     pub held_via: Option<usize>,
+    /// Where the class is defined (`url:line:column` of its constructor, `crate::locations`),
+    /// from the first sample; absent when the snapshot does not tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The call stacks that allocated the group's objects, biggest first (at most
+    /// [`MAX_ALLOCATION_SITES`]); empty, and absent from the JSON, unless the final snapshot
+    /// was written with allocation tracking on (`crate::alloc_trace`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<crate::alloc_trace::AllocationSite>,
 }
+
+/// How many allocation stacks a suspect lists.
+pub const MAX_ALLOCATION_SITES: usize = 5;
 
 /// Node counts of the three snapshots of a [`LeakReport`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -117,6 +130,11 @@ pub struct LeakReport {
     /// absent from the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<LeakClass>>,
+    /// The collections that grew in every step of the series
+    /// ([`super::growing_collections`]), when the caller asked for them; absent from the JSON
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collections: Option<Vec<GrowingCollection>>,
 }
 
 /// Node types that are VM internals: nothing a user can release directly. Their memory still
@@ -304,7 +322,7 @@ fn shape_of(
 /// The path shown for a sample. When the object's own path stops short of a root (deep in a
 /// long linked list), it is explained through its holder instead: the holder's path, then
 /// `… → Class` — every path to the object passes through the holder.
-fn sample_path(
+pub(super) fn sample_path(
     fin: &HeapGraph,
     fin_a: &Analysis,
     x: u32,
@@ -498,6 +516,109 @@ pub fn find_leaks(
     check_analysis("final", fin, fin_a)?;
     check_same_heap(baseline, target)?;
     check_same_heap(target, fin)?;
+    ctl.check()?;
+    // T, as a sorted list of distinct ids. The baseline's ids stay for `held_via`.
+    let baseline_ids = ids::sorted(&baseline.node_id, &ctl)?;
+    let new_ids = ids::difference(&ids::sorted(&target.node_id, &ctl)?, &baseline_ids);
+    let nodes = NodeCounts {
+        baseline: baseline.node_count() as u64,
+        target: target.node_count() as u64,
+        fin: fin.node_count() as u64,
+    };
+    let era = Era::Lists {
+        baseline: &baseline_ids,
+        new: &new_ids,
+    };
+    report(fin, fin_a, era, nodes, opts, ctl)
+}
+
+/// A window of heap object ids standing in for a baseline and a target snapshot: the ids V8's
+/// id map had handed out when the baseline would have been taken (`after`), and when the target
+/// would have been (`upto`). V8 numbers objects from one counter that only goes up when its id
+/// map first sees them, so with the map updated at both moments (heap object tracking on, which
+/// keeps ids across GC moves), the objects of the final snapshot with `after < id <= upto` are
+/// exactly the ones two snapshots at those moments would have given: made in between, alive at
+/// `upto` and at the end. Only odd ids count: V8 numbers its own heap objects with odd ids and
+/// the embedder's (native) objects apart, with even ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdWindow {
+    /// The highest id handed out at the baseline.
+    pub after: u32,
+    /// The highest id handed out at the target.
+    pub upto: u32,
+}
+
+/// [`find_leaks`] with an [`IdWindow`] for baseline and target: what the leak assertions use
+/// (one heap snapshot instead of three). [`LeakReport::nodes`] gives 0 for baseline and target
+/// and [`LeakReport::new_in_target`] the window's odd ids. Fails with
+/// [`crate::Error::InvalidArg`] when `window.after > window.upto`, and as [`find_leaks`] does
+/// otherwise.
+pub fn find_leaks_in_window(
+    window: IdWindow,
+    fin: &HeapGraph,
+    fin_a: &Analysis,
+    opts: &LeakOptions,
+    ctl: Control<'_>,
+) -> Result<LeakReport> {
+    check_analysis("final", fin, fin_a)?;
+    if window.after > window.upto {
+        return Err(crate::Error::InvalidArg(format!(
+            "the id window ends ({}) before it starts ({})",
+            window.upto, window.after
+        )));
+    }
+    let nodes = NodeCounts {
+        baseline: 0,
+        target: 0,
+        fin: fin.node_count() as u64,
+    };
+    report(fin, fin_a, Era::Window(window), nodes, opts, ctl)
+}
+
+/// When the objects of the final snapshot were made, as the baseline and target tell it.
+#[derive(Clone, Copy)]
+enum Era<'a> {
+    /// Sorted ids of the baseline, and the sorted ids of the target not in it (T).
+    Lists { baseline: &'a [u32], new: &'a [u32] },
+    /// An [`IdWindow`].
+    Window(IdWindow),
+}
+
+impl Era<'_> {
+    /// In T: made between baseline and target.
+    fn is_new(&self, id: u32) -> bool {
+        match self {
+            Era::Lists { new, .. } => new.binary_search(&id).is_ok(),
+            Era::Window(w) => id % 2 == 1 && w.after < id && id <= w.upto,
+        }
+    }
+
+    /// Alive at the baseline.
+    fn at_baseline(&self, id: u32) -> bool {
+        match self {
+            Era::Lists { baseline, .. } => baseline.binary_search(&id).is_ok(),
+            Era::Window(w) => id % 2 == 1 && id <= w.after,
+        }
+    }
+
+    /// |T|.
+    fn new_count(&self) -> u64 {
+        match self {
+            Era::Lists { new, .. } => new.len() as u64,
+            Era::Window(w) => u64::from(w.upto.div_ceil(2) - w.after.div_ceil(2)),
+        }
+    }
+}
+
+/// The three steps of [`find_leaks`] on the final snapshot, once T is known.
+fn report(
+    fin: &HeapGraph,
+    fin_a: &Analysis,
+    era: Era<'_>,
+    nodes: NodeCounts,
+    opts: &LeakOptions,
+    ctl: Control<'_>,
+) -> Result<LeakReport> {
     if let Some(c) = &opts.classes {
         c.check()?;
     }
@@ -512,35 +633,27 @@ pub fn find_leaks(
     // path step can be long, so the flag is polled inside it, not only between paths.
     let mut work = ctl.budget(4096);
     let mut report = LeakReport {
-        nodes: NodeCounts {
-            baseline: baseline.node_count() as u64,
-            target: target.node_count() as u64,
-            fin: fin.node_count() as u64,
-        },
+        nodes,
+        new_in_target: era.new_count(),
         ..LeakReport::default()
     };
-    // T, as a sorted list of distinct ids. The baseline's ids stay for `held_via`.
-    let baseline_ids = ids::sorted(&baseline.node_id, &ctl)?;
-    let new_ids = ids::difference(&ids::sorted(&target.node_id, &ctl)?, &baseline_ids);
-    report.new_in_target = new_ids.len() as u64;
     // Step 1: L and the candidates among it.
-    let (cand, still_alive) = candidates(cx, &new_ids)?;
+    let (cand, still_alive) = candidates(cx, era)?;
     report.still_alive = still_alive;
-    drop(new_ids);
     // Step 2: ownership.
     let roots = leak_roots(cx, owners(cx, cand)?);
     // Step 3: grouping, then the thresholds and the ranking.
     let mut grouping = group(cx, &roots, &mut work)?;
     drop(roots);
     rank(cx, &mut grouping.groups);
-    report.suspects = explain(cx, grouping, &baseline_ids, &mut work)?;
+    report.suspects = explain(cx, grouping, era, &mut work)?;
     // Optional: the suspects by class, as the leak assertions report them.
     report.classes = opts.classes.as_ref().map(|c| by_class(&report.suspects, c));
     Ok(report)
 }
 
 /// Step 1: which nodes of the final snapshot are candidates (indexed by ordinal), and |L|.
-fn candidates(cx: Ctx<'_>, new_ids: &[u32]) -> Result<(Vec<bool>, u64)> {
+fn candidates(cx: Ctx<'_>, era: Era<'_>) -> Result<(Vec<bool>, u64)> {
     let (fin, fin_a) = (cx.fin, cx.fin_a);
     let n = fin.node_count();
     let ignored: Vec<bool> = fin_a
@@ -550,14 +663,14 @@ fn candidates(cx: Ctx<'_>, new_ids: &[u32]) -> Result<(Vec<bool>, u64)> {
         .collect();
     let mut cand = vec![false; n];
     let mut still_alive = 0u64;
-    if new_ids.is_empty() {
+    if era.new_count() == 0 {
         return Ok((cand, still_alive));
     }
     for x in 0..n as u32 {
         if x as usize % TICK == 0 {
             cx.ctl.check()?;
         }
-        if new_ids.binary_search(&fin.node_id(x)).is_err() {
+        if !era.is_new(fin.node_id(x)) {
             continue;
         }
         still_alive += 1;
@@ -792,7 +905,7 @@ fn rank(cx: Ctx<'_>, groups: &mut Vec<Group>) {
 fn explain(
     cx: Ctx<'_>,
     grouping: Grouping,
-    baseline_ids: &[u32],
+    era: Era<'_>,
     work: &mut Budget<'_>,
 ) -> Result<Vec<Suspect>> {
     let Grouping { groups, member_of } = grouping;
@@ -805,9 +918,16 @@ fn explain(
             .map(|(i, g)| (g.class, (g.key, i)))
             .collect(),
         member_of,
-        baseline_ids,
+        era,
     };
     let mut suspects = Vec::with_capacity(groups.len());
+    // Allocation stacks are summed over all of a group's members, not just the samples.
+    let mut members: HashMap<usize, Vec<u32>> = HashMap::new();
+    if cx.fin.has_allocation_trace() {
+        for (&x, &k) in &held.member_of {
+            members.entry(k).or_default().push(x);
+        }
+    }
     for g in groups {
         cx.ctl.check()?;
         let mut paths: Vec<RetainerPath> = Vec::with_capacity(g.samples.len());
@@ -824,6 +944,15 @@ fn explain(
             paths,
             shape: g.shape,
             held_via,
+            location: g
+                .samples
+                .first()
+                .and_then(|&x| cx.fin.location(x))
+                .map(|l| l.to_string()),
+            allocations: cx.fin.allocation_sites(
+                members.remove(&g.key).unwrap_or_default(),
+                MAX_ALLOCATION_SITES,
+            ),
         });
     }
     Ok(suspects)
@@ -838,7 +967,7 @@ struct HeldVia<'a> {
     /// younger).
     first_of_class: HashMap<u32, (usize, usize)>,
     member_of: HashMap<u32, usize>,
-    baseline_ids: &'a [u32],
+    era: Era<'a>,
 }
 
 impl HeldVia<'_> {
@@ -849,7 +978,7 @@ impl HeldVia<'_> {
         path.steps.get(..inner)?.iter().find_map(|s| {
             let (k, r) = match self.member_of.get(&s.ordinal) {
                 Some(k) => (*k, *self.rank.get(k)?),
-                None if self.baseline_ids.binary_search(&s.id).is_err() => {
+                None if !self.era.at_baseline(s.id) => {
                     *self.first_of_class.get(&cx.class_of(s.ordinal))?
                 }
                 None => return None,

@@ -15,7 +15,10 @@ mod same_heap;
 
 pub use classes::{by_class, ClassOptions, LeakClass};
 pub use diff::{diff, DiffRow};
-pub use leaks::{find_leaks, LeakOptions, LeakReport, NodeCounts, Suspect, SHAPE_MAX_STEPS};
+pub use leaks::{
+    find_leaks, find_leaks_in_window, IdWindow, LeakOptions, LeakReport, NodeCounts, Suspect,
+    SHAPE_MAX_STEPS,
+};
 pub use same_heap::check_same_heap;
 
 use crate::analysis::ClassAnalysis;
