@@ -186,12 +186,20 @@ impl Analysis {
         let renamed = dom.as_ref().map(|d| &d.renamed);
 
         // The two chains are independent (each phase only reads the graph, the DOM state and
-        // earlier results of its own chain), so their order changes no result. Running them on
-        // two threads was measured to gain nothing on the 2-vCPU machines this targets (both
-        // chains are memory-bound), so they run in order on this thread: the dominator chain
-        // reports progress up to 0.70, the side chain from 0.70 to 0.92.
-        let main = dominator_chain(&v, ctl)?;
-        let side = side_chain(&v, renamed, ctl.phase(0.70, 0.22)?)?;
+        // earlier results of its own chain), so their order changes no result, and they take
+        // about the same time: the side chain runs on a second thread while this one runs the
+        // dominator chain. Only the dominator chain reports progress (up to 0.92), so the
+        // reports stay monotone; the side chain polls the same cancel flag.
+        let (main, side) = std::thread::scope(|s| {
+            let side = s.spawn(|| side_chain(&v, renamed, Control::new(ctl.cancel, None)));
+            let main = dominator_chain(&v, ctl);
+            let side = match side.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (main, side)
+        });
+        let (main, side) = (main?, side?);
         timings.phases.extend(side.timings.iter().copied());
         let classes = ClassAnalysis::assemble(graph, &v, dom, side, timings);
         classes.finish(&v, main, ctl)
@@ -553,15 +561,16 @@ impl Laps {
 }
 
 /// page-owned flags → essential edges → Lengauer–Tarjan.
+/// Reports progress over 0.02..0.92 of `top`.
 fn dominator_chain(v: &View<'_>, top: Control<'_>) -> Result<MainChain> {
     let mut laps = Laps::new();
-    let page_owned = passes::page_owned(v, &top.phase(0.02, 0.10)?)?;
+    let page_owned = passes::page_owned(v, &top.phase(0.02, 0.13)?)?;
     laps.lap("page-owned");
     let mut eph = weakmap::EphCache::new(v.g.string_count());
-    let ctl = top.phase(0.12, 0.10)?;
+    let ctl = top.phase(0.15, 0.13)?;
     let essential = passes::essential_edges(v, &page_owned, &mut eph, &ctl)?;
     laps.lap("essential edges");
-    let tree = dominators::lengauer_tarjan(v, &essential, &top.phase(0.22, 0.48)?)?;
+    let tree = dominators::lengauer_tarjan(v, &essential, &top.phase(0.28, 0.64)?)?;
     laps.lap("dominators");
     Ok(MainChain {
         page_owned,
