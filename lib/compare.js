@@ -10,7 +10,7 @@ const { threadId } = require('node:worker_threads');
 const { binding } = require('./native');
 const { writeAtomic } = require('./atomic-file');
 const { loadSnapshot, runJob, handleOf, kOrigin } = require('./snapshot');
-const { LeakguardError, codes } = require('./errors');
+const { LeakguardError, codes, invalidArg } = require('./errors');
 const opts = require('./options');
 
 /** Which heap a takeSnapshot() result shows: ids are only comparable within one isolate. */
@@ -132,9 +132,54 @@ function leakEngineOptions(options) {
 }
 
 /**
+ * `collections`: the growing collections (docs/leaks.md#growing-collections); `true` for the
+ * defaults, `false` for none, or an object of thresholds. Returns the engine's JSON (`null`
+ * for none).
+ */
+function collectionOptions(c, dflt) {
+  const at = (name) => opts.opt('findLeaks', `collections.${name}`);
+  if (c === undefined) c = dflt;
+  if (c === false) return 'null';
+  if (c === true) return '{}';
+  opts.options(`${opts.opt('findLeaks', 'collections')} (or true/false)`, c);
+  return JSON.stringify({
+    minGrowth: opts.wholeNumber(at('minGrowth'), c.minGrowth),
+    minRetainedGrowth: opts.wholeNumber(at('minRetainedGrowth'), c.minRetainedGrowth),
+    minProperties: opts.wholeNumber(at('minProperties'), c.minProperties),
+    maxCollections: opts.wholeNumber(at('maxCollections'), c.maxCollections),
+    maxSamples: opts.wholeNumber(at('maxSamples'), c.maxSamples),
+  });
+}
+
+/**
+ * findLeaks over an array of two or more snapshots of one heap, oldest first: the suspects of
+ * the first, second-to-last and last (the three-snapshot method), and the collections that grew
+ * in every step (on by default here).
+ */
+function findLeaksSeries(snapshots, options) {
+  let handles;
+  let engineOptions;
+  let collections;
+  try {
+    if (snapshots.length < 2) {
+      throw invalidArg(`findLeaks(snapshots) needs at least two snapshots, got ${snapshots.length}`);
+    }
+    handles = snapshots.map((s, i) => handleOf(s, `findLeaks(snapshots[${i}])`));
+    checkOrigins(snapshots);
+    engineOptions = leakEngineOptions(options);
+    collections = collectionOptions(options.collections, true);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return runJob((job) => binding().findLeaksSeries(handles, job, engineOptions, collections), options, 'findLeaks').then(JSON.parse);
+}
+
+/**
  * The three-snapshot method: objects created after `baseline`, present in `target` and still
  * alive in `final`, grouped by class and retainer path, biggest retained size first, each with
- * the chain of references that keeps it alive.
+ * the chain of references that keeps it alive. `snapshots` may also be an array of two or more
+ * snapshots, oldest first (see findLeaksSeries); `collections: true` adds the growing
+ * collections of the three.
  */
 function findLeaks(snapshots, options = {}) {
   let handles;
@@ -142,6 +187,10 @@ function findLeaks(snapshots, options = {}) {
   try {
     binding(); // as in diff()
     if (snapshots === undefined) snapshots = null; // required, unlike an options object
+    if (Array.isArray(snapshots)) {
+      opts.options('findLeaks(snapshots, options)', options);
+      return findLeaksSeries(snapshots, options);
+    }
     opts.options('findLeaks({ baseline, target, final })', snapshots);
     opts.options('findLeaks(snapshots, options)', options);
     const { baseline, target } = snapshots;
@@ -149,6 +198,9 @@ function findLeaks(snapshots, options = {}) {
     handles = [handleOf(baseline, 'findLeaks({ baseline })'), handleOf(target, 'findLeaks({ target })'), handleOf(fin, 'findLeaks({ final })')];
     checkOrigins([baseline, target, fin]);
     engineOptions = leakEngineOptions(options);
+    if (options.collections !== undefined && collectionOptions(options.collections, false) !== 'null') {
+      return findLeaksSeries([baseline, target, fin], options);
+    }
   } catch (err) {
     return Promise.reject(err);
   }

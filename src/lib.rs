@@ -16,6 +16,7 @@ mod analysis;
 mod compare;
 mod job;
 mod sampler;
+mod series;
 mod snapshot;
 mod verdict;
 
