@@ -163,6 +163,10 @@ declare namespace leakguard {
     readonly memoryBytes: number;
     /** Whether dispose() was called. */
     readonly disposed: boolean;
+    /** Whether the snapshot has V8's closure `locations` table, so results carry `location`s (docs/locations.md). */
+    readonly hasLocations: boolean;
+    /** Whether the snapshot was written with allocation tracking on (`node --track-heap-objects`), so leak suspects carry `allocations`. */
+    readonly hasAllocationTrace: boolean;
     /** For snapshots from takeSnapshot(): `"<pid>:<threadId>"` of the heap shown; null for files. */
     readonly origin: string | null;
     /** Frees the native memory now (the garbage collector frees it otherwise). */
@@ -186,6 +190,39 @@ declare namespace leakguard {
      * object) down to it. Resolves null for an object nothing retains.
      */
     retainerPath(id: number, options?: RetainerPathOptions): Promise<RetainerPath | null>;
+    /**
+     * Where one object comes from: its location and allocation stack, as far as the snapshot
+     * tells; null when no object has that id. Synchronous (one pass over the ids).
+     */
+    sourceInfo(id: number): SourceInfo | null;
+  }
+
+  /** What a snapshot tells about where one object comes from (docs/locations.md). */
+  export interface SourceInfo {
+    id: number;
+    /** `url:line:column` (1-based) of a function's code, a context's function or an object's constructor; null when unknown. */
+    location: string | null;
+    /** The stack that allocated it, allocating function first; null without allocation tracking (or for objects from before it started). */
+    allocationStack: AllocationFrame[] | null;
+  }
+  /** One frame of an allocation stack. */
+  export interface AllocationFrame {
+    /** '' for an anonymous function. */
+    functionName: string;
+    /** Script name: an absolute path, a `file://` URL, a `node:` internal; '' when unknown. */
+    url: string;
+    /** 1-based line of the function's start (V8 records functions, not call lines); 0 when unknown. */
+    line: number;
+    /** 1-based column; 0 when unknown. */
+    column: number;
+  }
+  /** Live objects one call stack allocated. */
+  export interface AllocationSite {
+    /** The allocating function first, then its callers. */
+    frames: AllocationFrame[];
+    count: number;
+    /** Their self sizes summed, bytes. */
+    size: number;
   }
 
   /** `'devtools'` (default): current DevTools sizes, where the self size of an internal array or
@@ -243,6 +280,8 @@ declare namespace leakguard {
     distance: number;
     /** Whether the object is reachable only through V8's system roots (`distance` ≥ 100000000, shown as `sys`). */
     system: boolean;
+    /** `url:line:column` (1-based) of a function's code, a context's function or an object's constructor, when the snapshot tells (docs/locations.md). */
+    location?: string;
   }
 
   /** One step of a retainer path. */
@@ -257,7 +296,10 @@ declare namespace leakguard {
       /** The edge in DevTools' notation, as `RetainerPath.text` writes it: `.prop`, `["a b"]`, `[3]`, `->ctxVar`, `{internal}`, `[[weak]]`, `…`. */
       text: string;
     } | null;
+    /** `url:line:column` (1-based) of a function's code or a context's function, when the snapshot tells (docs/locations.md); `text` shows a function's as `(Function @ url:line:column)`. */
+    location?: string;
   }
+
 
   /** A chain of references that keeps an object alive, root side first. */
   export interface RetainerPath {
@@ -369,6 +411,10 @@ declare namespace leakguard {
      * sockets kept alive by leaked requests): a consequence of that leak, fixed with it. Else null.
      */
     heldVia: number | null;
+    /** Where the class is defined (`url:line:column` of its constructor, or a function's own code), when the snapshot tells. */
+    location?: string;
+    /** The call stacks that allocated the group's objects, biggest first (at most 5); only in snapshots written with allocation tracking on. */
+    allocations?: AllocationSite[];
   }
   /** What findLeaks() found. */
   export interface LeakReport {

@@ -319,7 +319,8 @@ test('leaks on a leaking process: exit 1, names CliLeakProbe and the holding var
   assert.match(text.stdout, /^1\. CliLeakProbe ×200, retained /m);
   assert.match(text.stdout, /^ {3}path: {4}.*->cliLeakHolder \(Array\) → \[\d+\] → CliLeakProbe$/m);
   // The holding variable first, without the module plumbing above it.
-  assert.match(text.stdout, /^ {3}held by: cliLeakHolder \(Array\) → \[\d+\] → CliLeakProbe$/m);
+  // The holder's declaration line (docs/locations.md), relative to the cwd (ROOT).
+  assert.match(text.stdout, /^ {3}held by: cliLeakHolder \(Array\) → \[\d+\] → CliLeakProbe, a variable of __test__\/fixtures\/cli-leaker\.js:26$/m);
   assert.equal(asJson.code, 1);
   const top = JSON.parse(asJson.stdout).suspects[0];
   assert.equal(top.className, 'CliLeakProbe');

@@ -44,6 +44,32 @@ class HeapSnapshot {
   get memoryBytes() {
     return this[kNative].memoryBytes;
   }
+  /** Whether the snapshot has V8's closure locations table (docs/locations.md). */
+  get hasLocations() {
+    return this[kNative].hasLocations;
+  }
+  /** Whether the snapshot was written with allocation tracking on (allocation stacks). */
+  get hasAllocationTrace() {
+    return this[kNative].hasAllocationTrace;
+  }
+  /**
+   * Where the object with V8 id `id` comes from: { id, location, allocationStack } (location
+   * `url:line:column` of a closure, a context's function or an object's constructor; the
+   * stack, allocating function first, only in snapshots written with allocation tracking).
+   * null when no object has that id. Synchronous (one pass over the ids).
+   */
+  sourceInfo(id) {
+    if (!Number.isInteger(id) || id < 0 || id > U32_MAX) {
+      throw invalidArg(`sourceInfo(id) must be a V8 object id (a whole number), got ${opts.describe(id)}`);
+    }
+    let text;
+    try {
+      text = this[kNative].sourceInfo(id);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return text == null ? null : JSON.parse(text);
+  }
   /** Whether dispose() was called. */
   get disposed() {
     return this[kNative].disposed;

@@ -23,6 +23,8 @@ pub struct NativeSnapshot {
     edge_count: u32,
     total_size: f64,
     heap_bytes: f64,
+    has_locations: bool,
+    has_allocation_trace: bool,
 }
 
 impl NativeSnapshot {
@@ -32,6 +34,8 @@ impl NativeSnapshot {
             edge_count: saturate(graph.edge_count()),
             total_size: graph.total_size() as f64,
             heap_bytes: graph.heap_bytes() as f64,
+            has_locations: graph.has_locations(),
+            has_allocation_trace: graph.has_allocation_trace(),
             session: Arc::new(Session::new(graph)),
         }
     }
@@ -105,6 +109,31 @@ impl NativeSnapshot {
                 return Ok(0.0);
             }
             Ok(self.heap_bytes + self.session.analysis_bytes() as f64)
+        })
+    }
+
+    /// Whether the snapshot has V8's closure `locations` table (docs/locations.md).
+    #[napi(getter)]
+    pub fn has_locations(&self) -> napi::Result<bool> {
+        guard(|| Ok(self.has_locations))
+    }
+
+    /// Whether the snapshot was written with allocation tracking on (it has allocation stacks).
+    #[napi(getter)]
+    pub fn has_allocation_trace(&self) -> napi::Result<bool> {
+        guard(|| Ok(self.has_allocation_trace))
+    }
+
+    /// Where the object with V8 id `id` comes from, as the JSON of a core `SourceInfo`;
+    /// `null` when no object has that id. Synchronous: one linear search of the id column.
+    #[napi]
+    pub fn source_info(&self, id: u32) -> napi::Result<Option<String>> {
+        guard(|| {
+            let graph = self.session.graph()?;
+            match graph.source_info(id) {
+                Some(info) => Ok(Some(crate::result_json(&info)?)),
+                None => Ok(None),
+            }
         })
     }
 

@@ -7,6 +7,7 @@
 const { diff, findLeaks } = require('../compare');
 const { invalidArg } = require('../errors');
 const { shortPath } = require('../format');
+const loc = require('../locations');
 const { EXIT, wholeNumber, oneOf, objectId } = require('./args');
 const { withSnapshots, about, shortName, tagFile } = require('./load');
 const { byAbsoluteDelta } = require('./report-model');
@@ -174,6 +175,34 @@ ${COMMON_HELP}`,
   },
 };
 
+/** How many frames of each allocation stack the text output shows. */
+const STACK_FRAMES = 4;
+
+/**
+ * A suspect's (or one object's) allocation stacks: each site's size and count, then its frames,
+ * allocating function first; '' without any.
+ */
+function allocationText(sites, indent) {
+  if (!Array.isArray(sites) || sites.length === 0) return '';
+  let s = `${indent}allocated:\n`;
+  for (const site of sites.slice(0, 3)) {
+    s += stackText(site.frames, `${f.formatBytes(site.size)} ×${f.formatCount(site.count)}  `, `${indent}  `);
+  }
+  if (sites.length > 3) s += `${indent}  … ${sites.length - 3} more stacks (--json lists them)\n`;
+  return s;
+}
+
+/** One stack: `head` and the allocating frame, then `← caller` lines aligned under it. */
+function stackText(frames, head, indent) {
+  const pad = ' '.repeat(Math.max(0, f.displayWidth(head) - 2));
+  let s = '';
+  frames.slice(0, STACK_FRAMES).forEach((fr, i) => {
+    s += `${indent}${i === 0 ? head : `${pad}← `}${f.cleanText(loc.frameText(fr))}\n`;
+  });
+  if (frames.length > STACK_FRAMES) s += `${indent}${pad}← … ${frames.length - STACK_FRAMES} more\n`;
+  return s;
+}
+
 /** Human output of `leaks`. */
 function leaksText(files, report) {
   const [baseline, target, final] = files.map((x) => f.cleanText(x));
@@ -188,11 +217,15 @@ function leaksText(files, report) {
     if (via) s += `   kept alive through suspect ${sus.heldVia + 1} (${f.cleanText(via.className)}): fixing that leak frees these too\n`;
     if (sus.paths.length > 0) {
       // The variable or property that holds them first (what a user greps for), then the rest.
-      const held = shortPath(sus.paths[0].text);
-      if (held !== sus.paths[0].text) s += `   held by: ${f.cleanText(held)}\n`;
-      s += `   path:    ${f.cleanText(sus.paths[0].text)}\n`;
+      const text = loc.displayPathText(sus.paths[0].text);
+      const held = shortPath(text);
+      const where = held === text ? '' : loc.holderLocation(sus.paths[0]);
+      if (held !== text) s += `   held by: ${f.cleanText(held)}${where ? `, a variable of ${f.cleanText(where)}` : ''}\n`;
+      s += `   path:    ${f.cleanText(text)}\n`;
     }
-    s += `   shape:   ${f.cleanText(sus.shape)}\n`;
+    if (sus.location) s += `   class:   ${f.cleanText(sus.className)} defined at ${f.cleanText(loc.displayLocation(sus.location))}\n`;
+    s += allocationText(sus.allocations, '   ');
+    s += `   shape:   ${f.cleanText(loc.displayPathText(sus.shape))}\n`;
     if (sus.sampleIds.length > 0) s += `   ids:     ${sus.sampleIds.map((id) => `@${id}`).join(' ')}\n`;
   });
   s += `\nFor one object's full path: leakguard path ${final} <id>\n`;
@@ -258,13 +291,14 @@ ${COMMON_HELP}`,
 };
 
 /** Human output of `path`: one step per line, the edge that leads to it first. */
-function pathText(file, id, p, maxSteps) {
+function pathText(file, id, p, maxSteps, source) {
   const steps = p.steps.map((st) => {
     // The engine writes each edge in DevTools' notation (`.prop`, `[3]`, `->ctxVar`, `{internal}`).
     const edge = st.edge ? f.cleanText(st.edge.text) : '';
     const cls = f.cleanText(st.className);
     const name = st.name && st.name !== st.className ? ` ${f.truncate(f.cleanText(JSON.stringify(st.name)), 80)}` : '';
-    return { edge, what: `${cls}${name} @${st.id}` };
+    const at = st.location ? `  at ${f.cleanText(loc.displayLocation(st.location))}` : '';
+    return { edge, what: `${cls}${name} @${st.id}${at}` };
   });
   const w = Math.max(0, ...steps.map((st) => f.displayWidth(st.edge)));
   let s = `retainer path of @${id} in ${f.cleanText(file)} (${p.kind}, ${p.steps.length - 1} ${p.steps.length === 2 ? 'step' : 'steps'}):\n`;
@@ -275,6 +309,8 @@ function pathText(file, id, p, maxSteps) {
         ? `(cut after ${maxSteps} ${maxSteps === 1 ? 'step' : 'steps'}; --max-steps raises the limit)\n`
         : '(does not reach a root: the object is garbage, or held only by weak references)\n';
   }
+  if (source && source.location) s += `defined at: ${f.cleanText(loc.displayLocation(source.location))}\n`;
+  if (source && source.allocationStack) s += stackText(source.allocationStack, 'allocated at: ', '');
   return s;
 }
 
@@ -324,7 +360,7 @@ ${COMMON_HELP}`,
         const err = invalidArg(`object @${id} is not retained by anything / not in the snapshot`);
         throw tagFile(err, file);
       }
-      ctx.out(values.json ? json(p) : pathText(file, id, p, maxSteps));
+      ctx.out(values.json ? json(p) : pathText(file, id, p, maxSteps, snap.sourceInfo(id)));
       return 0;
     });
   },
@@ -370,18 +406,93 @@ ${COMMON_HELP}`,
         return 0;
       }
       let s = `${f.cleanText(file)}: ${f.formatCount(snap.nodeCount)} nodes, ${f.formatBytes(snap.totalSize)} total (sizes: ${sizes})\n\n`;
-      s += f.table(
-        [
-          { header: 'Id', align: 'right' },
-          { header: 'Class', flex: true, max: 40 },
-          { header: 'Name', flex: true, max: 40 },
-          { header: 'Shallow', align: 'right' },
-          { header: 'Retained', align: 'right' },
-          { header: 'Distance', align: 'right' },
-        ],
-        objects.map((o) => [`@${o.id}`, o.className, o.name, f.formatBytes(o.shallowSize), f.formatBytes(o.retainedSize), f.formatDistance(o)]),
-        { width: ctx.width },
-      );
+      s += objectTable(objects, ctx.width);
+      ctx.out(s);
+      return 0;
+    });
+  },
+};
+
+/** The object table of `largest` and `objects`; a Location column when any row has one. */
+function objectTable(objects, width) {
+  const located = objects.some((o) => o.location);
+  const cols = [
+    { header: 'Id', align: 'right' },
+    { header: 'Class', flex: true, max: 40 },
+    { header: 'Name', flex: true, max: 40 },
+    { header: 'Shallow', align: 'right' },
+    { header: 'Retained', align: 'right' },
+    { header: 'Distance', align: 'right' },
+  ];
+  if (located) cols.push({ header: 'Location', flex: true, max: 80 });
+  return f.table(
+    cols,
+    objects.map((o) => {
+      const row = [`@${o.id}`, o.className, o.name, f.formatBytes(o.shallowSize), f.formatBytes(o.retainedSize), f.formatDistance(o)];
+      if (located) row.push(o.location ? loc.displayLocation(o.location) : '');
+      return row;
+    }),
+    { width },
+  );
+}
+
+const objectsCommand = {
+  name: 'objects',
+  synopsis: 'objects <file> <class>',
+  usage: 'leakguard objects <file> <class> [--limit N] [--sort retained|shallow|distance|id] [--sizes devtools|raw] [--json]',
+  brief: "one class's objects: ids, sizes, distance, location",
+  names: ['file', 'class'],
+  min: 2,
+  max: 2,
+  options: {
+    limit: { type: 'string' },
+    sort: { type: 'string' },
+    ...COMMON_OPTIONS,
+  },
+  help: `Usage: leakguard objects <file> <class> [options]
+
+The objects of one class (as 'leakguard summary' names it, e.g. Session or '(closure)'), with
+their V8 id for 'leakguard path <file> <id>', their sizes, their distance from a root and,
+when the snapshot tells (docs/locations.md), where their code is: a function's own
+file:line:column, a context's function, an object's constructor.
+
+Options:
+  --limit N          show at most N objects (default 20; 0 = all)
+  --sort KEY         retained (default: biggest retained size first), shallow, distance
+                     (closest to a root first) or id
+${sizesHelp}
+  --json             print JSON instead of a table:
+                     { file, className, sizes, sort,
+                       objects: [{ id, className, name, shallowSize, retainedSize, distance,
+                                   system, location? }],
+                       objectsTotal }   (objectsTotal: objects of the class before --limit)
+  -h, --help         show this help
+
+A class with no objects prints an empty list (exit 0).
+${COMMON_HELP}`,
+  async run({ values, positionals: [file, className] }, ctx) {
+    const limit = wholeNumber(values.limit, '--limit', 20, 'objects');
+    const sort = oneOf(values.sort, '--sort', ['retained', 'shallow', 'distance', 'id'], 'objects');
+    const sizes = oneOf(values.sizes, '--sizes', SIZES, 'objects');
+    return withSnapshots([file], ctx, async ([snap]) => {
+      const onProgress = ctx.progress.callback(`analysing ${shortName(file)}`);
+      const rows = await about(snap.summary({ sizes, signal: ctx.signal, onProgress }), file);
+      const cls = rows.find((r) => r.className === className);
+      const total = cls ? cls.count : 0;
+      const objects = cls ? await about(snap.objects(className, { sizes, sortBy: sort || 'retained', limit: limit === 0 ? Infinity : limit, signal: ctx.signal }), file) : [];
+      ctx.progress.clear();
+      if (values.json) {
+        ctx.out(json({ file, className, sizes, sort: sort || 'retained', objects, objectsTotal: total }));
+        return 0;
+      }
+      let s = `${f.cleanText(file)}: ${f.formatCount(total)} ${f.cleanText(className)} ${total === 1 ? 'object' : 'objects'}`;
+      s += objects.length < total ? `, the first ${f.formatCount(objects.length)} by ${sort || 'retained'} (--limit 0 shows all)\n\n` : '\n\n';
+      if (objects.length > 0) {
+        s += objectTable(objects, ctx.width);
+        s += `\nWhy one is alive: leakguard path ${f.cleanText(file)} <id>\n`;
+      } else if (!cls) {
+        s += `no class named ${JSON.stringify(className)} (leakguard summary lists the classes)\n`;
+      }
       ctx.out(s);
       return 0;
     });
@@ -439,6 +550,6 @@ ${COMMON_HELP}`,
 };
 
 /** Every command, by name, in the order the global help lists them. */
-const commands = { summary, diff: diffCommand, leaks, path: pathCommand, largest, report };
+const commands = { summary, diff: diffCommand, leaks, path: pathCommand, largest, objects: objectsCommand, report };
 
 module.exports = { commands };

@@ -160,6 +160,9 @@ pub struct HeapGraph {
     pub(crate) edge_type_map: Vec<EdgeType>,
     pub(crate) root: u32,
     pub(crate) total_size: u64,
+    /// Closure locations and allocation-tracker tables (`crate::locations`); `None` when the
+    /// snapshot has neither, so a plain snapshot pays one pointer.
+    pub(crate) sources: Option<Box<crate::locations::SourceTables>>,
 }
 
 impl HeapGraph {
@@ -387,6 +390,7 @@ impl HeapGraph {
                 .sum::<usize>()
             + v(&self.node_type_map)
             + v(&self.edge_type_map)
+            + self.sources.as_ref().map_or(0, |s| s.heap_bytes())
             + std::mem::size_of::<Self>()
     }
 }

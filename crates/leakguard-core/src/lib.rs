@@ -12,7 +12,11 @@ pub use control::{Budget, Control};
 pub mod graph;
 pub use graph::{EdgeName, EdgeType, HeapGraph, NodeType};
 
+pub mod alloc_trace;
 mod io;
+pub mod locations;
+pub use alloc_trace::{AllocationFrame, AllocationSite};
+pub use locations::{SourceInfo, SourceLocation};
 pub mod parse;
 pub use parse::{parse_bytes, parse_file, LoadOptions};
 

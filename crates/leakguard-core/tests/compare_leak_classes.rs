@@ -26,6 +26,8 @@ fn suspect(class: &str, count: u64, retained: u64, shape: &str, path: &str) -> S
         },
         shape: shape.into(),
         held_via: None,
+        location: None,
+        allocations: Vec::new(),
     }
 }
 

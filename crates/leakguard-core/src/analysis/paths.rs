@@ -95,6 +95,10 @@ pub struct PathStep {
     pub name: String,
     /// The edge from the previous step into this node; `None` on the first step.
     pub edge: Option<PathEdge>,
+    /// Where a closure's code starts, or a context's function (`url:line:column`, 1-based; see
+    /// `crate::locations`); absent for other nodes and snapshots without locations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl PathStep {
@@ -335,6 +339,7 @@ impl ClassAnalysis {
                     .get(&v, self.detached_renamed.as_ref(), x, budget)?
                     .to_string(),
                 edge,
+                location: graph.step_location(x),
             });
         }
         let text = render(&steps);
@@ -366,11 +371,24 @@ fn render(steps: &[PathStep]) -> String {
         } else if step.class_name.starts_with('(') {
             text.push(' ');
             text.push_str(&step.class_name);
+            push_location(&mut text, step);
         } else if step.class_name != step.edge_name() {
             text.push_str(" (");
             text.push_str(&step.class_name);
+            push_location(&mut text, step);
             text.push(')');
         }
     }
     text
+}
+
+/// ` @ file:line:col` after a closure's class (locations.md): a context's location stays in
+/// the step only, its closure one step up already shows it.
+fn push_location(text: &mut String, step: &PathStep) {
+    if let Some(l) = &step.location {
+        if !step.class_name.starts_with("system / ") {
+            text.push_str(" @ ");
+            text.push_str(l);
+        }
+    }
 }

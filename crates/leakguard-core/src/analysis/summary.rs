@@ -49,6 +49,11 @@ pub struct ObjectRow {
     /// Whether the object is reachable only through V8's system roots (`distance` ≥
     /// [`BASE_SYSTEM_DISTANCE`], shown as `sys`).
     pub system: bool,
+    /// Where the object's code is (`url:line:column`, 1-based): a closure's start, a context's
+    /// function, an object's constructor (`crate::locations`); absent when the snapshot does
+    /// not tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// Whether `distance` says "reachable only through system roots" (DevTools'
@@ -174,6 +179,7 @@ impl Analysis {
             retained_size: self.retained_size(x, mode),
             distance: self.distance(x),
             system: is_system(self.distance(x)),
+            location: graph.location(x).map(|l| l.to_string()),
         }
     }
 

@@ -193,7 +193,20 @@ pub(crate) fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut prev_ident = false;
     let mut in_number = false;
+    // Source locations (` @ file:line:col`, crate::locations) name code, not an index: kept
+    // whole, up to the `)` or ` → ` that ends them.
+    let mut in_location = false;
     for c in text.chars() {
+        if in_location {
+            in_location = c != ')' && !out.ends_with(" →");
+            out.push(c);
+            continue;
+        }
+        if c == ' ' && out.ends_with(" @") {
+            in_location = true;
+            out.push(c);
+            continue;
+        }
         if c.is_ascii_digit() && (in_number || !prev_ident) {
             in_number = true;
             continue;
@@ -1007,6 +1020,11 @@ mod tests {
             "{ / part of key (Key @) -> value (Val @)}"
         );
         assert_eq!(normalise("Zoë → [7]"), "Zoë → []");
+        // Source locations stay whole (locations.md), with or without parentheses.
+        assert_eq!(
+            normalise("g → .f (Function @ /a1/b.js:12:3) → [4] (closure) @ node:x:5:6 → {7} → T"),
+            "g → .f (Function @ /a1/b.js:12:3) → [] (closure) @ node:x:5:6 → {} → T"
+        );
         assert_eq!(
             normalise("T → .next (T) → .next (T) → .next (T) → .v → V"),
             "T → .next (T)+ → .v → V"

@@ -70,6 +70,8 @@ pub(super) fn assemble(
         edge_type_names: lay.edge_type_names.clone(),
         root,
         total_size: nodes.total_size,
+        // Filled in by `tables` once the graph exists (script names need its edges).
+        sources: None,
     };
     ctl.sh.finish();
     Ok(graph)

@@ -21,6 +21,9 @@ pub(super) struct Meta {
     pub(super) node_types: Vec<serde_json::Value>,
     pub(super) edge_fields: Vec<String>,
     pub(super) edge_types: Vec<serde_json::Value>,
+    /// The optional side tables' fields (`locations`, allocation trace); see `tables`.
+    #[serde(flatten)]
+    pub(super) tables: super::tables::TableFields,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -59,6 +62,8 @@ pub(crate) struct Layout {
     pub(super) index_named: [bool; 256],
     /// Offset of the header object, for errors about header values.
     pub(crate) at: usize,
+    /// Field lists of the side tables (`locations`, `trace_*`), read by `tables`.
+    pub(super) tables: super::tables::TableFields,
 }
 
 impl Layout {
@@ -245,6 +250,7 @@ pub(super) fn layout(h: Header, at: usize) -> Result<Layout> {
         edge_type_names,
         index_named,
         at,
+        tables: m.tables,
     })
 }
 

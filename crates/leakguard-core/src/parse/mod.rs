@@ -29,6 +29,7 @@ mod queue;
 mod scan;
 mod shared;
 mod structure;
+mod tables;
 
 use crate::graph::HeapGraph;
 use crate::{Control, Error, Result};
@@ -199,13 +200,28 @@ fn parse_source(src: Source<'_>, opts: &LoadOptions, ctl: Control<'_>) -> Result
     if let Some(e) = first_err {
         return Err(e);
     }
-    let structure = structure?;
+    let mut structure = structure?;
     let nodes = nodes.ok_or(Error::Aborted)??;
     let edges = edges.ok_or(Error::Aborted)??;
     let from = Instant::now();
+    let ranges = std::mem::take(&mut structure.tables);
+    let layout = structure.layout.clone();
     let graph = assemble(structure, nodes, edges, &sh.item(usize::MAX));
     sh.trace(format_args!("assemble"), from);
-    graph
+    let mut graph = graph?;
+    graph.sources = tables::read_tables(
+        src.bytes,
+        &ranges,
+        &layout.tables,
+        layout.nf(),
+        graph.node_count(),
+        graph.string_count(),
+    )?
+    .map(|mut t| {
+        t.resolve_scripts(&graph);
+        t
+    });
+    Ok(graph)
 }
 
 #[cfg(test)]

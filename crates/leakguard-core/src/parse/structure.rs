@@ -8,6 +8,8 @@ use super::*;
 pub(super) struct Structure {
     pub(super) layout: Arc<Layout>,
     pub(super) strings: Strings,
+    /// Where the optional side tables are (`tables`).
+    pub(super) tables: super::tables::TableRanges,
 }
 
 /// Walks the top-level object, queueing column work as soon as it is possible.
@@ -38,6 +40,7 @@ pub(super) fn structure<'c>(
     let mut edge_columns = Some(edge_columns);
     let (mut nodes_queued, mut edges_queued) = (false, false);
     let mut key = String::new();
+    let mut tables = super::tables::TableRanges::default();
     i = skip_ws(b, i);
     if b.get(i) == Some(&b'}') {
         i += 1;
@@ -83,7 +86,12 @@ pub(super) fn structure<'c>(
                     strings = Some(s);
                     i = end;
                 }
-                _ => i = scan::skip_value(b, i, ctl)?,
+                _ => {
+                    let end = scan::skip_value(b, i, ctl)?;
+                    // Side tables are read after the columns (`tables`); only note where.
+                    tables.record(&key, i..end);
+                    i = end;
+                }
             }
             // Queue column work the moment its inputs are known.
             if let (Some(lay), Some(r)) = (&layout, &nodes) {
@@ -127,7 +135,11 @@ pub(super) fn structure<'c>(
     nodes.ok_or_else(|| missing("nodes"))?;
     edges.ok_or_else(|| missing("edges"))?;
     let strings = strings.ok_or_else(|| missing("strings"))?;
-    Ok(Structure { layout, strings })
+    Ok(Structure {
+        layout,
+        strings,
+        tables,
+    })
 }
 
 /// Comma positions sampled while locating an array: (body offset, commas before it).
