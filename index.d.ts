@@ -392,6 +392,10 @@ declare namespace leakguard {
     via: string | null;
     /** `classes.calls`, echoed. */
     calls: number;
+    /** Where the class is defined, from its first suspect that tells (`url:line:column`). */
+    location?: string;
+    /** Its suspects' allocation stacks merged, biggest first (at most 5); only with an allocation trace. */
+    allocations?: AllocationSite[];
   }
   /** A group of leaked objects of one class held by the same path. */
   export interface LeakSuspect {
@@ -479,7 +483,23 @@ declare namespace leakguard {
    * One class whose objects outlive the calls that made them: findLeaks' per-class grouping
    * (`count` objects made in round 1 and alive after round 2; `perIteration` = count / calls).
    */
-  export type LeakCheckSuspect = LeakClass;
+  export interface LeakCheckSuspect extends LeakClass {
+    /**
+     * Where the class's objects were allocated, the program's own frames first (Node's internals
+     * above the first one dropped, leakguard's call loop and the runner below cut); null when
+     * unknown. See docs/leaks.md#allocation-sites.
+     */
+    allocation: LeakCheckAllocation | null;
+  }
+
+  /** A leak check's allocation site: what `allocated at …` in the message names. */
+  export interface LeakCheckAllocation extends AllocationSite {
+    /**
+     * false: `frames[0]` made the objects. true: `frames[0]` is the nearest function of the
+     * program whose call made them (`allocated within …`), lower frames not telling them apart.
+     */
+    within: boolean;
+  }
 
   /** A class whose heap size grows in both rounds (the secondary, bytes signal). */
   export interface LeakCheckGrowth {
@@ -505,6 +525,8 @@ declare namespace leakguard {
     suspects: LeakCheckSuspect[];
     /** Classes growing by at least `byteThreshold` per call in both rounds. */
     growth: LeakCheckGrowth[];
+    /** For a leak of bytes alone (no suspects): where the growing allocations come from, when the rounds tell. */
+    allocation?: LeakCheckAllocation | null;
     /** findLeaks' full report (every group, down to one object); null when no snapshot was needed. */
     report: LeakReport | null;
     /** Heap snapshots taken: 0 (the rounds showed a bounded function), 1 (a synchronous leak explained from one snapshot) or 3. */

@@ -108,6 +108,19 @@ const HOLDERS = {
   'closure-context-chain': [/the heap grows by \d+ B per call/, 'theThing'],
 };
 
+// Where each leak's objects were allocated (issue 13): the scenario's own function, or the
+// constructor of the leaked class, at the line and column where it is defined in
+// fixtures/leak-scenarios.js (V8 places a function at its parameter list).
+const CONSTRUCTED = { 'map-by-request-id': 'Request', 'growth-after-await': 'Record' };
+const SCENARIO_SOURCE = require('node:fs').readFileSync(path.join(__dirname, 'fixtures', 'leak-scenarios.js'), 'utf8').split('\n');
+function definedAt(name) {
+  const ctor = CONSTRUCTED[name];
+  const cls = ctor ? SCENARIO_SOURCE.findIndex((l) => l.startsWith(`class ${ctor} {`)) : -1;
+  const i = ctor ? SCENARIO_SOURCE.findIndex((l, k) => k > cls && l.includes('constructor(')) : SCENARIO_SOURCE.findIndex((l) => l.includes(`'${name}'(`));
+  const fn = ctor || name;
+  return { fn, at: `__test__/fixtures/leak-scenarios.js:${i + 1}:${SCENARIO_SOURCE[i].indexOf('(') + 1} (${fn})` };
+}
+
 test("leak scenarios: the first held-by line names the holder in the scenario's own code, every run", async () => {
   const leaking = names.filter((n) => scenarios[n].leaks);
   assert.deepEqual(
@@ -124,6 +137,10 @@ test("leak scenarios: the first held-by line names the holder in the scenario's 
       const first = (r.message.split('\n').find((l) => l.startsWith('  held by: ')) || '').slice('  held by: '.length);
       const named = typeof holder === 'string' ? first.startsWith(holder) : holder.test(first);
       if (!what.test(r.message) || !named) wrong.push(`${name}: want ${holder}, got:\n${r.message}`);
+      const { fn, at } = definedAt(name);
+      const allocated = (r.message.split('\n').find((l) => l.startsWith('  allocated ')) || '').trim();
+      const how = CONSTRUCTED[name] ? 'at' : '(?:at|within)';
+      if (!new RegExp(`^allocated ${how} `).test(allocated) || !allocated.endsWith(at)) wrong.push(`${name}: want allocated in ${fn} (${at}), got:\n${r.message}`);
     }
   }
   assert.deepEqual(wrong, []);

@@ -21,6 +21,8 @@ const { takeSnapshot, findLeaks, findLeaksInWindow, diff, withTempSnapshotFile }
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
 const { startTracking, SNAPSHOT_META } = require('./boundaries');
+const { userStack } = require('./frames');
+const { displayLocation, displayUrl } = require('./locations');
 const { formatBytes, shortPath } = require('./format');
 const { getGc } = require('./gc');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
@@ -108,6 +110,17 @@ function describeGrowth(growth) {
   return `the heap grows by ${formatBytes(per)} per call (${round(0)} and ${round(1)} in two rounds of ${growth[0].calls} calls: ${classes.join(', ')})`;
 }
 
+/**
+ * `allocated at lib/sessions.js:14:20 (createSession)`, or `allocated within …` for the nearest
+ * function whose call made the objects (placeAllocations): a suspect's allocation site, or ''.
+ */
+function describeAllocation(a) {
+  const f = a?.frames[0];
+  if (!f) return '';
+  const where = f.line > 0 ? displayLocation(`${f.url}:${f.line}:${f.column}`) : displayUrl(f.url);
+  return `allocated ${a.within ? 'within' : 'at'} ${where} (${f.functionName || '(anonymous)'})`;
+}
+
 /** The assertion message for a result (why it leaked, or that it did not). */
 function formatResult(result, subject = 'fn') {
   if (!result.leaked) {
@@ -125,6 +138,8 @@ function formatResult(result, subject = 'fn') {
       const what = describeSuspect(s) + (s.via ? `, kept alive through the leaked ${s.via}` : '');
       lines.push(i === 0 ? `expected ${subject} not to leak, but ${what}` : `  and ${what}`);
       if (s.path) lines.push(`  held by: ${shortPath(s.path)}`);
+      const at = describeAllocation(s.allocation);
+      if (at) lines.push(`  ${at}`);
     });
     if (result.suspects.length > 4) lines.push(`  and ${result.suspects.length - 4} more classes (see err.result.suspects)`);
   } else {
@@ -133,6 +148,8 @@ function formatResult(result, subject = 'fn') {
     lines.push(`expected ${subject} not to leak, but ${describeGrowth(result.growth)}`);
     const paths = [...new Set(result.growth.map((g) => g.path).filter(Boolean))].slice(0, 2);
     for (const p of paths) lines.push(`  held by: ${shortPath(p)}`);
+    const at = describeAllocation(result.allocation);
+    if (at) lines.push(`  ${at}`);
   }
   return lines.join('\n');
 }
@@ -345,6 +362,73 @@ async function boundaryReport(fn, o, state) {
   }
 }
 
+/** Same function at the same place. */
+const sameFrame = (x, y) => x.functionName === y.functionName && x.url === y.url && x.line === y.line && x.column === y.column;
+
+/**
+ * Where every growing site of the survivor rounds was allocated from, as one allocation: the
+ * first frame of the fastest-growing site that is on every growing site's stack, the counts and
+ * sizes of them all. `within: false` when that frame allocated them all itself (a Buffer's two
+ * objects, made in node:buffer for `readChunk`), `true` when it is the nearest caller they share
+ * (a listener closure and its Subscriber, both made in one function's call). Null without one.
+ */
+function sharedSite(growing) {
+  if (growing.length === 0) return null;
+  const [big, ...rest] = [...growing].sort((x, y) => y.perCall - x.perCall);
+  const frames = big.allocation.frames;
+  const k = frames.findIndex((f) => rest.every((r) => r.allocation.frames.some((g) => sameFrame(g, f))));
+  if (k < 0) return null;
+  const within = k > 0 || rest.some((r) => !sameFrame(r.allocation.frames[0], frames[k]));
+  const count = growing.reduce((n, r) => n + r.allocation.count, 0);
+  const size = growing.reduce((n, r) => n + r.allocation.size, 0);
+  return { frames: frames.slice(k), count, size, within };
+}
+
+/**
+ * Each suspect's `allocation` ({ frames, count, size, within }, the program's own frames first;
+ * null when unknown). Frames give each function's own position: V8 records functions, not
+ * statements. `within` says the first frame is not where the objects were made but the
+ * nearest function whose call made them (lower down, in code V8 does not tell apart).
+ *
+ * Two sources, and the survivor rounds' growing sites (V8's sampling heap profiler, which sees
+ * every allocation) have the last word:
+ * - V8's allocation trace in the one-snapshot explanation's snapshot, per object. Its tracker
+ *   does not see every allocation (closures and objects made by optimised code or builtins: a
+ *   listener, a Timeout, a Buffer), and an address it did not see keeps the stack of whatever
+ *   died there before (measured: Buffers put down to node:inspector's message handler). So a
+ *   traced stack counts only when its first frame in the program's code is a growing site's.
+ * - Otherwise the rounds' growing sites: the one whose allocating function is the class's
+ *   constructor (`new Session()` runs in `Session`), else the frame they all share
+ *   (sharedSite), else unknown rather than a guess.
+ */
+function placeAllocations(result) {
+  const rounds = result.rounds && Array.isArray(result.rounds.sites) ? result.rounds.sites : [];
+  const growing = rounds.filter((r) => r.unit === 'objects' && r.allocation.frames.length > 0);
+  const grows = (frame) => growing.some((r) => sameFrame(r.allocation.frames[0], frame));
+  const shared = sharedSite(growing);
+  for (const s of result.suspects) {
+    let allocation = null;
+    for (const site of Array.isArray(s.allocations) ? s.allocations : []) {
+      const frames = userStack(site.frames);
+      if (frames.length > 0 && grows(frames[0])) {
+        allocation = { frames, count: site.count, size: site.size, within: false };
+        break;
+      }
+    }
+    if (!allocation) {
+      const ctor = growing.find((r) => r.allocation.frames[0].functionName === s.className);
+      allocation = ctor ? { ...ctor.allocation, within: false } : shared;
+    }
+    s.allocation = allocation;
+  }
+  // A leak of bytes (a string or array copied into a bigger one per call): no class of
+  // surviving objects to place, but the rounds' growing sites, in objects or bytes, still tell
+  // where the growth comes from.
+  if (result.suspects.length === 0 && result.growth.length > 0) {
+    result.allocation = sharedSite(rounds.filter((r) => r.allocation.frames.length > 0));
+  }
+}
+
 /**
  * A leak the rounds saw grow in objects, explained from one snapshot (boundaryReport): the
  * result when the snapshot rule finds its classes, null when it does not (a leak of bytes, a
@@ -374,6 +458,7 @@ async function explainFromBoundaries(fn, o, state, rounds, started) {
     durationMs: 0,
   };
   await nameBlockScopes(result);
+  placeAllocations(result);
   state.lap('scopes');
   result.calls = state.calls;
   result.durationMs = Math.round(performance.now() - started);
@@ -494,7 +579,10 @@ async function run(fn, o, state) {
   }
   // A holder in a block scope (every module variable under Vitest) is unnamed in snapshots;
   // name it from the live heap while its objects are still alive (lib/scopes.js).
-  if (result.leaked) await nameBlockScopes(result);
+  if (result.leaked) {
+    await nameBlockScopes(result);
+    placeAllocations(result);
+  }
   lap('scopes');
   result.calls = state.calls;
   result.durationMs = Math.round(performance.now() - started);

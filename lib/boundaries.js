@@ -115,7 +115,7 @@ function startTracking() {
   s.on('HeapProfiler.lastSeenObjectId', onUpdate);
   try {
     postSync('HeapProfiler.enable');
-    postSync('HeapProfiler.startTrackingHeapObjects', { trackAllocations: false });
+    postSync('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
   } catch {
     s.off('HeapProfiler.lastSeenObjectId', onUpdate);
     return null;

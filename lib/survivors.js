@@ -22,13 +22,12 @@
 // So is what the test runner does on its own timers while the rounds run (siteOf).
 
 const { postSync } = require('./inspector');
-const path = require('node:path');
 const v8 = require('node:v8');
 const timers = require('node:timers');
 const { performance } = require('node:perf_hooks');
 const { binding } = require('./native');
+const { OWN_DIR, RUNNER, isNode, userStack } = require('./frames');
 
-const OWN_DIR = __dirname + path.sep;
 /** Objects per call the per-site series must gain: half the slowest leak promised (1 per 10). */
 const MIN_RATE = 0.05;
 /** Samples the first stage may record in all (each costs a stack walk, ~3.5 µs). */
@@ -80,11 +79,7 @@ function openSession(interval) {
   };
 }
 
-const isNode = (url) => !url || url.startsWith('node:') || url.startsWith('internal/');
 const frameOf = (cf) => ({ functionName: cf.functionName || '(anonymous)', url: cf.url, line: cf.lineNumber + 1, column: cf.columnNumber + 1 });
-
-/** Frames of test runners' own packages (Jest, Vitest, Mocha): see siteOf. */
-const RUNNER = /[\\/]node_modules[\\/](?:jest|jest-[^\\/]+|@jest[\\/][^\\/]+|jest-circus|vitest|@vitest[\\/][^\\/]+|tinypool|mocha)[\\/]/;
 
 /**
  * A sample node's site: its stack from the allocating frame down to (not including) this file's
@@ -104,9 +99,8 @@ function siteOf(here) {
   // (Any runner frame will do: Jest's status line calls packages of its own, e.g. char-regex, the
   // first time it is drawn; fn's own code, even after an await, has no runner frame below it.)
   if (cut < 0 && firstOwn >= 0 && frames.some((f) => RUNNER.test(f.url))) return null;
-  const user = frames.findIndex((f) => !isNode(f.url));
   const key = frames.map((f) => `${f.functionName}@${f.url}:${f.lineNumber}:${f.columnNumber}`).join('<') || '(root)';
-  return { key, frames: (user > 0 ? frames.slice(user) : frames).slice(0, 8).map(frameOf) };
+  return { key, frames: userStack(frames.map(frameOf)) };
 }
 
 /**

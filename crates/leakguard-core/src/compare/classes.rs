@@ -3,6 +3,7 @@
 //! keep each class alive, as the leak assertions report them.
 
 use super::leaks::Suspect;
+use crate::alloc_trace::{AllocationFrame, AllocationSite};
 use crate::{Error, Result};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -65,6 +66,15 @@ pub struct LeakClass {
     pub via: Option<String>,
     /// [`ClassOptions::calls`], echoed.
     pub calls: u64,
+    /// Where the class is defined, from its first suspect that tells
+    /// ([`Suspect::location`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The call stacks that allocated the class's objects over all its suspects, the same stack
+    /// summed once, biggest first (at most [`super::leaks::MAX_ALLOCATION_SITES`]); empty, and
+    /// absent from the JSON, without an allocation trace ([`Suspect::allocations`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<AllocationSite>,
 }
 
 /// A holder under construction: the suspects of a class whose shapes differ only by digits.
@@ -156,6 +166,11 @@ pub fn by_class(suspects: &[Suspect], opts: &ClassOptions) -> Vec<LeakClass> {
                 paths,
                 via: via(suspects, c),
                 calls: opts.calls,
+                location: c
+                    .suspects
+                    .iter()
+                    .find_map(|&i| suspects.get(i)?.location.clone()),
+                allocations: allocations(suspects, &c.suspects),
             })
         })
         .collect();
@@ -199,6 +214,33 @@ fn holder_paths(suspects: &[Suspect], members: &[usize]) -> Vec<String> {
         .take(MAX_PATHS)
         .map(|h| h.path)
         .collect()
+}
+
+/// The allocation stacks of a class's suspects, merged (see [`LeakClass::allocations`]).
+fn allocations(suspects: &[Suspect], members: &[usize]) -> Vec<AllocationSite> {
+    let mut sites: Vec<AllocationSite> = Vec::new();
+    let mut index: HashMap<&[AllocationFrame], usize> = HashMap::new();
+    for site in members
+        .iter()
+        .filter_map(|&i| suspects.get(i))
+        .flat_map(|s| &s.allocations)
+    {
+        match index.get(site.frames.as_slice()) {
+            Some(&k) => {
+                let m = &mut sites[k];
+                m.count = m.count.saturating_add(site.count);
+                m.size = m.size.saturating_add(site.size);
+            }
+            None => {
+                index.insert(&site.frames, sites.len());
+                sites.push(site.clone());
+            }
+        }
+    }
+    // Stable: equal sites keep the order of the suspects (their ranking).
+    sites.sort_by(|a, b| b.size.cmp(&a.size).then(b.count.cmp(&a.count)));
+    sites.truncate(super::leaks::MAX_ALLOCATION_SITES);
+    sites
 }
 
 /// The other class every suspect of `c` is held through, if it is one and the same.
