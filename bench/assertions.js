@@ -44,8 +44,12 @@ const ROOT = path.join(__dirname, '..');
 const SCENARIOS = path.join(ROOT, '__test__', 'fixtures', 'leak-scenarios.js');
 const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
 const TOOLS = ['sampling', 'before', 'snapshots', 'leakage'];
-/** The implementation the figures are compared with (issue 14): its lib/ and index.js. */
-const BEFORE = 'e1be29a';
+/**
+ * The implementation the figures are compared with: its lib/ and index.js (issue 14's baseline
+ * by default; `--before <commit>` for another, e.g. to check that a change kept the clean
+ * checks' speed). Children get it through the environment.
+ */
+let BEFORE = process.env.LG_BENCH_BEFORE || 'e1be29a';
 const MODES = ['node', 'node-seq', 'jest'];
 // Three traps (an LRU cache full before the check, a WeakRef cache emptied by a
 // FinalizationRegistry, async work that settles) and three leaks (a Map of requests, listeners on
@@ -240,12 +244,12 @@ function runJest(tool, names, run, opt) {
 // Parent
 
 function parseArgs(argv) {
-  const a = { runs: '3', only: 'sampling,before,leakage', modes: MODES.join(','), scenarios: DEFAULT_SCENARIOS.join(','), timeout: '300', out: '' };
+  const a = { runs: '3', only: 'sampling,before,leakage', modes: MODES.join(','), scenarios: DEFAULT_SCENARIOS.join(','), timeout: '300', out: '', before: '' };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in a) || argv[i + 1] === undefined) {
       console.error(
-        'usage: node bench/assertions.js [--runs 3] [--only sampling,before,snapshots,leakage] [--modes node,node-seq,jest] [--scenarios a,b] [--timeout S] [--out file.json]',
+        'usage: node bench/assertions.js [--runs 3] [--only sampling,before,snapshots,leakage] [--modes node,node-seq,jest] [--scenarios a,b] [--timeout S] [--out file.json] [--before <commit>]',
       );
       process.exit(2);
     }
@@ -255,7 +259,8 @@ function parseArgs(argv) {
   for (const t of tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool ${t} (one of ${TOOLS.join(', ')})`);
   const modes = a.modes.split(',');
   for (const m of modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m} (one of ${MODES.join(', ')})`);
-  return { runs: Number(a.runs), tools, modes, scenarios: a.scenarios.split(','), timeoutS: Number(a.timeout), out: a.out };
+  if (a.before && !/^[0-9a-f]{7,40}$/.test(a.before)) throw new Error(`--before takes a commit hash, not ${a.before}`);
+  return { runs: Number(a.runs), tools, modes, scenarios: a.scenarios.split(','), timeoutS: Number(a.timeout), out: a.out, before: a.before };
 }
 
 /** One child process running the checks `names` in order with `tool`. */
@@ -294,6 +299,10 @@ function main() {
   const { execSync } = require('node:child_process');
   const { OUT, median, machine, fmtTime } = require('./parse');
   const opt = parseArgs(process.argv.slice(2));
+  if (opt.before) {
+    BEFORE = opt.before;
+    process.env.LG_BENCH_BEFORE = opt.before;
+  }
   const { scenarios } = require(SCENARIOS);
   for (const n of opt.scenarios) if (!scenarios[n]) throw new Error(`no scenario ${n}`);
   if (opt.tools.includes('leakage')) require.resolve('leakage'); // fail early: cd bench && npm install
