@@ -87,7 +87,10 @@ function declarationLine(url, name, from = 1) {
   const lines = typeof url === 'string' && typeof name === 'string' && /^[\p{L}\p{N}_$]+$/u.test(name) ? sourceLines(url) : null;
   if (!lines) return 0;
   const id = name.replace(/\$/g, '\\$');
-  const re = new RegExp(`(?:\\b(?:const|let|var|class)\\s+|\\bfunction\\s*\\*?\\s*|\\b(?:const|let|var)\\s*[\\[{][^=]*?[\\s,{\\[])${id}(?![\\p{L}\\p{N}_$])`, 'u');
+  const re = new RegExp(
+    `(?:\\b(?:const|let|var|class)\\s+|\\bfunction\\s*\\*?\\s*|\\b(?:const|let|var)\\s*[\\[{][^=]*?[\\s,{\\[])${id}(?![\\p{L}\\p{N}_$])`,
+    'u',
+  );
   for (let i = Math.max(0, from - 1); i < lines.length; i++) if (re.test(lines[i])) return i + 1;
   return 0;
 }
@@ -104,7 +107,8 @@ function declarationLine(url, name, from = 1) {
  */
 function holderLocation(p, cwd) {
   const steps = p && Array.isArray(p.steps) ? p.steps : [];
-  for (let i = steps.length - 2; i >= 1; i--) {
+  // The object's own edge counts too (`->cache → Array`), as in shortPath.
+  for (let i = steps.length - 1; i >= 1; i--) {
     if (!steps[i].edge || steps[i].edge.type !== 'context') continue;
     const ctx = steps[i - 1].location;
     const closure = i >= 2 ? steps[i - 2].location : undefined;

@@ -309,8 +309,8 @@ function pathText(file, id, p, maxSteps, source) {
         ? `(cut after ${maxSteps} ${maxSteps === 1 ? 'step' : 'steps'}; --max-steps raises the limit)\n`
         : '(does not reach a root: the object is garbage, or held only by weak references)\n';
   }
-  if (source && source.location) s += `defined at: ${f.cleanText(loc.displayLocation(source.location))}\n`;
-  if (source && source.allocationStack) s += stackText(source.allocationStack, 'allocated at: ', '');
+  if (source?.location) s += `defined at: ${f.cleanText(loc.displayLocation(source.location))}\n`;
+  if (source?.allocationStack) s += stackText(source.allocationStack, 'allocated at: ', '');
   return s;
 }
 
@@ -479,7 +479,9 @@ ${COMMON_HELP}`,
       const rows = await about(snap.summary({ sizes, signal: ctx.signal, onProgress }), file);
       const cls = rows.find((r) => r.className === className);
       const total = cls ? cls.count : 0;
-      const objects = cls ? await about(snap.objects(className, { sizes, sortBy: sort || 'retained', limit: limit === 0 ? Infinity : limit, signal: ctx.signal }), file) : [];
+      const objects = cls
+        ? await about(snap.objects(className, { sizes, sortBy: sort || 'retained', limit: limit === 0 ? Infinity : limit, signal: ctx.signal }), file)
+        : [];
       ctx.progress.clear();
       if (values.json) {
         ctx.out(json({ file, className, sizes, sort: sort || 'retained', objects, objectsTotal: total }));

@@ -12,6 +12,7 @@ const { codes, ioError, invalidArg } = require('../errors');
 const check = require('../options');
 const { tagFile } = require('./load');
 const { shortPath } = require('../format');
+const loc = require('../locations');
 
 const MODEL_VERSION = 1;
 const TOOL = { name: 'leakguard', version: require('../../package.json').version };
@@ -298,7 +299,9 @@ async function buildReportModel(files, options = {}) {
         entry.newInTarget = r.newInTarget;
         entry.stillAlive = r.stillAlive;
         // `heldBy`: the first path from the holding variable on, as the CLI and assertions print it.
-        entry.suspects = r.suspects.map((s) => ({ ...s, heldBy: s.paths.length ? shortPath(s.paths[0].text) : null }));
+        // Locations as the CLI shows them (lib/locations.js): paths under the cwd relative, the
+        // holder's declaration line, allocation stacks as a bottom-up tree. The page cannot read files.
+        entry.suspects = r.suspects.map((s) => suspectModel(s));
       } catch (err) {
         // Bad options are the caller's mistake, not a property of the snapshots.
         if (err && (err.code === codes.ABORTED || err.code === codes.INVALID_ARG)) throw err;
@@ -310,6 +313,24 @@ async function buildReportModel(files, options = {}) {
     for (const s of held.values()) s.dispose();
   }
   return model;
+}
+
+/** A findLeaks suspect with its locations ready for the page (see the leaks entry above). */
+function suspectModel(s) {
+  const paths = s.paths.map((p) => ({
+    ...p,
+    text: loc.displayPathText(p.text),
+    steps: p.steps.map((st) => (st.location ? { ...st, location: loc.displayLocation(st.location) } : st)),
+  }));
+  const heldBy = paths.length ? shortPath(paths[0].text) : null;
+  const out = { ...s, paths, shape: loc.displayPathText(s.shape), heldBy, heldAt: heldBy ? loc.holderLocation(s.paths[0]) || null : null };
+  if (s.location) out.location = loc.displayLocation(s.location);
+  if (s.allocations) {
+    const text = (nodes) =>
+      nodes.map((n) => ({ frame: loc.frameText(n.frame), user: !loc.isInternalFrame(n.frame), count: n.count, size: n.size, children: text(n.children) }));
+    out.allocationTree = text(loc.bottomUpTree(s.allocations));
+  }
+  return out;
 }
 
 module.exports = { buildReportModel, validateSamples, readSamples, byAbsoluteDelta, uniqueLabels, MODEL_VERSION };

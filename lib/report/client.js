@@ -386,10 +386,28 @@
           h('span', { class: 'cls' }, cut(cls, 160)),
           name && name !== cls ? h('span', { class: 'nm' }, cut(name, 160)) : null,
           st.id !== undefined && st.id !== null ? h('span', { class: 'oid' }, '@' + str(st.id)) : null,
+          st.location ? h('code', { class: 'loc', title: 'source location: select to copy' }, cut(str(st.location), 400)) : null,
         ]),
       );
     });
     return ol;
+  }
+
+  // A suspect's allocation stacks as a bottom-up tree (lib/locations.js bottomUpTree): the
+  // allocating functions first, each with its callers below, biggest first; Node's own frames dimmed.
+  function allocTree(nodes, depth) {
+    const ul = h('ul', { class: 'alloc-tree' });
+    arr(nodes).forEach((n) => {
+      const kids = arr(n.children);
+      ul.appendChild(
+        h('li', null, [
+          h('span', { class: 'mono' }, formatBytes(n.size) + ' \u00d7' + formatCount(n.count) + ' '),
+          h('code', { class: n.user ? 'loc' : 'loc internal' }, cut(str(n.frame), 400)),
+          kids.length && depth < 8 ? allocTree(kids, depth + 1) : null,
+        ]),
+      );
+    });
+    return ul;
   }
 
   function renderLeaks() {
@@ -463,7 +481,14 @@
           ]),
         );
       }
-      if (sp.heldBy) card.appendChild(h('p', { class: 'held' }, ['Held by: ', h('code', { title: cut(sp.heldBy, 2000) }, cut(sp.heldBy, 400))]));
+      if (sp.heldBy) {
+        const at = sp.heldAt ? [', a variable of ', h('code', { class: 'loc' }, cut(str(sp.heldAt), 400))] : [];
+        card.appendChild(h('p', { class: 'held' }, ['Held by: ', h('code', { title: cut(sp.heldBy, 2000) }, cut(sp.heldBy, 400))].concat(at)));
+      }
+      if (sp.location) card.appendChild(h('p', { class: 'held' }, ['Defined at: ', h('code', { class: 'loc' }, cut(str(sp.location), 400))]));
+      const tree = arr(sp.allocationTree);
+      if (tree.length)
+        card.appendChild(h('details', { open: true, class: 'alloc' }, [h('summary', null, 'Allocated by (bottom-up, by size)'), allocTree(tree, 0)]));
       if (sp.shape) card.appendChild(h('p', { class: 'shape' }, ['Shape: ', h('code', { title: cut(sp.shape, 2000) }, cut(sp.shape, 400))]));
       const paths = arr(sp.paths);
       if (!paths.length) card.appendChild(h('p', { class: 'note' }, 'No retainer path (the samples may be retained only by weak or internal references).'));

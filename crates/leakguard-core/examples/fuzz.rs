@@ -473,11 +473,14 @@ fn analyse(g: &HeapGraph, rng: &mut Rng) -> Result<Analysis, Error> {
     }
     for _ in 0..4 {
         let n = rng.below(g.node_count() + 2) as u32;
+        // Source locations and allocation stacks (no PRNG draws: same inputs as before).
+        let _ = (g.location(n), g.allocation_stack(n));
         for kind in [PathKind::DevTools, PathKind::Shortest] {
             let _ = a.retainer_path(g, n, kind, 1 + rng.below(50));
         }
     }
     let _ = a.node_by_id(rng.below(1000) as u32);
+    let _ = g.allocation_sites(0..g.node_count() as u32, 5);
     Ok(a)
 }
 
@@ -498,12 +501,17 @@ fn main() -> ExitCode {
             }
         }
     }
-    let vectors: Vec<Vec<u8>> = ["v1.json", "v1b.json", "v2.json", "v3.json"]
-        .iter()
-        .filter_map(|f| {
-            std::fs::read(format!("{}/tests/vectors/{f}", env!("CARGO_MANIFEST_DIR"))).ok()
-        })
-        .collect();
+    // locations.json carries the side tables (locations, allocation trace) for the mutations too.
+    let vectors: Vec<Vec<u8>> = [
+        "v1.json",
+        "v1b.json",
+        "v2.json",
+        "v3.json",
+        "locations.json",
+    ]
+    .iter()
+    .filter_map(|f| std::fs::read(format!("{}/tests/vectors/{f}", env!("CARGO_MANIFEST_DIR"))).ok())
+    .collect();
     // Watchdog: the iteration counter must move at least every `hang` seconds.
     let beat = Arc::new(AtomicU64::new(0));
     let current: Arc<Mutex<Vec<u8>>> = Arc::default();
