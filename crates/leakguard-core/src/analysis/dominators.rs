@@ -11,9 +11,6 @@ use crate::Result;
 pub(crate) struct DomTree {
     /// Immediate dominator per ordinal; the root (and nothing else) is its own dominator.
     pub idom: Vec<u32>,
-    /// Ordinals in DFS numbering order (`vertex[1..=n]` of the paper); `order[0]` is the root.
-    /// Retained sizes are accumulated by walking it backwards.
-    pub order: Vec<u32>,
 }
 
 pub(crate) fn lengauer_tarjan(
@@ -23,10 +20,7 @@ pub(crate) fn lengauer_tarjan(
 ) -> Result<DomTree> {
     let nodes = v.n;
     if nodes == 0 {
-        return Ok(DomTree {
-            idom: Vec::new(),
-            order: Vec::new(),
-        });
+        return Ok(DomTree { idom: Vec::new() });
     }
     let len = nodes + 1;
     let mut parent = vec![0u32; len];
@@ -125,6 +119,9 @@ pub(crate) fn lengauer_tarjan(
         }
     }
 
+    // The DFS is over: its per-node cursor goes before the next arrays are touched.
+    drop(next_edge);
+
     let mut stack: Vec<u32> = Vec::new();
     // Path compression with an explicit stack (the recursive version overflows on long chains).
     let compress =
@@ -196,6 +193,9 @@ pub(crate) fn lengauer_tarjan(
         }
     }
 
+    // Only dom, semi and vertex are read from here on: the rest goes before idom is allocated.
+    drop((bucket_head, bucket_next, ancestor, label, parent));
+
     // dom[0] = root makes every never-assigned vertex fall back to the root.
     dom[0] = r;
     dom[r as usize] = r;
@@ -206,45 +206,17 @@ pub(crate) fn lengauer_tarjan(
         }
     }
 
-    let idom: Vec<u32> = (0..nodes)
-        .map(|o| match dom[o + 1] {
+    drop((semi, vertex));
+    // In place: dom[o + 1] becomes idom[o].
+    dom.remove(0);
+    for d in dom.iter_mut() {
+        *d = match *d {
             0 => v.root,
             d => d - 1,
-        })
-        .collect();
-    let order: Vec<u32> = vertex[1..=n as usize].iter().map(|&x| x - 1).collect();
-    Ok(DomTree { idom, order })
-}
-
-/// Retained sizes for raw and (optionally) adjusted self sizes: each node's size plus
-/// everything it dominates, accumulated bottom-up in reverse DFS order (every node's DFS number
-/// exceeds its dominator's). Both modes share one walk, so the tree is read once.
-pub(crate) fn retained_sizes(
-    tree: &DomTree,
-    raw: &[u64],
-    adjusted: Option<&[u64]>,
-) -> (Vec<u64>, Option<Vec<u64>>) {
-    let mut r = raw.to_vec();
-    match adjusted {
-        Some(adj) => {
-            let mut a = adj.to_vec();
-            for &o in tree.order.iter().skip(1).rev() {
-                let (o, d) = (o as usize, tree.idom[o as usize] as usize);
-                let (ro, ao) = (r[o], a[o]);
-                r[d] = r[d].saturating_add(ro);
-                a[d] = a[d].saturating_add(ao);
-            }
-            (r, Some(a))
-        }
-        None => {
-            for &o in tree.order.iter().skip(1).rev() {
-                let (o, d) = (o as usize, tree.idom[o as usize] as usize);
-                let ro = r[o];
-                r[d] = r[d].saturating_add(ro);
-            }
-            (r, None)
-        }
+        };
     }
+    dom.shrink_to_fit();
+    Ok(DomTree { idom: dom })
 }
 
 /// Children lists of the dominator tree in CSR form (`first[n]..first[n+1]` into `list`); the

@@ -33,8 +33,10 @@
 
 mod classes;
 mod dominators;
+mod ids;
 mod passes;
 mod paths;
+mod sizes;
 mod summary;
 mod view;
 mod weakmap;
@@ -47,6 +49,7 @@ pub use summary::{is_system, ClassRow, ObjectRow, ObjectSort};
 use crate::control::Control;
 use crate::graph::HeapGraph;
 use crate::Result;
+use sizes::Sizes;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use view::{Bits, View};
@@ -98,10 +101,10 @@ pub struct ClassAnalysis {
     /// Native nodes renamed `Detached …` by DOM propagation.
     detached_renamed: Option<Bits>,
     /// V8's self sizes.
-    raw_self: Vec<u64>,
+    raw_self: Sizes,
     /// Reattributed self sizes; `None` when reattribution was skipped (no user roots), in which
     /// case DevTools mode equals raw mode.
-    adjusted_self: Option<Vec<u64>>,
+    adjusted_self: Option<Sizes>,
     /// Class index per node into `class_names`.
     class_of: Vec<u32>,
     class_names: Vec<String>,
@@ -109,8 +112,8 @@ pub struct ClassAnalysis {
     interfaces: Vec<InterfaceDefinition>,
     /// The phases of this part of the analysis.
     timings: PhaseTimings,
-    /// (id, ordinal) pairs sorted by id, packed as `id << 32 | ordinal`.
-    by_id: Vec<u64>,
+    /// Node by object id, and nodes in id order.
+    by_id: ids::IdIndex,
 }
 
 /// Everything DevTools derives from a snapshot: the [`ClassAnalysis`] (reachable through
@@ -128,8 +131,12 @@ pub struct Analysis {
     /// Dominator tree children, CSR.
     first_dominated: Vec<u32>,
     dominated: Vec<u32>,
-    retained_raw: Vec<u64>,
-    retained_adjusted: Option<Vec<u64>>,
+    /// Retained sizes of the default mode: DevTools' when the shallow sizes were reattributed,
+    /// else raw (the two are then the same).
+    retained: Sizes,
+    /// Raw retained sizes when they differ from `retained`: computed on the first raw-mode
+    /// query, since most callers never ask (saves a column at the analysis' peak).
+    retained_raw: OnceLock<Sizes>,
     /// Every phase, the class phases included.
     timings: PhaseTimings,
     /// Lazily built summaries, one per mode.
@@ -261,19 +268,15 @@ impl Analysis {
     /// Retained size of node `n` in the given mode: its self size plus the self sizes of all
     /// nodes it dominates (0 for out-of-range ordinals).
     pub fn retained_size(&self, n: u32, mode: SizeMode) -> u64 {
-        let v = match (mode, &self.retained_adjusted) {
-            (SizeMode::DevTools, Some(a)) => a,
-            _ => &self.retained_raw,
-        };
-        v.get(n as usize).copied().unwrap_or(0)
+        self.retained_column(mode).get(n as usize)
     }
 
     /// Sum of all self sizes (the root's retained size); equal in both modes.
     pub fn total_size(&self) -> u64 {
-        match self.retained_raw.get(self.classes.root as usize) {
-            Some(&t) => t,
-            None => self.classes.total_size(),
+        if self.classes.node_count == 0 {
+            return self.classes.total_size();
         }
+        self.retained.get(self.classes.root as usize)
     }
 
     /// Approximate bytes of memory this analysis holds (its per-node and per-edge arrays), to
@@ -288,8 +291,34 @@ impl Analysis {
             + v(&self.idom)
             + v(&self.first_dominated)
             + v(&self.dominated)
-            + v(&self.retained_raw)
-            + self.retained_adjusted.as_deref().map_or(0, v)
+            + self.retained.heap_bytes()
+            + self.retained_raw.get().map_or(0, Sizes::heap_bytes)
+            + self
+                .summary_cache
+                .iter()
+                .filter_map(OnceLock::get)
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| std::mem::size_of_val(r) + r.class_name.len())
+                        .sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+
+    /// The retained-size column of `mode` (the raw one is computed on first use).
+    fn retained_column(&self, mode: SizeMode) -> &Sizes {
+        match (mode, &self.classes.adjusted_self) {
+            (SizeMode::Raw, Some(_)) => self.retained_raw.get_or_init(|| {
+                sizes::retained(
+                    &self.classes.raw_self,
+                    &self.idom,
+                    &self.first_dominated,
+                    &self.dominated,
+                    self.classes.root,
+                )
+            }),
+            _ => &self.retained,
+        }
     }
 }
 
@@ -310,10 +339,15 @@ impl ClassAnalysis {
     fn finish(self, v: &View<'_>, main: MainChain, top: Control<'_>) -> Result<Analysis> {
         let ctl = top.phase(0.92, 0.08)?;
         let t = Instant::now();
-        let (retained_raw, retained_adjusted) =
-            dominators::retained_sizes(&main.tree, &self.raw_self, self.adjusted_self.as_deref());
-        ctl.check()?;
         let (first_dominated, dominated) = dominators::dominated_csr(&main.tree, v.root);
+        ctl.check()?;
+        let retained = sizes::retained(
+            self.adjusted_self.as_ref().unwrap_or(&self.raw_self),
+            &main.tree.idom,
+            &first_dominated,
+            &dominated,
+            v.root,
+        );
         let mut timings = PhaseTimings::default();
         // DOM state first, then the dominator chain, then the class phases: execution order of
         // Analysis::compute.
@@ -334,8 +368,8 @@ impl ClassAnalysis {
             idom: main.tree.idom,
             first_dominated,
             dominated,
-            retained_raw,
-            retained_adjusted,
+            retained,
+            retained_raw: OnceLock::new(),
             timings,
             summary_cache: [OnceLock::new(), OnceLock::new()],
         })
@@ -426,12 +460,12 @@ impl ClassAnalysis {
             (SizeMode::DevTools, Some(a)) => a,
             _ => &self.raw_self,
         };
-        v.get(n as usize).copied().unwrap_or(0)
+        v.get(n as usize)
     }
 
     /// Sum of all self sizes; equal in both modes.
     pub fn total_size(&self) -> u64 {
-        self.raw_self.iter().sum()
+        self.raw_self.sum()
     }
 
     /// Class name of node `n`: `Function`, `RegExp`, `(system)`, `(compiled code)`, `<div>`,
@@ -483,7 +517,7 @@ impl ClassAnalysis {
     /// Node ordinals in ascending object-id order (equal ids in ordinal order), read from the
     /// id index, so that comparisons can merge two snapshots by id without sorting again.
     pub(crate) fn ordinals_by_id(&self) -> impl Iterator<Item = u32> + '_ {
-        self.by_id.iter().map(|&p| p as u32)
+        self.by_id.ordinals()
     }
 
     /// Approximate bytes of memory this part of the analysis holds.
@@ -491,27 +525,22 @@ impl ClassAnalysis {
         fn v<T>(x: &[T]) -> usize {
             std::mem::size_of_val(x)
         }
-        let opt = |x: &Option<Vec<u64>>| x.as_deref().map_or(0, v);
+
         v(&self.dist)
             + v(&self.bfs_parent_edge)
             + self.dom_state.as_deref().map_or(0, v)
             + self.detached_renamed.as_ref().map_or(0, |b| v(&b.0))
-            + v(&self.raw_self)
-            + opt(&self.adjusted_self)
+            + self.raw_self.heap_bytes()
+            + self.adjusted_self.as_ref().map_or(0, Sizes::heap_bytes)
             + v(&self.class_of)
             + self.class_names.iter().map(String::len).sum::<usize>()
-            + v(&self.by_id)
+            + self.by_id.heap_bytes()
     }
 
     /// Ordinal of the node with object id `id` (the lowest ordinal if ids repeat), by binary
-    /// search in a sorted (id, ordinal) index.
+    /// search in the id index (analysis/ids.rs).
     pub fn node_by_id(&self, id: u32) -> Option<u32> {
-        let key = u64::from(id) << 32;
-        let i = self.by_id.partition_point(|&p| p < key);
-        match self.by_id.get(i) {
-            Some(&p) if p >> 32 == u64::from(id) => Some(p as u32),
-            _ => None,
-        }
+        self.by_id.node_by_id(id)
     }
 }
 
@@ -583,12 +612,12 @@ fn dominator_chain(v: &View<'_>, top: Control<'_>) -> Result<MainChain> {
 /// Results of the side chain.
 struct SideChain {
     dist: passes::Distances,
-    raw_self: Vec<u64>,
-    adjusted_self: Option<Vec<u64>>,
+    raw_self: Sizes,
+    adjusted_self: Option<Sizes>,
     class_of: Vec<u32>,
     table: classes::ClassTable,
     interfaces: Vec<InterfaceDefinition>,
-    by_id: Vec<u64>,
+    by_id: ids::IdIndex,
     timings: Vec<(&'static str, Duration)>,
 }
 
@@ -599,7 +628,7 @@ fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: Control<'_>) -> Result<
     let mut eph = weakmap::EphCache::new(v.g.string_count());
     let dist = passes::distances(v, &mut eph, ctl)?;
     laps.lap("distances");
-    let raw_self: Vec<u64> = (0..v.n as u32).map(|x| v.raw_self(x)).collect();
+    let raw_self = v.self_sizes();
     // Skipped without user roots (a snapshot taken with internals exposed).
     let adjusted_self = if dist.has_user_roots {
         Some(passes::reattribute_shallow_sizes(v, &raw_self, ctl)?)
@@ -613,7 +642,7 @@ fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: Control<'_>) -> Result<
     let interfaces = classes::infer_interfaces(v, ctl)?;
     classes::apply_interfaces(v, &interfaces, &mut class_of, &mut table, ctl)?;
     laps.lap("interfaces");
-    let by_id = index_ids(v.node_id, ctl)?;
+    let by_id = ids::IdIndex::new(v.node_id, ctl)?;
     laps.lap("id index");
     Ok(SideChain {
         dist,
@@ -625,15 +654,4 @@ fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: Control<'_>) -> Result<
         by_id,
         timings: laps.phases,
     })
-}
-
-/// (id, ordinal) pairs packed as `id << 32 | ordinal`, sorted by id (stable, so equal ids
-/// stay in ordinal order).
-fn index_ids(ids: &[u32], ctl: &Control<'_>) -> Result<Vec<u64>> {
-    let packed: Vec<u64> = ids
-        .iter()
-        .enumerate()
-        .map(|(o, &id)| (u64::from(id) << 32) | o as u64)
-        .collect();
-    crate::radix::sort_by_key(packed, |x| (x >> 32) as u32, || ctl.check())
 }

@@ -2,6 +2,7 @@
 //! DOM state propagation, page-owned marking, distances, shallow-size reattribution and the
 //! essential-edge bitset. Every traversal uses an explicit queue or stack.
 
+use super::sizes::{Sizes, SizesAcc};
 use super::view::{Bits, View, EK};
 use super::weakmap::EphCache;
 use crate::control::{Control, TICK_MASK};
@@ -329,13 +330,13 @@ pub(crate) fn distances(v: &View<'_>, eph: &mut EphCache, ctl: &Control<'_>) -> 
 /// reachable from exactly one other node ("owner") to that owner. Returns the adjusted sizes.
 pub(crate) fn reattribute_shallow_sizes(
     v: &View<'_>,
-    raw: &[u64],
+    raw: &Sizes,
     ctl: &Control<'_>,
-) -> Result<Vec<u64>> {
+) -> Result<Sizes> {
     const UNVISITED: u32 = u32::MAX;
     const MULTIPLE: u32 = u32::MAX - 1;
     let n = v.n;
-    let mut sizes = raw.to_vec();
+    let mut sizes = SizesAcc::from_sizes(raw);
     let mut owners = vec![0u32; n];
     let mut work: Vec<u32> = Vec::with_capacity(n);
     for (i, o) in owners.iter_mut().enumerate() {
@@ -371,18 +372,18 @@ pub(crate) fn reattribute_shallow_sizes(
             }
         }
     }
-    for i in 0..n {
-        let o = owners[i];
+    for (i, &o) in owners.iter().enumerate() {
         if o == UNVISITED || o == MULTIPLE || o as usize == i {
             continue;
         }
         if o == v.root || v.ntype(o) == NodeType::Synthetic {
             continue; // adding size to synthetic groups or the root is not useful
         }
-        let s = std::mem::take(&mut sizes[i]);
-        sizes[o as usize] = sizes[o as usize].saturating_add(s);
+        let s = sizes.get(i);
+        sizes.set(i, 0);
+        sizes.add(o as usize, s);
     }
-    Ok(sizes)
+    Ok(sizes.finish())
 }
 
 /// DevTools' `computeIsEssentialEdge` for every edge (docs/analysis.md#essential-edges).

@@ -185,12 +185,9 @@ impl<'g> View<'g> {
         self.ntype[self.node_type[v as usize] as usize]
     }
 
-    #[inline(always)]
-    pub fn raw_self(&self, v: u32) -> u64 {
-        match self.g.self_size[v as usize] {
-            u32::MAX => self.g.self_size(v),
-            s => u64::from(s),
-        }
+    /// A copy of the graph's self sizes as a size column (same layout, no widening).
+    pub fn self_sizes(&self) -> super::sizes::Sizes {
+        super::sizes::Sizes::from_parts(self.g.self_size.clone(), self.g.size_overflow.clone())
     }
 
     #[inline]
