@@ -334,7 +334,8 @@ test('leaks on a leaking process: exit 1, names CliLeakProbe and the holding var
   const p = await cli(['path', leak[2], String(top.sampleIds[0])]);
   assert.equal(p.code, 0, p.stderr);
   assert.match(p.stdout, /^ +->cliLeakHolder +Array @\d+$/m);
-  assert.match(p.stdout, new RegExp(`CliLeakProbe @${top.sampleIds[0]}\\n$`));
+  // The object last, then where its class is (cli-leaker.js line 21: `  constructor(i) {`).
+  assert.match(p.stdout, new RegExp(`CliLeakProbe @${top.sampleIds[0]}\\ndefined at: __test__/fixtures/cli-leaker\\.js:21:14\\n$`));
 });
 
 test('leaks on a steady process: exit 0, no suspects', async () => {

@@ -27,21 +27,46 @@ const sizesHelp = `  --sizes <mode>     devtools (default: as Chrome DevTools sh
                      size counted in its owner) or raw (V8's self sizes as written)`;
 
 /** Human output of `summary`. */
-function summaryText(file, snap, sizes, classes, total, width) {
+function summaryText(file, snap, sizes, classes, total, width, defined = new Map()) {
   let s = `${f.cleanText(file)}: ${f.formatCount(snap.nodeCount)} nodes, ${f.formatCount(snap.edgeCount)} edges, ${f.formatBytes(snap.totalSize)} total (sizes: ${sizes})\n\n`;
+  const cols = [
+    { header: 'Class', flex: true, max: 60 },
+    { header: 'Count', align: 'right' },
+    { header: 'Shallow', align: 'right' },
+    { header: 'Retained', align: 'right' },
+    { header: 'Distance', align: 'right' },
+  ];
+  if (defined.size > 0) cols.push({ header: 'Defined at', flex: true, max: 80 });
   s += f.table(
-    [
-      { header: 'Class', flex: true, max: 60 },
-      { header: 'Count', align: 'right' },
-      { header: 'Shallow', align: 'right' },
-      { header: 'Retained', align: 'right' },
-      { header: 'Distance', align: 'right' },
-    ],
-    classes.map((r) => [r.className, f.formatCount(r.count), f.formatBytes(r.shallowSize), f.formatBytes(r.retainedSize), f.formatDistance(r)]),
+    cols,
+    classes.map((r) => {
+      const row = [r.className, f.formatCount(r.count), f.formatBytes(r.shallowSize), f.formatBytes(r.retainedSize), f.formatDistance(r)];
+      if (defined.size > 0) row.push(loc.displayLocation(defined.get(r.className)));
+      return row;
+    }),
     { width },
   );
   if (classes.length < total) s += `… ${f.formatCount(total - classes.length)} more classes (--top 0 shows all)\n`;
   return s;
+}
+
+// Classes whose objects have no one constructor in user code: functions (each its own code),
+// V8 internals, strings, arrays.
+const NO_CONSTRUCTOR = /^(?:\(|system \/ |Function$|Object$|Array$)/;
+
+/**
+ * Where each of the first summary rows' classes is defined (its constructor, docs/locations.md),
+ * from one object of the class; empty without the locations table. At most 50 lookups.
+ */
+async function classLocations(snap, classes, sizes, ctx) {
+  const out = new Map();
+  if (!snap.hasLocations) return out;
+  for (const r of classes.slice(0, 50)) {
+    if (NO_CONSTRUCTOR.test(r.className)) continue;
+    const [o] = await snap.objects(r.className, { sizes, limit: 1, signal: ctx.signal });
+    if (o?.location) out.set(r.className, o.location);
+  }
+  return out;
 }
 
 /** Flags most commands share (util.parseArgs option specs). */
@@ -90,7 +115,7 @@ ${COMMON_HELP}`,
       if (values.json) {
         ctx.out(json({ file, nodeCount: snap.nodeCount, edgeCount: snap.edgeCount, totalSize: snap.totalSize, sizes, classes, classesTotal: all.length }));
       } else {
-        ctx.out(summaryText(file, snap, sizes, classes, all.length, ctx.width));
+        ctx.out(summaryText(file, snap, sizes, classes, all.length, ctx.width, await classLocations(snap, classes, sizes, ctx)));
       }
       return 0;
     });
