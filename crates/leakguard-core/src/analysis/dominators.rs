@@ -28,10 +28,11 @@ pub(crate) fn lengauer_tarjan(
     let mut vertex = vec![0u32; len];
     let mut label = vec![0u32; len];
     let mut semi = vec![0u32; len];
+    // `dom[w]` is written when w leaves its bucket, after its bucket link was read for the
+    // last time, so one array holds both (one column less at the dominators' peak).
     let mut dom = vec![0u32; len];
     // Buckets as singly linked lists: each vertex sits in at most one bucket at a time.
     let mut bucket_head = vec![0u32; len];
-    let mut bucket_next = vec![0u32; len];
     // Next edge to examine per ordinal, for the iterative DFS.
     let mut next_edge = vec![0u32; nodes];
     let mut n: u32 = 0;
@@ -171,13 +172,13 @@ pub(crate) fn lengauer_tarjan(
             semi[wi] = semi[r as usize];
         }
         let b = vertex[semi[wi] as usize] as usize;
-        bucket_next[wi] = bucket_head[b];
+        dom[wi] = bucket_head[b]; // bucket link
         bucket_head[b] = w;
         let p = parent[wi];
         ancestor[wi] = p; // link(parent[w], w)
         let mut x = std::mem::take(&mut bucket_head[p as usize]);
         while x != 0 {
-            let next = bucket_next[x as usize];
+            let next = dom[x as usize]; // bucket link
             let u = if ancestor[x as usize] == 0 {
                 x
             } else {
@@ -194,7 +195,16 @@ pub(crate) fn lengauer_tarjan(
     }
 
     // Only dom, semi and vertex are read from here on: the rest goes before idom is allocated.
-    drop((bucket_head, bucket_next, ancestor, label, parent));
+    // Vertices still in a bucket (possible only for the orphan and clique vertices hung under
+    // the root, whose numbering is not a DFS) never got a dominator: their link goes back to 0,
+    // "none", as if they had their own array.
+    for b in bucket_head.iter_mut() {
+        let mut x = std::mem::take(b);
+        while x != 0 {
+            x = std::mem::take(&mut dom[x as usize]);
+        }
+    }
+    drop((bucket_head, ancestor, label, parent));
 
     // dom[0] = root makes every never-assigned vertex fall back to the root.
     dom[0] = r;
