@@ -388,6 +388,8 @@ declare namespace leakguard {
     path: string;
     /** First path of up to 5 holders (shapes differing only by digits are one holder), most objects first, V8-internal roots last. */
     paths: string[];
+    /** The first of `paths` whole, with its steps and their locations (where the holding variable is declared is read from them). */
+    holder?: RetainerPath;
     /** The one other class through whose leaked objects every suspect of this class is held, else null. */
     via: string | null;
     /** `classes.calls`, echoed. */

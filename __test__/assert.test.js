@@ -285,7 +285,13 @@ test('assertNoLeak: LeakError with code, result and an assertion-style message',
   assert.ok(!r.suspects.some((s) => s.className !== 'Session'), JSON.stringify(r.suspects.map((s) => s.className)));
   const lines = err.message.split('\n');
   assert.match(lines[0], /^expected fn not to leak, but each call leaves 1 Session alive \(50 after 50 calls, [\d.]+ KB retained\)$/);
-  assert.match(lines[1], /^ {2}held by: sessionStore \(Map\) → \{table\} \(array\) → \{\d+\} → Session$/);
+  // the variable, and where this file declares it (issue 13)
+  assert.match(lines[1], /^ {2}held by: sessionStore \(Map\) → \{table\} \(array\) → \{\d+\} → Session, a variable of __test__\/assert\.test\.js:(\d+)$/);
+  const declared = require('node:fs').readFileSync(__filename, 'utf8').split('\n').indexOf('const sessionStore = new Map();') + 1;
+  assert.equal(Number(lines[1].match(/:(\d+)$/)[1]), declared);
+  // and where its objects are made: the Session constructor of this file
+  assert.match(lines[2], /^ {2}allocated at __test__\/assert\.test\.js:\d+:\d+ \(Session\)$/);
+  assert.equal(top.allocation.frames[0].functionName, 'Session');
   assert.match(err.stack, /assert\.test\.js/);
 });
 

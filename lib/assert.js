@@ -22,7 +22,7 @@ const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
 const { startTracking, SNAPSHOT_META } = require('./boundaries');
 const { userStack } = require('./frames');
-const { displayLocation, displayUrl } = require('./locations');
+const { displayLocation, displayPathText, displayUrl, holderLocation } = require('./locations');
 const { formatBytes, shortPath } = require('./format');
 const { getGc } = require('./gc');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
@@ -137,7 +137,11 @@ function formatResult(result, subject = 'fn') {
     result.suspects.slice(0, 4).forEach((s, i) => {
       const what = describeSuspect(s) + (s.via ? `, kept alive through the leaked ${s.via}` : '');
       lines.push(i === 0 ? `expected ${subject} not to leak, but ${what}` : `  and ${what}`);
-      if (s.path) lines.push(`  held by: ${shortPath(s.path)}`);
+      if (s.path) {
+        // where the holding variable is declared, when the snapshot places it (lib/locations.js)
+        const where = s.holder ? holderLocation(s.holder) : '';
+        lines.push(`  held by: ${displayPathText(shortPath(s.path))}${where ? `, a variable of ${where}` : ''}`);
+      }
       const at = describeAllocation(s.allocation);
       if (at) lines.push(`  ${at}`);
     });

@@ -4,6 +4,7 @@
 
 use super::leaks::Suspect;
 use crate::alloc_trace::{AllocationFrame, AllocationSite};
+use crate::analysis::RetainerPath;
 use crate::{Error, Result};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -61,6 +62,10 @@ pub struct LeakClass {
     pub path: String,
     /// One sample path per holder (up to 5), the holder of the most objects first.
     pub paths: Vec<String>,
+    /// The first of `paths` whole, with its steps (and their source locations): where the
+    /// holding variable is declared is read from them (`held by: x, a variable of lib/a.js:9`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<RetainerPath>,
     /// The class whose leaked objects hold every suspect of this class (the sockets of leaked
     /// requests), when it is one other class.
     pub via: Option<String>,
@@ -82,8 +87,8 @@ pub struct LeakClass {
 struct Holder {
     count: u64,
     retained: u64,
-    /// Text of the first sample path of the holder's first suspect that has one.
-    path: String,
+    /// The first sample path of the holder's first suspect that has one.
+    path: Option<RetainerPath>,
 }
 
 /// The shape with every run of digits written `#`: a new global per call
@@ -156,7 +161,9 @@ pub fn by_class(suspects: &[Suspect], opts: &ClassOptions) -> Vec<LeakClass> {
             if per_iteration < opts.threshold || c.count < opts.min_count {
                 return None;
             }
-            let paths = holder_paths(suspects, &c.suspects);
+            let mut holders = holder_paths(suspects, &c.suspects);
+            let paths: Vec<String> = holders.iter().map(|p| p.text.clone()).collect();
+            let holder = (!holders.is_empty()).then(|| holders.swap_remove(0));
             Some(LeakClass {
                 class_name: c.name.to_owned(),
                 count: c.count,
@@ -164,6 +171,7 @@ pub fn by_class(suspects: &[Suspect], opts: &ClassOptions) -> Vec<LeakClass> {
                 retained_size: c.retained,
                 path: paths.first().cloned().unwrap_or_default(),
                 paths,
+                holder,
                 via: via(suspects, c),
                 calls: opts.calls,
                 location: c
@@ -184,7 +192,7 @@ pub fn by_class(suspects: &[Suspect], opts: &ClassOptions) -> Vec<LeakClass> {
 }
 
 /// The first paths of a class's holders, best holder first (see [`by_class`]).
-fn holder_paths(suspects: &[Suspect], members: &[usize]) -> Vec<String> {
+fn holder_paths(suspects: &[Suspect], members: &[usize]) -> Vec<RetainerPath> {
     let mut holders: Vec<Holder> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for s in members.iter().filter_map(|&i| suspects.get(i)) {
@@ -195,24 +203,22 @@ fn holder_paths(suspects: &[Suspect], members: &[usize]) -> Vec<String> {
         let h = &mut holders[k];
         h.count = h.count.saturating_add(s.count);
         h.retained = h.retained.saturating_add(s.retained_size);
-        if h.path.is_empty() {
-            if let Some(p) = s.paths.first() {
-                h.path.clone_from(&p.text);
-            }
+        if h.path.is_none() {
+            h.path = s.paths.first().filter(|p| !p.text.is_empty()).cloned();
         }
     }
+    let text = |h: &Holder| h.path.as_ref().map_or("", |p| p.text.as_str()).to_owned();
     // Stable, so equal holders keep the order of their first suspect.
     holders.sort_by(|a, b| {
         b.count
             .cmp(&a.count)
-            .then(internal_root(&a.path).cmp(&internal_root(&b.path)))
+            .then(internal_root(&text(a)).cmp(&internal_root(&text(b))))
             .then(b.retained.cmp(&a.retained))
     });
     holders
         .into_iter()
-        .filter(|h| !h.path.is_empty())
+        .filter_map(|h| h.path)
         .take(MAX_PATHS)
-        .map(|h| h.path)
         .collect()
 }
 
