@@ -25,7 +25,7 @@ const V2 = path.join(VECTORS, 'v2.json');
 const V3 = path.join(VECTORS, 'v3.json');
 const OTHER_HEAP = path.join(__dirname, 'fixtures', 'cli-other-heap.json'); // v1 with another global object id
 const VERSION = require('../package.json').version;
-const COMMANDS = ['summary', 'diff', 'leaks', 'path', 'largest', 'report'];
+const COMMANDS = ['summary', 'diff', 'leaks', 'path', 'largest', 'objects', 'report'];
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-cli-'));
 after(async () => {

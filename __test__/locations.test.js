@@ -32,9 +32,9 @@ function marked(name) {
   assert.ok(i >= 0, name);
   return i + 1;
 }
-/** `line:column` (1-based) of the `(` that starts the function on the marked line. */
+/** `line:column` (1-based) of the `(` that starts the function whose body the mark opens. */
 function fnStart(name) {
-  const line = marked(name);
+  const line = marked(name) - 1;
   return `${line}:${SOURCE[line - 1].indexOf('(') + 1}`;
 }
 
@@ -93,12 +93,8 @@ test('--track-heap-objects dumps: allocation stacks in leaks, path and the repor
   assert.equal(order.allocations.length, 1);
   const [site] = order.allocations;
   assert.equal(site.count, 200);
-  assert.deepEqual(site.frames[0], {
-    functionName: 'placeOrder',
-    url: LEAKER,
-    line: marked('placeOrder'),
-    column: Number(fnStart('placeOrder').split(':')[1]),
-  });
+  const [line, column] = fnStart('placeOrder').split(':').map(Number);
+  assert.deepEqual(site.frames[0], { functionName: 'placeOrder', url: LEAKER, line, column });
   assert.deepEqual(
     site.frames.slice(1, 2).map((f) => f.functionName),
     ['round'],
@@ -122,7 +118,7 @@ test('--track-heap-objects dumps: allocation stacks in leaks, path and the repor
   assert.equal(sus.allocationTree[0].frame, `placeOrder (${REL}:${fnStart('placeOrder')})`);
   assert.equal(sus.allocationTree[0].count, 200);
   assert.match(sus.allocationTree[0].children[0].frame, /^round \(/);
-  assert.ok(sus.paths[0].steps.some((st) => st.location && st.location.startsWith(`${REL}:`)));
+  assert.ok(sus.paths[0].steps.some((st) => st.location?.startsWith(`${REL}:`)));
   const page = fs.readFileSync(html, 'utf8');
   assert.ok(page.includes(`placeOrder (${REL}:${fnStart('placeOrder')})`));
 

@@ -25,6 +25,10 @@ pub struct SourceTables {
     pub(crate) locations: Vec<(u32, u32, u32, u32)>,
     /// `(script id, URL)`, sorted by id: the name of each script some closure reaches.
     pub(crate) scripts: Vec<(u32, String)>,
+    /// `(scope info ordinal, closure ordinal)`, sorted: a located closure whose shared function
+    /// info has that scope info, so a context finds its function in one search instead of
+    /// walking the scope info's retainers (every live context of the function is one).
+    pub(crate) owners: Vec<(u32, u32)>,
     /// The allocation tracker's tables, when tracking was on.
     pub(crate) trace: Option<TraceTable>,
 }
@@ -33,6 +37,7 @@ impl SourceTables {
     /// Approximate bytes held, for [`HeapGraph::heap_bytes`].
     pub(crate) fn heap_bytes(&self) -> usize {
         self.locations.capacity() * 16
+            + self.owners.capacity() * 8
             + self
                 .scripts
                 .iter()
@@ -59,6 +64,23 @@ impl SourceTables {
             }
         }
         self.scripts = scripts;
+        let mut owners: Vec<(u32, u32)> = self
+            .locations
+            .iter()
+            .filter_map(|l| {
+                let shared = edge_to_named(g, l.0, EdgeType::Internal, &["shared"])?;
+                let scope = edge_to_named(
+                    g,
+                    shared,
+                    EdgeType::Internal,
+                    &["name_or_scope_info", "scope_info"],
+                )?;
+                Some((scope, l.0))
+            })
+            .collect();
+        owners.sort_unstable();
+        owners.dedup_by_key(|o| o.0);
+        self.owners = owners;
     }
 
     fn script(&self, id: u32) -> Option<&str> {
@@ -151,26 +173,15 @@ impl HeapGraph {
 
     /// The location of the function whose call created context `n`: the closure sharing the
     /// context's scope info (context → `scope_info` ← shared function info ← `shared` ←
-    /// closure). When that function is gone (a module's top-level code after it ran), the
-    /// script of a closure that captured the context, with line 0.
+    /// closure; indexed once per snapshot by `SourceTables::resolve_scripts`). When that
+    /// function is gone (a module's top-level code after it ran), the script of a closure that
+    /// captured the context, with line 0.
     pub fn context_location(&self, n: u32) -> Option<SourceLocation> {
-        self.sources.as_deref()?;
+        let t = self.sources.as_deref()?;
         let scope = edge_to_named(self, n, EdgeType::Internal, &["scope_info"])?;
-        for (e, sfi) in self.retainers(scope) {
-            if !matches!(
-                self.edge_name(e),
-                EdgeName::Str("name_or_scope_info" | "scope_info")
-            ) {
-                continue;
-            }
-            for (e2, c) in self.retainers(sfi) {
-                if self.node_type(c) == NodeType::Closure
-                    && matches!(self.edge_name(e2), EdgeName::Str("shared"))
-                {
-                    if let Some(l) = self.closure_location(c) {
-                        return Some(l);
-                    }
-                }
+        if let Ok(i) = t.owners.binary_search_by_key(&scope, |o| o.0) {
+            if let Some(l) = t.owners.get(i).and_then(|o| self.closure_location(o.1)) {
+                return Some(l);
             }
         }
         self.retainers(n).find_map(|(e, c)| {

@@ -321,28 +321,28 @@ fn read_trace_tree(
             Tok::Open => {
                 let parent = match stack.last() {
                     None => u32::MAX,
-                    Some((_, row)) if row.len() == children => {
-                        let me = nodes.len();
-                        let node = TraceNode {
-                            id: u32_of(row[id], at, "trace_tree: id")?,
-                            function: {
-                                let f = row[fi];
-                                if f >= function_count as u64 {
-                                    return Err(bad(
-                                        at,
-                                        &format!("function_info_index {f} out of range ({function_count} functions)"),
-                                    ));
-                                }
-                                f as u32
-                            },
-                            count: row[count],
-                            size: row[size],
-                            parent: stack
-                                .get(stack.len().saturating_sub(1))
-                                .map_or(u32::MAX, |s| s.0),
-                        };
-                        nodes.push(node);
-                        u32::try_from(me).map_err(|_| bad(at, "too many nodes"))?
+                    Some((up, row)) if row.len() == children => {
+                        // Positions are distinct and below `children` (checked above), so every
+                        // field is in the row; `get` keeps that a parse error if it ever was not.
+                        let field =
+                            |i: usize| row.get(i).copied().ok_or_else(|| bad(at, "short row"));
+                        let f = field(fi)?;
+                        if f >= function_count as u64 {
+                            let m = format!(
+                                "function_info_index {f} out of range ({function_count} functions)"
+                            );
+                            return Err(bad(at, &m));
+                        }
+                        let me =
+                            u32::try_from(nodes.len()).map_err(|_| bad(at, "too many nodes"))?;
+                        nodes.push(TraceNode {
+                            id: u32_of(field(id)?, at, "trace_tree: id")?,
+                            function: f as u32,
+                            count: field(count)?,
+                            size: field(size)?,
+                            parent: *up,
+                        });
+                        me
                     }
                     Some(_) => return Err(bad(at, "misplaced children array")),
                 };
