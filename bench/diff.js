@@ -15,6 +15,14 @@
 // the ratios, and checks that the tools agree: the number of changed classes, and the
 // added/removed counts of the top 5 classes by size delta.
 // Results go to out/diff-results.json (overwritten).
+//
+//   node bench/diff.js --leaks [--mb 200] [--runs 3] [--regen]
+//
+// findLeaks on three snapshots of one process (leakguard only: no competitor has the
+// three-snapshot technique as a call): a child (--gen-leaks) builds the graph in 10 parts,
+// writes leaksA, replaces one part and adds half a part (the "leak"), writes leaksB, adds
+// another half part, writes leaksC. Each run is a child that times the three loads and
+// findLeaks apart and reports its peak RSS. Results go to out/leaks-results.json.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -25,6 +33,7 @@ const { buildGraph, readHeader } = require('./gen-snapshot');
 const { spawnChild, unitsFor } = require('./capture');
 
 const RESULTS = path.join(OUT, 'diff-results.json');
+const LEAK_RESULTS = path.join(OUT, 'leaks-results.json');
 const PARTS = 10;
 // gen-snapshot.js's bytes per unit are for one big graph; 10 smaller ones have less slack
 // in their Maps' and arrays' backing stores: measured 184 MB for unitsFor(200).
@@ -42,6 +51,87 @@ function generateChild(units, fileA, fileB) {
   parts.push(buildGraph(Math.round(per / 2))); // added
   v8.writeHeapSnapshot(fileB);
   process.stdout.write(`\n@@RESULT ${JSON.stringify({ ok: true, units: per * PARTS, added: Math.round(per / 2) })}\n`);
+}
+
+// Three snapshots for findLeaks: A, then churn + growth (B), then more growth (C).
+function generateLeaksChild(units, files) {
+  const per = Math.round(units / PARTS);
+  const parts = [];
+  for (let i = 0; i < PARTS; i++) parts.push(buildGraph(per));
+  globalThis.__leakguardBenchGraph = parts;
+  v8.writeHeapSnapshot(files[0]);
+  parts[0] = buildGraph(per);
+  parts.push(buildGraph(Math.round(per / 2)));
+  v8.writeHeapSnapshot(files[1]);
+  parts.push(buildGraph(Math.round(per / 2)));
+  v8.writeHeapSnapshot(files[2]);
+  process.stdout.write(`\n@@RESULT ${JSON.stringify({ ok: true, units: per * PARTS })}\n`);
+}
+
+async function leaksChild(files) {
+  const lg = require('..');
+  const steps = {};
+  const t = async (step, fn) => {
+    const t0 = process.hrtime.bigint();
+    const v = await fn();
+    steps[step] = Number(process.hrtime.bigint() - t0) / 1e6;
+    return v;
+  };
+  const t0 = process.hrtime.bigint();
+  const baseline = await t('loadA', () => lg.loadSnapshot(files[0]));
+  const target = await t('loadB', () => lg.loadSnapshot(files[1]));
+  const final = await t('loadC', () => lg.loadSnapshot(files[2]));
+  const report = await t('findLeaks', () => lg.findLeaks({ baseline, target, final }));
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  const top = (report.suspects || []).slice(0, 3).map((x) => ({ className: x.className, retainedSize: x.retainedSize, count: x.count }));
+  const suspects = (report.suspects || []).length;
+  process.stdout.write(`\n@@RESULT ${JSON.stringify({ ok: true, ms, steps, maxRssMB, suspects, top })}\n`);
+}
+
+async function leaksMain(opt) {
+  const files = ['A', 'B', 'C'].map((k) => path.join(OUT, `leaks${k}-${opt.mb}.heapsnapshot`));
+  if (opt.regen || !files.every((f) => fs.existsSync(f))) {
+    console.log(`generating ${files.map((f) => path.basename(f)).join(', ')} ...`);
+    const units = Math.round(unitsFor(opt.mb) * PARTS_SIZE_FACTOR);
+    const gen = spawnChild(__filename, ['--gen-leaks', '--units', String(units), '--a', files.join(',')], opt.timeout);
+    if (!gen.ok) throw new Error(`generation failed: ${gen.error}`);
+  }
+  const snaps = files.map((file) => ({ file, ...readHeader(file) }));
+  for (const s of snaps)
+    console.log(`${path.relative(process.cwd(), s.file)} ${(s.bytes / 1048576).toFixed(1)} MB, ${s.nodeCount} nodes, ${s.edgeCount} edges`);
+  const runs = [];
+  for (let i = 0; i < opt.runs; i++) {
+    const loadBefore = Number(os.loadavg()[0].toFixed(2));
+    const r = spawnChild(__filename, ['--leaks-child', '--a', files.join(',')], opt.timeout);
+    r.loadBefore = loadBefore;
+    runs.push(r);
+    console.log(
+      `  leakguard run ${i + 1}/${opt.runs}: ` +
+        (r.ok
+          ? `${fmtTime(r.ms)} (loads ${fmtTime(r.steps.loadA)} + ${fmtTime(r.steps.loadB)} + ${fmtTime(r.steps.loadC)}, findLeaks ${fmtTime(r.steps.findLeaks)}), ${r.maxRssMB} MB, ${r.suspects} suspects, load ${loadBefore}`
+          : r.error),
+    );
+    if (!r.ok) break;
+  }
+  const ok = runs.filter((r) => r.ok);
+  const med = (f) => (ok.length ? median(ok.map(f)) : null);
+  const res = {
+    machine: machine(),
+    at: new Date().toISOString(),
+    mb: opt.mb,
+    snapshots: snaps,
+    ms: med((r) => r.ms),
+    findLeaks: med((r) => r.steps.findLeaks),
+    maxRssMB: Math.max(...runs.map((r) => r.maxRssMB || 0)),
+    runs,
+  };
+  console.log(
+    `\n=== findLeaks on three ~${opt.mb} MB snapshots (median of ${ok.length}): total ${fmtTime(res.ms)}, findLeaks step ${fmtTime(res.findLeaks)}, peak RSS ${res.maxRssMB} MB`,
+  );
+  if (ok.length) console.log(`top suspects: ${ok[0].top.map((x) => `${x.className} (${x.count}, ${x.retainedSize} B)`).join(', ')}`);
+  fs.writeFileSync(LEAK_RESULTS, JSON.stringify(res, null, 2) + '\n');
+  console.log(`raw results: ${path.relative(process.cwd(), LEAK_RESULTS)}`);
 }
 
 function snapshots(mb, regen, timeoutS) {
@@ -200,7 +290,7 @@ function parseArgs(argv) {
   const a = { mb: '200', runs: '3', only: '', timeout: '600', units: '0', a: '', b: '' };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
-    if (key === 'regen' || key === 'gen') {
+    if (key === 'regen' || key === 'gen' || key === 'leaks' || key === 'gen-leaks' || key === 'leaks-child') {
       a[key] = true;
       continue;
     }
@@ -209,7 +299,7 @@ function parseArgs(argv) {
       continue;
     }
     if (!(key in a) || argv[i + 1] === undefined) {
-      console.error('usage: node bench/diff.js [--mb 200] [--runs 3] [--only name,name] [--timeout seconds] [--regen]');
+      console.error('usage: node bench/diff.js [--leaks] [--mb 200] [--runs 3] [--only name,name] [--timeout seconds] [--regen]');
       console.error(`contenders: ${Object.keys(CONTENDERS).join(', ')}`);
       process.exit(2);
     }
@@ -224,6 +314,12 @@ async function main() {
   const opt = parseArgs(process.argv.slice(2));
   if (opt.gen) return generateChild(opt.units, opt.a, opt.b);
   if (opt.child) return child(opt.child, opt.a, opt.b);
+  if (opt['gen-leaks']) return generateLeaksChild(opt.units, opt.a.split(','));
+  if (opt['leaks-child']) return leaksChild(opt.a.split(','));
+  if (opt.leaks) {
+    fs.mkdirSync(OUT, { recursive: true });
+    return leaksMain(opt);
+  }
 
   fs.mkdirSync(OUT, { recursive: true });
   const snaps = snapshots(opt.mb, opt.regen, opt.timeout);
