@@ -316,6 +316,35 @@ const viaLeak = () => {
   viaStore.push(new ViaReq(viaConn));
 };
 
+test('an async fn that awaits microtasks alone is explained from one snapshot; one that turns the event loop from three', async () => {
+  class Order {
+    constructor(i) {
+      this.i = i;
+    }
+  }
+  const orders = [];
+  const db = { get: async (i) => ({ id: i }) };
+  let i = 0;
+  // a mocked service: every await settles in microtasks
+  const mocked = await lg.checkLeak(async () => orders.push(new Order((await db.get(++i)).id)), { iterations: 50 });
+  assert.equal(mocked.leaked, true, formatResult(mocked));
+  assert.equal(mocked.snapshots, 1);
+  assert.equal(mocked.suspects[0].className, 'Order');
+  // a turn of the loop per call (an immediate): while ids are tracked every turn can cost a full
+  // GC, so the three snapshots explain it
+  const later = [];
+  const turning = await lg.checkLeak(
+    async () => {
+      await new Promise((r) => setImmediate(r));
+      later.push(new Order(++i));
+    },
+    { iterations: 50 },
+  );
+  assert.equal(turning.leaked, true, formatResult(turning));
+  assert.equal(turning.snapshots, 3);
+  assert.equal(turning.suspects[0].className, 'Order');
+});
+
 test('a class kept alive only through another leaked class says so', async () => {
   const r = await lg.checkLeak(viaLeak, { iterations: 60 });
   const req = r.suspects.find((s) => s.className === 'ViaReq');

@@ -170,14 +170,37 @@ class LeakError extends LeakguardError {
   }
 }
 
+/**
+ * Calls fn `n` times, awaiting what it returns. For an async fn it also notes whether a call
+ * turned the event loop (`state.turnsLoop`: a timer, I/O or an immediate, not just microtasks):
+ * an immediate queued before the call runs only if the loop got to it. With
+ * `state.noLoopTurns` (the one-snapshot explanation's rounds, where every turn can cost a full
+ * GC) such a call throws an error marked `loopTurned`.
+ */
 async function callN(fn, n, state) {
   for (let i = 0; i < n; i++) {
     if (state.stopped) throw state.stopped;
     state.calls++;
-    const r = fn();
-    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') {
-      state.async = true;
-      await r;
+    // Queued before the call (once fn is known to be async), so it runs before any immediate
+    // the call queues; cleared as soon as the call settles.
+    let turned = false;
+    const probe = state.async
+      ? timers.setImmediate(() => {
+          turned = true;
+        })
+      : null;
+    try {
+      const r = fn();
+      if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') {
+        state.async = true;
+        await r;
+      }
+    } finally {
+      if (probe) timers.clearImmediate(probe);
+    }
+    if (turned) {
+      state.turnsLoop = true;
+      if (state.noLoopTurns) throw Object.assign(new Error('a call turned the event loop'), { loopTurned: true });
     }
   }
 }
@@ -338,13 +361,17 @@ async function boundaryReport(fn, o, state) {
     const after = await boundary(tracker, state);
     state.lap('settle');
     state.phase = 'round 1';
+    state.noLoopTurns = true;
     await callN(fn, o.iterations, state);
     state.lap('calls');
     state.phase = 'collecting garbage after round 1';
+    state.noLoopTurns = false;
     const upto = await boundary(tracker, state);
     state.lap('settle');
     state.phase = 'round 2';
+    state.noLoopTurns = true;
     await callN(fn, o.iterations, state);
+    state.noLoopTurns = false;
     state.lap('calls');
     state.phase = 'collecting garbage before the final snapshot';
     await macrotask();
@@ -357,10 +384,12 @@ async function boundaryReport(fn, o, state) {
     if (state.stopped) throw state.stopped;
     return await findLeaksInWindow({ after, upto }, fin, leakOptions(o, state));
   } catch (err) {
-    // No id map update came (the loop was blocked): the three snapshots decide instead.
-    if (err && err.noUpdate === true) return null;
+    // No id map update came (the loop was blocked), or an async fn turned the loop after all:
+    // the three snapshots decide instead.
+    if (err && (err.noUpdate === true || err.loopTurned === true)) return null;
     throw err;
   } finally {
+    state.noLoopTurns = false;
     // Tracking must end (a full GC per 50 ms otherwise); without a file when nothing needs it.
     tracker.stop(null);
   }
@@ -513,10 +542,12 @@ async function run(fn, o, state) {
         timings,
       };
     }
-    // Synchronous functions only: while ids are tracked, V8 updates its id map (a full GC) every
-    // 50 ms of event loop, and an async function's calls turn the loop (growth-after-await: 16 s
-    // for two rounds in Jest).
-    if (rounds.state === 'growing' && roundsGrew(rounds, 'objects') && !state.async) {
+    // Functions that never turn the event loop only (synchronous ones, and async ones that
+    // await microtasks alone: a mocked service): while ids are tracked, V8 updates its id map
+    // (a full GC and a heap walk) on a 50 ms timer, and in Jest an update takes longer than
+    // that, so every turn of the loop pays one (growth-after-await, an immediate per call:
+    // 20 s for two rounds).
+    if (rounds.state === 'growing' && roundsGrew(rounds, 'objects') && !state.turnsLoop) {
       const explained = await explainFromBoundaries(fn, o, state, rounds, started);
       if (explained) {
         explained.timings = timings;
@@ -606,7 +637,7 @@ function checkLeak(fn, options) {
   } catch (err) {
     return Promise.reject(err);
   }
-  const state = { phase: 'starting', stopped: null, snaps: [], ac: new AbortController(), calls: 0, async: false };
+  const state = { phase: 'starting', stopped: null, snaps: [], ac: new AbortController(), calls: 0, async: false, turnsLoop: false, noLoopTurns: false };
   const stop = (err) => {
     if (state.stopped) return;
     state.stopped = err;
