@@ -80,6 +80,7 @@ impl SourceTables {
             .collect();
         owners.sort_unstable();
         owners.dedup_by_key(|o| o.0);
+        owners.shrink_to_fit();
         self.owners = owners;
     }
 

@@ -209,6 +209,7 @@ fn parse_source(src: Source<'_>, opts: &LoadOptions, ctl: Control<'_>) -> Result
     let graph = assemble(structure, nodes, edges, &sh.item(usize::MAX));
     sh.trace(format_args!("assemble"), from);
     let mut graph = graph?;
+    let from = Instant::now();
     graph.sources = tables::read_tables(
         src.bytes,
         &ranges,
@@ -221,6 +222,7 @@ fn parse_source(src: Source<'_>, opts: &LoadOptions, ctl: Control<'_>) -> Result
         t.resolve_scripts(&graph);
         t
     });
+    sh.trace(format_args!("tables"), from);
     Ok(graph)
 }
 

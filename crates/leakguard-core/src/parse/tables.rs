@@ -1,13 +1,15 @@
 //! The optional side tables of a snapshot: `locations` (where each closure's code starts) and
 //! the allocation tracker's `trace_function_infos` / `trace_tree` (written only when allocation
 //! tracking was on). The structural pass records their byte ranges; this file reads them after
-//! the columns, with a small number reader of its own (the tree nests arrays, which the column
-//! parsers never see) that never recurses, so a deep or damaged tree cannot overflow the stack.
+//! the columns: the flat tables with the column parsers' number reader, the tree (which nests
+//! arrays, which the column parsers never see) with a small tokenizer of its own that never
+//! recurses, so a deep or damaged tree cannot overflow the stack.
 //!
 //! Each table is read by its field names from `snapshot.meta` (`location_fields`,
 //! `trace_function_info_fields`, `trace_node_fields`); a table whose fields we cannot find is
 //! ignored (older or future V8), a table that is malformed is a parse error.
 
+use super::numbers::{read_number, separator, Num};
 use super::scan::{skip_ws, truncated};
 use crate::locations::{FunctionInfo, SourceTables, TraceNode, TraceTable};
 use crate::{Error, Result};
@@ -133,24 +135,41 @@ impl<'a> Reader<'a> {
         Ok(Some((tok, at)))
     }
 
-    /// Reads a flat array of numbers (the whole range).
-    fn flat(mut self) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        match self.next()? {
-            Some((Tok::Open, _)) => {}
-            Some((_, at)) => return Err(self.err(at, "expected '['")),
-            None => return Err(truncated(self.b, self.what)),
+    /// Reads a flat array of numbers (the whole range) with the column parsers' number reader:
+    /// a flat table holds nothing but numbers, so its first `]` closes it.
+    fn flat(self) -> Result<Vec<u64>> {
+        let (b, end) = (self.b, self.end);
+        let open = skip_ws(b, self.i);
+        match b.get(open) {
+            Some(b'[') if open < end => {}
+            Some(_) if open < end => return Err(self.err(open, "expected '['")),
+            _ => return Err(truncated(b, self.what)),
         }
-        loop {
-            match self.next()? {
-                Some((Tok::Num(v), _)) => out.push(v),
-                Some((Tok::Close, _)) => break,
-                Some((Tok::Open, at)) => return Err(self.err(at, "unexpected nested array")),
-                None => return Err(truncated(self.b, self.what)),
+        let body = b.get(open + 1..end).unwrap_or_default();
+        let close = memchr::memchr(b']', body).ok_or_else(|| truncated(b, self.what))?;
+        if skip_ws(b, open + 2 + close) < end {
+            return Err(self.err(open + 2 + close, "unexpected data after the array"));
+        }
+        let a = body.get(..close).unwrap_or_default();
+        let at = |i: usize| open + 1 + i;
+        let mut out = Vec::with_capacity(a.len() / 4);
+        let mut i = skip_ws(a, 0);
+        if i < a.len() {
+            loop {
+                match read_number(a, &mut i) {
+                    Num::Ok(v) => out.push(v),
+                    Num::NotNumber => {
+                        return Err(self.err(at(i), "expected a non-negative integer"))
+                    }
+                    Num::TooLong => return Err(self.err(at(i), "number too large")),
+                }
+                if !separator(a, &mut i) {
+                    break;
+                }
             }
-        }
-        if let Some((_, at)) = self.next()? {
-            return Err(self.err(at, "unexpected data after the array"));
+            if i < a.len() {
+                return Err(self.err(at(i), "expected ',' or ']'"));
+            }
         }
         Ok(out)
     }
@@ -199,6 +218,7 @@ pub(crate) fn read_tables(
                 ),
             ));
         }
+        tables.locations.reserve_exact(nums.len() / w);
         for row in nums.chunks_exact(w) {
             let index = row[oi];
             if nf == 0 || index % nf as u64 != 0 || index / nf as u64 >= node_count as u64 {
@@ -216,6 +236,7 @@ pub(crate) fn read_tables(
         }
         tables.locations.sort_unstable();
         tables.locations.dedup_by_key(|l| l.0);
+        tables.locations.shrink_to_fit();
     }
     let fi_pos = positions(
         &fields.trace_function_info_fields,
