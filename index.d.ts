@@ -300,7 +300,6 @@ declare namespace leakguard {
     location?: string;
   }
 
-
   /** A chain of references that keeps an object alive, root side first. */
   export interface RetainerPath {
     steps: PathStep[];
@@ -366,6 +365,50 @@ declare namespace leakguard {
     maxPathSteps?: number;
     /** Also regroup the suspects by class into `LeakReport.classes` (docs/leaks.md#per-class-grouping). */
     classes?: LeakClassOptions;
+    /**
+     * The collections that grew in every step into `LeakReport.collections`
+     * (docs/leaks.md#growing-collections): `true` for the defaults or thresholds. Default: on
+     * for an array of snapshots, off for `{ baseline, target, final }`.
+     */
+    collections?: boolean | GrowingCollectionOptions;
+  }
+  /** Thresholds of the growing collections. */
+  export interface GrowingCollectionOptions {
+    /** Entries gained from the first snapshot to the last, for a collection listed by its entries (default 10). */
+    minGrowth?: number;
+    /** Retained bytes gained, for one listed by its retained size alone (default 65536). */
+    minRetainedGrowth?: number;
+    /** Entries a plain object needs in the last snapshot to count as a dictionary (default 16). */
+    minProperties?: number;
+    /** Collections listed at most (default 20). */
+    maxCollections?: number;
+    /** Newest entries shown per collection (default 3). */
+    maxSamples?: number;
+  }
+  /** A Map, Set, array, typed array or dictionary object that grew in every step (matched by object id). */
+  export interface GrowingCollection {
+    /** V8 object id (the same in every snapshot). */
+    id: number;
+    kind: 'map' | 'set' | 'array' | 'typedArray' | 'object';
+    className: string;
+    /** The variable or property holding it (`requests`, `handlers[2]`); '' without a path. */
+    name: string;
+    /** Entries per snapshot, in the order given (0 before it existed). */
+    entries: number[];
+    /** Retained size per snapshot (0 before it existed). */
+    retainedSizes: number[];
+    /** Index of the first snapshot it is in. */
+    firstSeen: number;
+    entryGrowth: number;
+    retainedGrowth: number;
+    /** Whether the entry count grew in every step (else only the retained size did). */
+    entriesGrew: boolean;
+    /** The holder path in the last snapshot. */
+    path: RetainerPath | null;
+    /** Newest entries first, each side shortened (strings quoted, objects as `Class @id`). */
+    newest: { key: string; value: string }[];
+    /** Where it is defined (`file:line:col`) when known; null so far. */
+    location: string | null;
   }
   /** Options of findLeaks' per-class grouping. */
   export interface LeakClassOptions {
@@ -433,6 +476,8 @@ declare namespace leakguard {
     nodes: { baseline: number; target: number; final: number };
     /** Present only with the `classes` option: by objects per call, then retained size. */
     classes?: LeakClass[];
+    /** Present when the growing collections were asked for: biggest retained growth first. */
+    collections?: GrowingCollection[];
   }
   /**
    * The three-snapshot method: objects created after `baseline`, present in `target` and still
@@ -441,6 +486,11 @@ declare namespace leakguard {
    * chain of references from a root that keeps it alive.
    */
   export function findLeaks(snapshots: { baseline: HeapSnapshot; target: HeapSnapshot; final: HeapSnapshot }, options?: FindLeaksOptions): Promise<LeakReport>;
+  /**
+   * Two or more snapshots of one heap, oldest first: the suspects of the first, second-to-last
+   * and last, and (unless `collections: false`) the collections that grew in every step.
+   */
+  export function findLeaks(snapshots: HeapSnapshot[], options?: FindLeaksOptions): Promise<LeakReport>;
 
   // ---------------------------------------------------------------------------------------------
   // Leak assertions for tests
@@ -623,7 +673,9 @@ declare namespace leakguard {
     /** Minimum growth relative to the window's start (normal: 0.05). */
     minGrowthRatio?: number;
     /** `'snapshot'`: write a heap snapshot into `directory` on a leak alert (at most `maxSnapshots`); a function: called with the report. */
-    onLeak?: 'snapshot' | ((report: TrendReport) => void);
+    onLeak?: 'snapshot' | 'diagnose' | ((report: TrendReport) => void);
+    /** `onLeak: 'diagnose'` settings (docs/sampling.md#diagnosis). */
+    diagnose?: DiagnoseOptions;
     /** Where leak snapshots go (created 0700 if missing). Default: `configure({ directory })`, else cwd. */
     directory?: string;
     /** Leak snapshots at most. Default 1. */
@@ -632,6 +684,38 @@ declare namespace leakguard {
     headroom?: number | false;
     /** Run one full GC when V8 ran none for 10 s while heapUsed doubled since the last post-GC baseline (and grew 16 MiB): a fast leak gets few major GCs, too few for a verdict. At most one every 10 s. Default true. */
     confirmGc?: boolean;
+  }
+
+  /** How `onLeak: 'diagnose'` spaces its three snapshots and how often it runs. */
+  export interface DiagnoseOptions {
+    /** Growth wanted between two snapshots, at the alert's slope (default 4 MiB). */
+    stepBytes?: number;
+    /** Bounds of the spacing (default 5 000 and 300 000 ms). */
+    minSpacingMs?: number;
+    maxSpacingMs?: number;
+    /** At most one diagnosis per this many ms (default 3 600 000; Infinity: once). */
+    everyMs?: number;
+    /** Also write the three dumps and an HTML report into `directory` (mode 0600). Default false. */
+    report?: boolean;
+  }
+  /** What `onLeak: 'diagnose'` found. */
+  export interface Diagnosis {
+    time: number;
+    /** The alert that started it. */
+    trend: TrendReport;
+    /** Time between two snapshots. */
+    spacingMs: number;
+    /** findLeaks' suspects (at most 10). */
+    suspects: LeakSuspect[];
+    collections: GrowingCollection[];
+    newInTarget: number;
+    stillAlive: number;
+    /** The dumps written (with `report`), else []. */
+    snapshots: string[];
+    /** The HTML report (with `report`), else null. */
+    report: string | null;
+    /** Event-loop pauses of the three captures, the analysis (off the loop) and the whole, ms. */
+    cost: { pausesMs: number[]; maxPauseMs: number; analysisMs: number; totalMs: number };
   }
 
   /** A point of a series: ms since the epoch and bytes. */
@@ -719,6 +803,8 @@ declare namespace leakguard {
     /** Why RSS cannot be sampled on this platform (non-Linux), else null. */
     rssError: string | null;
     snapshots: number;
+    /** Diagnoses emitted (`onLeak: 'diagnose'`). */
+    diagnoses: number;
     /** Full GCs the sampler ran itself (`confirmGc`) because V8 ran none for 10 s while the heap doubled. */
     confirmGcs: number;
     running: boolean;
@@ -745,7 +831,9 @@ declare namespace leakguard {
     on(event: 'leak', listener: (report: TrendReport) => void): this;
     /** After `onLeak: 'snapshot'` wrote a dump. */
     on(event: 'snapshot', listener: (file: string, report: TrendReport) => void): this;
-    /** A leak snapshot failed (without a listener: a process warning). */
+    /** After `onLeak: 'diagnose'` analysed three snapshots. */
+    on(event: 'diagnosis', listener: (diagnosis: Diagnosis) => void): this;
+    /** A leak snapshot or diagnosis failed (without a listener: a process warning). */
     on(event: 'error', listener: (err: LeakguardError) => void): this;
     on(event: string | symbol, listener: (...args: any[]) => void): this;
     once(event: 'leak', listener: (report: TrendReport) => void): this;

@@ -249,7 +249,14 @@ test('analysis, diff and findLeaks results have the keys index.d.ts declares', a
   const suspect = report.suspects.find((s) => s.className === 'ShapeLeak');
   assert.ok(suspect && suspect.paths.length > 0, 'findLeaks names ShapeLeak with a path');
 
-  for (const name of ['ClassRow', 'ObjectRow', 'DiffRow', 'RetainerPath', 'PathStep', 'LeakReport', 'LeakSuspect']) {
+  // The series form: the growing collections (shapeStore: 10 → 60 → 80 entries).
+  const series = await lg.findLeaks([baseline, target, fin], { minCount: 1 });
+  fits(series, functionResult('findLeaks'), 'findLeaks([…])');
+  const grown = series.collections.find((c) => c.name === 'shapeStore');
+  assert.ok(grown, JSON.stringify(series.collections.map((c) => c.name)));
+  assert.deepEqual(grown.entries, [10, 60, 80]);
+
+  for (const name of ['ClassRow', 'ObjectRow', 'DiffRow', 'RetainerPath', 'PathStep', 'LeakReport', 'LeakSuspect', 'GrowingCollection']) {
     assert.ok(seen.has(name), `${name} was checked`);
   }
   for (const s of [baseline, target, fin]) s.dispose();

@@ -5,6 +5,7 @@
 // `requests (Map): 0 → 1,500 → 3,000 entries, +282.8 KB`.
 
 const { formatBytes, formatCount, formatDelta } = require('./format');
+const loc = require('./locations');
 
 const KIND = { map: 'Map', set: 'Set', array: 'Array', typedArray: 'typed array', object: 'object' };
 
@@ -36,4 +37,16 @@ function collectionSamples(c) {
   return (c.newest || []).map((e) => (e.value ? `${e.key} → ${e.value}` : e.key));
 }
 
-module.exports = { collectionLine, collectionName, collectionSizes, collectionSamples };
+/**
+ * Where the collection is defined, for a person: the declaration line of the variable holding
+ * it when its script is a readable local file (lib/locations.js holderLocation), else the
+ * engine's location of the holder (its scope's function, or the class of the object holding the
+ * property); '' when the snapshot does not tell.
+ */
+function collectionLocation(c) {
+  // holderLocation reads a path to a held object: the collection stands in the holder's place.
+  const held = c.path && Array.isArray(c.path.steps) ? { steps: [...c.path.steps, { edge: null }] } : null;
+  return loc.holderLocation(held) || loc.displayLocation(c.location);
+}
+
+module.exports = { collectionLine, collectionName, collectionSizes, collectionSamples, collectionLocation };

@@ -160,18 +160,23 @@ function findLeaksSeries(snapshots, options) {
   let handles;
   let engineOptions;
   let collections;
+  let ownHeap;
   try {
     if (snapshots.length < 2) {
       throw invalidArg(`findLeaks(snapshots) needs at least two snapshots, got ${snapshots.length}`);
     }
     handles = snapshots.map((s, i) => handleOf(s, `findLeaks(snapshots[${i}])`));
     checkOrigins(snapshots);
+    // All taken by this thread (takeSnapshot, the sampler's diagnosis): the engine's same-heap
+    // guard is skipped, because in a busy process V8 reuses a dead object's id for a new object
+    // at its address, which the guard reads as another heap.
+    ownHeap = snapshots.every((s) => s[kOrigin] === ORIGIN);
     engineOptions = leakEngineOptions(options);
     collections = collectionOptions(options.collections, true);
   } catch (err) {
     return Promise.reject(err);
   }
-  return runJob((job) => binding().findLeaksSeries(handles, job, engineOptions, collections), options, 'findLeaks').then(JSON.parse);
+  return runJob((job) => binding().findLeaksSeries(handles, job, engineOptions, collections, ownHeap), options, 'findLeaks').then(JSON.parse);
 }
 
 /**
@@ -225,4 +230,4 @@ function findLeaksInWindow(window, fin, options) {
   return runJob((job) => binding().findLeaksInWindow(after, upto, handle, job, engineOptions), options, 'findLeaks').then(JSON.parse);
 }
 
-module.exports = { takeSnapshot, diff, findLeaks, findLeaksInWindow, withTempSnapshotFile };
+module.exports = { takeSnapshot, diff, findLeaks, findLeaksInWindow, withTempSnapshotFile, ORIGIN };

@@ -3,6 +3,8 @@
 declare namespace register {
   /** Removes the signal handler that loading this module installed. */
   export function uninstall(): void;
+  /** Under LEAKGUARD_DIAGNOSE=1: the sampler whose leak alerts are diagnosed (listen for 'diagnosis'); else null. */
+  export const sampler: import('..').MemorySampler | null;
 }
 
 export = register;

@@ -7,11 +7,16 @@
 //   LEAKGUARD_MIN_INTERVAL_MS  coalesce signals closer together than this (default 1000)
 //   LEAKGUARD_HEADROOM         skip a dump unless this many times the used heap is free
 //                              (default 8, see lib/headroom.js); 'off' to always dump
+//   LEAKGUARD_DIAGNOSE         1: sample memory and, on a leak alert, diagnose it in the process
+//                              (onLeak: 'diagnose', docs/sampling.md#diagnosis): three snapshots,
+//                              the growing collections and leak suspects on stderr, the dumps and
+//                              an HTML report in LEAKGUARD_DIR
+//   LEAKGUARD_DIAGNOSE_OPTIONS startSampling options as JSON (e.g. '{"diagnose":{"everyMs":600000}}')
 // A preload runs before the app: a bad setting must never stop the app from starting, so every
 // mistake here becomes a warning (code ERR_LEAKGUARD_INVALID_ARG, or the dump directory's
 // ERR_LEAKGUARD_IO) and the app runs without dumps.
 
-const { dumpOnSignal } = require('..');
+const { dumpOnSignal, startSampling } = require('..');
 const { envWholeNumber } = require('./options');
 const { codes } = require('./errors');
 
@@ -35,6 +40,55 @@ function install() {
   }
 }
 
-const uninstall = install();
+/** The diagnosis as a few stderr lines: what grows, what leaks, where the report is. */
+function diagnosisText(d) {
+  const { collectionLine } = require('./collections');
+  const { formatBytes, shortPath } = require('./format');
+  let s = `leakguard: leak diagnosis (heap growing ${formatBytes(d.trend.slopeBytesPerMinute)}/min; snapshots ${d.spacingMs} ms apart, longest pause ${d.cost.maxPauseMs} ms)\n`;
+  for (const c of d.collections.slice(0, 3)) s += `  growing collection: ${collectionLine(c)}${c.path ? `  [${c.path.text}]` : ''}\n`;
+  for (const x of d.suspects.slice(0, 3)) {
+    const held = x.paths.length ? `, held by ${shortPath(x.paths[0].text)}` : '';
+    s += `  leak suspect: ${x.className} ×${x.count}, retained ${formatBytes(x.retainedSize)}${held}\n`;
+  }
+  if (d.collections.length === 0 && d.suspects.length === 0) s += '  no growing collection and no leak suspect found\n';
+  if (d.report) s += `  report: ${d.report}\n`;
+  return s;
+}
 
-module.exports = { uninstall };
+/** LEAKGUARD_DIAGNOSE=1: a sampler whose leak alerts are diagnosed; null when off or misconfigured. */
+function installDiagnosis() {
+  const env = process.env;
+  if (!env.LEAKGUARD_DIAGNOSE || env.LEAKGUARD_DIAGNOSE === '0') return null;
+  try {
+    let extra = {};
+    if (env.LEAKGUARD_DIAGNOSE_OPTIONS) {
+      try {
+        extra = JSON.parse(env.LEAKGUARD_DIAGNOSE_OPTIONS);
+      } catch (err) {
+        throw Object.assign(new Error(`LEAKGUARD_DIAGNOSE_OPTIONS is not JSON: ${err.message}`), { code: codes.INVALID_ARG });
+      }
+    }
+    const sampler = startSampling({
+      directory: env.LEAKGUARD_DIR || undefined,
+      headroom: env.LEAKGUARD_HEADROOM || undefined,
+      ...extra,
+      onLeak: 'diagnose',
+      diagnose: { report: true, ...extra?.diagnose },
+    });
+    sampler.on('diagnosis', (d) => process.stderr.write(diagnosisText(d)));
+    // Without an 'error' listener the sampler's failures (no headroom, I/O) are LeakguardWarnings.
+    return sampler;
+  } catch (err) {
+    process.emitWarning(`leakguard/register: ${err?.message ? err.message : String(err)}; leak diagnosis is off`, {
+      type: 'LeakguardWarning',
+      code: err?.code || codes.INTERNAL,
+    });
+    return null;
+  }
+}
+
+const uninstall = install();
+/** The diagnosing sampler under LEAKGUARD_DIAGNOSE=1 (listen for 'diagnosis'), else null. */
+const sampler = installDiagnosis();
+
+module.exports = { uninstall, sampler };

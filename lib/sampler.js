@@ -8,7 +8,7 @@ const EventEmitter = require('node:events');
 const path = require('node:path');
 const { PerformanceObserver, constants } = require('node:perf_hooks');
 const { binding } = require('./native');
-const { fromNative, invalidArg, ioError, LeakguardError } = require('./errors');
+const { codes, fromNative, invalidArg, ioError, LeakguardError } = require('./errors');
 const opts = require('./options');
 const { checkHeadroom, parseHeadroom } = require('./headroom');
 const { memoryUsage, heapOutsideYoungGeneration } = require('./heap-stats');
@@ -30,8 +30,8 @@ const CONFIRM_MIN_BYTES = 16 * 1024 * 1024;
 function parseOptions(options) {
   const at = (name) => opts.opt('startSampling', name);
   const o = opts.options('startSampling(options)', options);
-  if (o.onLeak !== undefined && o.onLeak !== 'snapshot' && typeof o.onLeak !== 'function') {
-    throw invalidArg(`${at('onLeak')} must be 'snapshot' or a function, got ${opts.describe(o.onLeak)}`);
+  if (o.onLeak !== undefined && o.onLeak !== 'snapshot' && o.onLeak !== 'diagnose' && typeof o.onLeak !== 'function') {
+    throw invalidArg(`${at('onLeak')} must be 'snapshot', 'diagnose' or a function, got ${opts.describe(o.onLeak)}`);
   }
   const trend = {
     sensitivity: opts.oneOf(at('sensitivity'), o.sensitivity, ['low', 'normal', 'high'], { dflt: 'normal' }),
@@ -52,6 +52,8 @@ function parseOptions(options) {
     maxSnapshots: opts.wholeNumber(at('maxSnapshots'), o.maxSnapshots, { min: 0, allowInfinity: true, dflt: 1 }),
     confirmGc: opts.bool(at('confirmGc'), o.confirmGc, { dflt: true }),
     headroom: parseHeadroom(at('headroom'), o.headroom),
+    // onLeak: 'diagnose' (lib/diagnose.js); validated whatever onLeak is, so a typo shows early.
+    diagnose: require('./diagnose').parseDiagnoseOptions(o.diagnose),
   };
 }
 
@@ -129,6 +131,7 @@ class MemorySampler extends EventEmitter {
     this.emit('leak', trend);
     const o = this.options;
     if (typeof o.onLeak === 'function') o.onLeak(trend);
+    else if (o.onLeak === 'diagnose') this._diagnose(trend);
     else if (o.onLeak === 'snapshot' && !this._snapshotPending && this._snapshots < o.maxSnapshots) {
       this._snapshotPending = true;
       // Written after 'leak' has been delivered: the dump blocks for a while.
@@ -137,6 +140,35 @@ class MemorySampler extends EventEmitter {
         this._snapshot(trend);
       });
     }
+  }
+
+  /**
+   * onLeak: 'diagnose': three snapshots, findLeaks with the growing collections, then
+   * 'diagnosis' (lib/diagnose.js). One at a time, at most once per diagnose.everyMs (a skipped
+   * one does not count); failures go to _fail, never to the app.
+   */
+  _diagnose(trend) {
+    const d = this.options.diagnose;
+    const now = Date.now();
+    if (this._diagnosing || (this._lastDiagnosis !== undefined && now - this._lastDiagnosis < d.everyMs)) return;
+    this._diagnosing = true;
+    // After 'leak' has been delivered: the first capture blocks for a while.
+    setImmediate(() => {
+      require('./diagnose')
+        .diagnose(this, trend, d, { headroom: this.options.headroom, directory: this.options.directory })
+        .then((result) => {
+          if (!result) return;
+          this._lastDiagnosis = now;
+          this._diagnoses = (this._diagnoses || 0) + 1;
+          this.emit('diagnosis', result);
+        })
+        .catch((err) =>
+          this._fail(err instanceof LeakguardError ? err : new LeakguardError(codes.INTERNAL, `diagnosis failed: ${err?.message}`, { cause: err })),
+        )
+        .finally(() => {
+          this._diagnosing = false;
+        });
+    });
   }
 
   /** A failure the app did not cause: to 'error' listeners, else a process warning; never a throw. */
@@ -194,7 +226,13 @@ class MemorySampler extends EventEmitter {
 
   /** Counters and the memory held by the ring buffers. */
   stats() {
-    return { ...JSON.parse(this._native.stats()), snapshots: this._snapshots, confirmGcs: this._confirmGcs, running: !this._stopped };
+    return {
+      ...JSON.parse(this._native.stats()),
+      snapshots: this._snapshots,
+      diagnoses: this._diagnoses || 0,
+      confirmGcs: this._confirmGcs,
+      running: !this._stopped,
+    };
   }
 
   /** Whether stop() has not been called. */

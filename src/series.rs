@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use leakguard_core::analysis::Analysis;
-use leakguard_core::compare::{find_leaks, growing_collections, CollectionOptions};
+use leakguard_core::compare::{
+    find_leaks, find_leaks_of_own_heap, growing_collections, CollectionOptions,
+};
 use leakguard_core::graph::HeapGraph;
 use leakguard_core::{Error as CoreError, Session};
 use napi::bindgen_prelude::{AsyncTask, Unknown};
@@ -33,7 +35,12 @@ struct CollectionOptionsJs {
 }
 
 /// The leak finder's size mode and path settings apply to the collections too.
-fn collection_options(json: &str, leak: &LeakOptions) -> napi::Result<Option<CollectionOptions>> {
+/// `own_heap`: the caller took every snapshot of its own heap, so the same-heap guard is off.
+fn collection_options(
+    json: &str,
+    leak: &LeakOptions,
+    own_heap: bool,
+) -> napi::Result<Option<CollectionOptions>> {
     let o: Option<CollectionOptionsJs> = serde_json::from_str(json).map_err(|e| {
         crate::to_napi(CoreError::InvalidArg(format!(
             "findLeaks collections options: {e}"
@@ -49,6 +56,7 @@ fn collection_options(json: &str, leak: &LeakOptions) -> napi::Result<Option<Col
         max_samples: o.max_samples.unwrap_or(d.max_samples),
         path_kind: leak.path_kind,
         max_path_steps: leak.max_path_steps,
+        check_heap: !own_heap,
     }))
 }
 
@@ -57,6 +65,8 @@ pub struct SeriesTask {
     snaps: Vec<Arc<Session>>,
     leak: LeakOptions,
     collections: Option<CollectionOptions>,
+    /// Every snapshot is of the caller's own heap: no same-heap guard.
+    own_heap: bool,
     state: Arc<JobState>,
 }
 
@@ -85,7 +95,12 @@ fn run(t: &SeriesTask, state: &JobState) -> Result<String, CoreError> {
         Some((g, Some(a))) => (g, a),
         _ => return Err(CoreError::InvalidArg("internal: no final analysis".into())),
     };
-    let mut report = find_leaks(&done[0].0, &done[n - 2].0, fg, fa, &t.leak, ctl)?;
+    let (b, tg) = (&done[0].0, &done[n - 2].0);
+    let mut report = if t.own_heap {
+        find_leaks_of_own_heap(b, tg, fg, fa, &t.leak, ctl)?
+    } else {
+        find_leaks(b, tg, fg, fa, &t.leak, ctl)?
+    };
     if let Some(copts) = &t.collections {
         let pairs: Vec<(&HeapGraph, &Analysis)> = done
             .iter()
@@ -113,15 +128,17 @@ impl Task for SeriesTask {
 /// The leak report of a series of two or more snapshots of one heap (oldest first), as JSON:
 /// suspects from the first, second-to-last and last, and with `collections` (a JSON object, or
 /// `null` for none) the collections that grew in every step. `options` as for `findLeaksIn`.
+/// `own_heap`: the wrapper knows every snapshot shows the calling thread's heap (no guard).
 #[napi(ts_return_type = "Promise<string>")]
 pub fn find_leaks_series(
     snapshots: Vec<Unknown<'_>>,
     job: &Job,
     options: String,
     collections: String,
+    own_heap: bool,
 ) -> napi::Result<AsyncTask<SeriesTask>> {
     let leak = leak_options(&options)?;
-    let collections = collection_options(&collections, &leak)?;
+    let collections = collection_options(&collections, &leak, own_heap)?;
     let snaps = snapshots
         .into_iter()
         .enumerate()
@@ -135,6 +152,7 @@ pub fn find_leaks_series(
         snaps,
         leak,
         collections,
+        own_heap,
         state: job.state.clone(),
     }))
 }

@@ -7,6 +7,7 @@
 const { diff, findLeaks } = require('../compare');
 const { invalidArg } = require('../errors');
 const { shortPath } = require('../format');
+const { collectionLine, collectionSizes, collectionSamples, collectionLocation } = require('../collections');
 const loc = require('../locations');
 const { EXIT, wholeNumber, oneOf, objectId } = require('./args');
 const { withSnapshots, about, shortName, tagFile } = require('./load');
@@ -228,11 +229,28 @@ function stackText(frames, head, indent) {
   return s;
 }
 
+/** The growing collections section of `leaks` ('' without any). */
+function collectionsText(list) {
+  if (!Array.isArray(list) || list.length === 0) return '';
+  let s = `${list.length} growing ${list.length === 1 ? 'collection' : 'collections'} (entries or retained size up in every step), biggest growth first:\n`;
+  list.forEach((c, i) => {
+    s += `\n${i + 1}. ${f.cleanText(collectionLine(c))}\n`;
+    s += `   retained: ${collectionSizes(c)}\n`;
+    if (c.path) s += `   path:     ${f.cleanText(c.path.text)}\n`;
+    const where = collectionLocation(c);
+    if (where) s += `   defined:  ${f.cleanText(where)}\n`;
+    const newest = collectionSamples(c);
+    if (newest.length > 0) s += `   newest:   ${newest.map((x) => f.cleanText(x)).join(', ')}\n`;
+  });
+  return `${s}\n`;
+}
+
 /** Human output of `leaks`. */
 function leaksText(files, report) {
   const [baseline, target, final] = files.map((x) => f.cleanText(x));
   let s = `baseline ${baseline} → target ${target} → final ${final}\n`;
   s += `${f.formatCount(report.newInTarget)} objects new in target, ${f.formatCount(report.stillAlive)} of them still alive in final\n\n`;
+  s += collectionsText(report.collections);
   const n = report.suspects.length;
   if (n === 0) return `${s}no leak suspects\n`;
   s += `${n} leak ${n === 1 ? 'suspect' : 'suspects'}, biggest first:\n`;
@@ -304,13 +322,22 @@ ${COMMON_HELP}`,
       const report = await about(
         findLeaks(
           { baseline, target, final },
-          { sizes, minCount, minRetainedSize, ignoreClasses, pathKind, signal: ctx.signal, onProgress: ctx.progress.callback('finding leaks') },
+          {
+            sizes,
+            minCount,
+            minRetainedSize,
+            ignoreClasses,
+            pathKind,
+            collections: true,
+            signal: ctx.signal,
+            onProgress: ctx.progress.callback('finding leaks'),
+          },
         ),
         positionals.join(', '),
       );
       ctx.progress.clear();
       ctx.out(values.json ? json(report) : leaksText(positionals, report));
-      return report.suspects.length > 0 ? EXIT.LEAKS : EXIT.OK;
+      return report.suspects.length > 0 || report.collections.length > 0 ? EXIT.LEAKS : EXIT.OK;
     });
   },
 };

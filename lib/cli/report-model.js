@@ -13,6 +13,7 @@ const check = require('../options');
 const { tagFile } = require('./load');
 const { shortPath } = require('../format');
 const loc = require('../locations');
+const { collectionLine, collectionSizes, collectionSamples, collectionLocation } = require('../collections');
 
 const MODEL_VERSION = 1;
 const TOOL = { name: 'leakguard', version: require('../../package.json').version };
@@ -184,6 +185,8 @@ async function readSamples(file) {
  * @param {number} [options.minCount] findLeaks' minCount
  * @param {number} [options.minRetainedSize] findLeaks' minRetainedSize
  * @param {string[]} [options.ignoreClasses] findLeaks' ignoreClasses
+ * @param {object} [options.leaks] findLeaks' report of the last three files, computed already
+ *   (the sampler's diagnosis, lib/diagnose.js: its own heap, no same-heap guard): used instead
  * @param {AbortSignal} [options.signal]
  * @param {(label: string, fraction: number) => void} [options.onProgress] per step, e.g. ('loading a.heapsnapshot (1/3)', 0.4)
  * @param {Date} [options.now] the generation time (tests)
@@ -259,7 +262,8 @@ async function buildReportModel(files, options = {}) {
         totalSize: snap.totalSize,
         summary: cut(rows),
         summaryTotal: rows.length,
-        largest,
+        // Locations as the CLI shows them (lib/locations.js): relative to the cwd when under it.
+        largest: largest.map((o) => (o.location ? { ...o, location: loc.displayLocation(o.location) } : o)),
       });
 
       if (i > 0) {
@@ -285,23 +289,35 @@ async function buildReportModel(files, options = {}) {
       const [b, t, f] = [n - 3, n - 2, n - 1];
       const entry = { baseline: labels[b], target: labels[t], final: labels[f], newInTarget: 0, stillAlive: 0, suspects: [], error: null };
       try {
-        const r = await findLeaks(
-          { baseline: held.get(b), target: held.get(t), final: held.get(f) },
-          {
-            sizes,
-            signal,
-            minCount: options.minCount,
-            minRetainedSize: options.minRetainedSize,
-            ignoreClasses: options.ignoreClasses,
-            onProgress: step('finding leaks'),
-          },
-        );
+        // A report the caller computed already (the sampler's diagnosis, over its own heap) is used as is.
+        const r =
+          options.leaks ||
+          (await findLeaks(
+            { baseline: held.get(b), target: held.get(t), final: held.get(f) },
+            {
+              sizes,
+              signal,
+              minCount: options.minCount,
+              minRetainedSize: options.minRetainedSize,
+              ignoreClasses: options.ignoreClasses,
+              collections: true,
+              onProgress: step('finding leaks'),
+            },
+          ));
         entry.newInTarget = r.newInTarget;
         entry.stillAlive = r.stillAlive;
         // `heldBy`: the first path from the holding variable on, as the CLI and assertions print it.
         // Locations as the CLI shows them (lib/locations.js): paths under the cwd relative, the
         // holder's declaration line, allocation stacks as a bottom-up tree. The page cannot read files.
         entry.suspects = r.suspects.map((s) => suspectModel(s));
+        // The collections' lines as the CLI prints them (lib/collections.js), so page and terminal agree.
+        entry.collections = (r.collections || []).map((c) => ({
+          ...c,
+          line: collectionLine(c),
+          sizes: collectionSizes(c),
+          samples: collectionSamples(c),
+          defined: collectionLocation(c),
+        }));
       } catch (err) {
         // Bad options are the caller's mistake, not a property of the snapshots.
         if (err && (err.code === codes.ABORTED || err.code === codes.INVALID_ARG)) throw err;

@@ -312,7 +312,10 @@
             bytesCol('shallowSize', 'Shallow size'),
             bytesCol('retainedSize', 'Retained size'),
             distCol,
-          ],
+          ].concat(
+            // Where the object's code is (docs/locations.md), when the snapshot tells.
+            rows.some((r) => r.location) ? [{ key: 'location', label: 'Location', cls: 'loc mono', cell: (r) => cut(str(r.location), 300) }] : [],
+          ),
           rows,
         ).el;
       },
@@ -410,6 +413,23 @@
     return ul;
   }
 
+  // The growing collections (docs/leaks.md#growing-collections): one card each, the line the
+  // CLI prints (computed in Node by lib/collections.js), then sizes, holder path and newest entries.
+  function renderCollections(el, list) {
+    if (!list.length) return;
+    el.appendChild(h('h3', { id: 'collections' }, 'Growing collections (' + formatCount(list.length) + ')'));
+    list.forEach((c, i) => {
+      const card = h('article', { class: 'suspect collection', id: 'collection-' + i });
+      card.appendChild(h('h3', null, [h('span', { class: 'rank' }, '#' + (i + 1) + ' '), h('code', { title: cut(c.line, 2000) }, cut(c.line, 400))]));
+      card.appendChild(h('p', { class: 'facts' }, [h('span', null, ['retained ', h('b', null, cut(c.sizes, 400))])]));
+      if (c.path?.text) card.appendChild(h('p', { class: 'held' }, ['Path: ', h('code', { title: cut(c.path.text, 2000) }, cut(c.path.text, 400))]));
+      if (c.defined) card.appendChild(h('p', { class: 'held' }, ['Defined at: ', h('code', null, cut(c.defined, 400))]));
+      const samples = arr(c.samples);
+      if (samples.length) card.appendChild(h('p', { class: 'shape' }, ['Newest: ', h('code', null, cut(samples.join(', '), 600))]));
+      el.appendChild(card);
+    });
+  }
+
   function renderLeaks() {
     const el = body('leaks');
     const L = data.leaks;
@@ -437,6 +457,7 @@
         formatCount(L.newInTarget) + ' objects were new in the target snapshot; ' + formatCount(L.stillAlive) + ' of them are still alive in the final one.',
       ),
     );
+    renderCollections(el, arr(L.collections));
     const suspects = arr(L.suspects);
     if (!suspects.length)
       return el.appendChild(

@@ -58,6 +58,9 @@ pub struct CollectionOptions {
     pub path_kind: PathKind,
     /// Maximum edges of the holder path.
     pub max_path_steps: usize,
+    /// Run [`check_same_heap`] on consecutive snapshots (default true); off only for snapshots
+    /// the caller took of its own heap (see [`super::find_leaks_of_own_heap`]).
+    pub check_heap: bool,
 }
 
 impl Default for CollectionOptions {
@@ -71,6 +74,7 @@ impl Default for CollectionOptions {
             max_samples: 3,
             path_kind: PathKind::DevTools,
             max_path_steps: super::SHAPE_MAX_STEPS,
+            check_heap: true,
         }
     }
 }
@@ -134,8 +138,9 @@ pub struct GrowingCollection {
     pub path: Option<RetainerPath>,
     /// Up to [`CollectionOptions::max_samples`] of the newest entries, newest first.
     pub newest: Vec<EntrySample>,
-    /// Where the collection is defined (`file:line:col`) when the snapshot says; not filled
-    /// yet: V8 writes locations for closures only (docs/leaks.md#growing-collections).
+    /// Where the collection's holder is defined (`file:line:col`, crate::locations), when the
+    /// snapshot says: the function whose scope holds the variable, or the class of the object
+    /// holding the property (docs/leaks.md#growing-collections).
     pub location: Option<String>,
 }
 
@@ -469,6 +474,28 @@ fn holder_name(path: &RetainerPath) -> String {
     }
 }
 
+/// Where the holder of the last step of `path` is defined: the nearest step above it with a
+/// source location (a context's function, a closure), else the class of the object right above
+/// it (`this.items` in a class instance); `None` when the snapshot has no locations.
+fn holder_location(g: &HeapGraph, path: &RetainerPath) -> Option<String> {
+    let above = path.steps.len().checked_sub(1)?;
+    let holder = path.steps.get(above.checked_sub(1)?)?;
+    if let Some(l) = &holder.location {
+        return Some(l.clone());
+    }
+    if g.node_type(holder.ordinal) == NodeType::Object
+        && !holder.class_name.starts_with("system / ")
+    {
+        if let Some(l) = g.constructor_location(holder.ordinal) {
+            return Some(l.to_string());
+        }
+    }
+    path.steps[..above]
+        .iter()
+        .rev()
+        .find_map(|s| s.location.clone())
+}
+
 /// A collection of the last snapshot before the growth test.
 struct Candidate {
     ordinal: u32,
@@ -527,7 +554,8 @@ fn grows(v: &[u64]) -> bool {
 ///
 /// `snaps` are (graph, analysis) pairs in the order taken, at least two. Fails with
 /// [`Error::InvalidArg`] for fewer than two snapshots or an analysis of another snapshot,
-/// [`Error::Mismatch`] when two consecutive snapshots are of different heaps, and
+/// [`Error::Mismatch`] when two consecutive snapshots are of different heaps (unless
+/// `opts.check_heap` is off), and
 /// [`Error::Aborted`] when `ctl`'s flag is raised.
 ///
 /// Cost: one pass over the last snapshot's nodes (entries counted from each object's edges),
@@ -551,8 +579,10 @@ pub fn growing_collections(
     for (i, (g, a)) in snaps.iter().enumerate() {
         check_analysis(&format!("#{}", i + 1), g, a)?;
     }
-    for w in snaps.windows(2) {
-        check_same_heap(w[0].0, w[1].0)?;
+    if opts.check_heap {
+        for w in snaps.windows(2) {
+            check_same_heap(w[0].0, w[1].0)?;
+        }
     }
     ctl.check()?;
     let last = snaps.len() - 1;
@@ -656,9 +686,9 @@ pub fn growing_collections(
             entry_growth,
             retained_growth,
             entries_grew: c.entries_grew,
+            location: path.as_ref().and_then(|p| holder_location(fin, p)),
             path,
             newest,
-            location: None,
         });
     }
     Ok(out)

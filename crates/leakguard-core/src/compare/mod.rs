@@ -21,8 +21,8 @@ pub use collections::{
 };
 pub use diff::{diff, DiffRow};
 pub use leaks::{
-    find_leaks, find_leaks_in_window, IdWindow, LeakOptions, LeakReport, NodeCounts, Suspect,
-    SHAPE_MAX_STEPS,
+    find_leaks, find_leaks_in_window, find_leaks_of_own_heap, IdWindow, LeakOptions, LeakReport,
+    NodeCounts, Suspect, SHAPE_MAX_STEPS,
 };
 pub use same_heap::check_same_heap;
 
