@@ -119,6 +119,10 @@ test('--track-heap-objects dumps: allocation stacks in leaks, path and the repor
   assert.equal(sus.allocationTree[0].count, 200);
   assert.match(sus.allocationTree[0].children[0].frame, /^round \(/);
   assert.ok(sus.paths[0].steps.some((st) => st.location?.startsWith(`${REL}:`)));
+  // The largest objects carry their locations too, shortened the same way.
+  const largest = model.files[2].largest.filter((x) => x.location);
+  assert.ok(largest.length > 0);
+  for (const x of largest) assert.match(x.location, /^(?:node:|__test__\/)/, x.location);
   const page = fs.readFileSync(html, 'utf8');
   assert.ok(page.includes(`placeOrder (${REL}:${fnStart('placeOrder')})`));
 
