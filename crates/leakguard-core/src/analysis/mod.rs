@@ -198,7 +198,7 @@ impl Analysis {
         // dominator chain. Only the dominator chain reports progress (up to 0.92), so the
         // reports stay monotone; the side chain polls the same cancel flag.
         let (main, side) = std::thread::scope(|s| {
-            let side = s.spawn(|| side_chain(&v, renamed, Control::new(ctl.cancel, None)));
+            let side = s.spawn(|| side_chain(&v, renamed, Control::new(ctl.cancel, None), false));
             let main = dominator_chain(&v, ctl);
             let side = match side.join() {
                 Ok(r) => r,
@@ -219,7 +219,12 @@ impl Analysis {
     /// need the complete [`Analysis`]; [`crate::compare::diff`] and retainer paths do not.
     pub fn compute_classes(graph: &HeapGraph, ctl: Control<'_>) -> Result<ClassAnalysis> {
         let (v, mut timings, dom) = begin(graph, ctl, 0.05)?;
-        let side = side_chain(&v, dom.as_ref().map(|d| &d.renamed), ctl.phase(0.05, 0.95)?)?;
+        let side = side_chain(
+            &v,
+            dom.as_ref().map(|d| &d.renamed),
+            ctl.phase(0.05, 0.95)?,
+            true,
+        )?;
         timings.phases.extend(side.timings.iter().copied());
         ctl.report(1.0);
         Ok(ClassAnalysis::assemble(graph, &v, dom, side, timings))
@@ -622,28 +627,59 @@ struct SideChain {
 }
 
 /// distances → shallow-size reattribution → class names → interfaces → id index.
-fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: Control<'_>) -> Result<SideChain> {
-    let ctl = &ctl;
-    let mut laps = Laps::new();
-    let mut eph = weakmap::EphCache::new(v.g.string_count());
-    let dist = passes::distances(v, &mut eph, ctl)?;
-    laps.lap("distances");
-    let raw_self = v.self_sizes();
-    // Skipped without user roots (a snapshot taken with internals exposed).
-    let adjusted_self = if dist.has_user_roots {
-        Some(passes::reattribute_shallow_sizes(v, &raw_self, ctl)?)
-    } else {
-        None
+fn side_chain(
+    v: &View<'_>,
+    renamed: Option<&Bits>,
+    ctl: Control<'_>,
+    split: bool,
+) -> Result<SideChain> {
+    // Two independent parts: sizes (distances -> shallow sizes, which needs the distances' user
+    // roots) and classes (class names -> interfaces -> id index).
+    let sizes_part = |ctl: &Control<'_>| -> Result<_> {
+        let mut laps = Laps::new();
+        let mut eph = weakmap::EphCache::new(v.g.string_count());
+        let dist = passes::distances(v, &mut eph, ctl)?;
+        laps.lap("distances");
+        let raw_self = v.self_sizes();
+        // Skipped without user roots (a snapshot taken with internals exposed).
+        let adjusted_self = if dist.has_user_roots {
+            Some(passes::reattribute_shallow_sizes(v, &raw_self, ctl)?)
+        } else {
+            None
+        };
+        laps.lap("shallow sizes");
+        Ok((dist, raw_self, adjusted_self, laps.phases))
     };
-    laps.lap("shallow sizes");
-    let mut table = classes::ClassTable::default();
-    let mut class_of = classes::class_names(v, renamed, &mut table, ctl)?;
-    laps.lap("class names");
-    let interfaces = classes::infer_interfaces(v, ctl)?;
-    classes::apply_interfaces(v, &interfaces, &mut class_of, &mut table, ctl)?;
-    laps.lap("interfaces");
-    let by_id = ids::IdIndex::new(v.node_id, ctl)?;
-    laps.lap("id index");
+    let class_part = |ctl: &Control<'_>| -> Result<_> {
+        let mut laps = Laps::new();
+        let mut table = classes::ClassTable::default();
+        let mut class_of = classes::class_names(v, renamed, &mut table, ctl)?;
+        laps.lap("class names");
+        let interfaces = classes::infer_interfaces(v, ctl)?;
+        classes::apply_interfaces(v, &interfaces, &mut class_of, &mut table, ctl)?;
+        laps.lap("interfaces");
+        let by_id = ids::IdIndex::new(v.node_id, ctl)?;
+        laps.lap("id index");
+        Ok((class_of, table, interfaces, by_id, laps.phases))
+    };
+    // Split when nothing else runs beside this chain (a classes-only analysis): the classes part
+    // goes to a second thread and reports no progress, so the reports stay monotone.
+    let (a, b) = if split {
+        std::thread::scope(|s| {
+            let b = s.spawn(|| class_part(&Control::new(ctl.cancel, None)));
+            let a = sizes_part(&ctl);
+            let b = match b.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (a, b)
+        })
+    } else {
+        (sizes_part(&ctl), class_part(&ctl))
+    };
+    let (dist, raw_self, adjusted_self, mut timings) = a?;
+    let (class_of, table, interfaces, by_id, class_timings) = b?;
+    timings.extend(class_timings);
     Ok(SideChain {
         dist,
         raw_self,
@@ -652,6 +688,6 @@ fn side_chain(v: &View<'_>, renamed: Option<&Bits>, ctl: Control<'_>) -> Result<
         table,
         interfaces,
         by_id,
-        timings: laps.phases,
+        timings,
     })
 }
