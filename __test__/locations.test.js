@@ -80,8 +80,28 @@ test('leaks names the file and the holders lines: a module-level Map and a closu
   }
 });
 
+// V8 12.4 (Node 22) keeps no allocation stack for objects allocated between the first and the
+// second snapshot taken while tracking (their trace_node_id is 0 in every later dump; those
+// allocated before the first or after the second keep theirs): seen with Node 22.23.5, not with
+// Node 20, 24 or 26. There the suspects have no stacks, and the test checks the later objects.
+const V8_DROPS_SECOND_ERA = /^12\.4\./.test(process.versions.v8);
+
 test('--track-heap-objects dumps: allocation stacks in leaks, path and the report', async (t) => {
   const files = dumps(t, ['--track-heap-objects']);
+  if (V8_DROPS_SECOND_ERA) {
+    const snap = await lg.loadSnapshot(files[2]);
+    t.after(() => snap.dispose());
+    assert.equal(snap.hasAllocationTrace, true);
+    const orders = await snap.objects('Order', { sortBy: 'id', limit: 1000 });
+    const stacked = orders.map((o) => snap.sourceInfo(o.id).allocationStack);
+    assert.equal(stacked.filter((x) => x === null).length, 200);
+    const last = stacked[stacked.length - 1];
+    assert.equal(last[0].functionName, 'placeOrder');
+    assert.equal(`${last[0].line}:${last[0].column}`, fnStart('placeOrder'));
+    const j = JSON.parse(run([BIN, 'leaks', ...files, '--json']).stdout);
+    assert.ok(j.suspects.length > 0 && j.suspects.every((x) => x.allocations === undefined));
+    return;
+  }
   const r = run([BIN, 'leaks', ...files]);
   assert.equal(r.status, 1, r.stderr);
   const file = REL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
