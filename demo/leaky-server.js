@@ -8,6 +8,9 @@ const http = require('node:http');
 
 const requests = new Map();
 let nextId = 0;
+// A bounded log of recent responses, as servers keep: not a leak, but it makes V8 promote
+// objects and run major GCs, whose post-GC heap the memory sampler watches.
+const recent = [];
 
 function createServer({ fixed = false } = {}) {
   return http.createServer((req, res) => {
@@ -16,8 +19,11 @@ function createServer({ fixed = false } = {}) {
     res.on('finish', () => {
       if (fixed) requests.delete(req.id); // ...except in the fixed server
     });
+    const body = { id: req.id, path: req.url, inFlight: requests.size };
+    recent.push(Array.from({ length: 200 }, (_, i) => ({ i, path: req.url })));
+    if (recent.length > 50) recent.shift();
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ id: req.id, path: req.url, inFlight: requests.size }));
+    res.end(JSON.stringify(body));
   });
 }
 

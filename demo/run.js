@@ -8,7 +8,10 @@
 //  4. production style: the leaky server run under `node -r leakguard/register` with a memory
 //     sampler, dumped by SIGUSR2 three times, the last dump analysed in Rust (class summary, why
 //     an IncomingMessage is alive), then the command line on the dumps: `leakguard leaks` (the
-//     CI gate) and `leakguard report` (demo/out/report.html, with the memory timeline).
+//     CI gate) and `leakguard report` (demo/out/report.html, with the memory timeline);
+//  5. hands off: the leaky server under `node -r leakguard/register` with LEAKGUARD_DIAGNOSE=1,
+//     under steady traffic: the sampler's leak alert starts an in-process diagnosis (three
+//     snapshots, the growing collection and the leak suspects, demo/out/diagnosis.html).
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -101,12 +104,55 @@ async function signalDumps() {
   }
 }
 
+/** Part 5: LEAKGUARD_DIAGNOSE=1 turns the sampler's alert into a diagnosis, with no one at the keyboard. */
+async function diagnosis() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-demo-'));
+  // A short sampling window (the defaults wait for 30 post-GC points) and snapshots 2-10 s apart.
+  const options = { intervalMs: 50, window: 10, minPoints: 8, diagnose: { stepBytes: 1 << 20, minSpacingMs: 2000, maxSpacingMs: 10000 } };
+  const server = spawn(process.execPath, ['-r', path.join(ROOT, 'lib/register.js'), path.join(__dirname, 'leaky-server.js')], {
+    env: { ...process.env, LEAKGUARD_DIR: dir, LEAKGUARD_DIAGNOSE: '1', LEAKGUARD_DIAGNOSE_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  server.stderr.on('data', (d) => {
+    err += d;
+  });
+  try {
+    const port = await new Promise((resolve, reject) => {
+      server.stdout.on('data', (d) => {
+        const m = /listening (\d+)/.exec(String(d));
+        if (m) resolve(Number(m[1]));
+      });
+      server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+    console.log('\nhands off: the same server under node -r leakguard/register with LEAKGUARD_DIAGNOSE=1, under steady traffic');
+    const t0 = Date.now();
+    while (!/ {2}report: /.test(err)) {
+      if (Date.now() - t0 > 170000) throw new Error(`no diagnosis within 170 s; stderr: ${err}`);
+      // Steady traffic, ~300 requests a second: the heap grows a few hundred KB a second.
+      await drive(port, 40);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    console.log(`  after ${((Date.now() - t0) / 1000).toFixed(0)} s, the server wrote to stderr (and kept serving):`);
+    const report = / {2}report: (.*)/.exec(err)[1];
+    const out = path.join(__dirname, 'out', 'diagnosis.html');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.copyFileSync(report, out);
+    process.stdout.write(err.replace(report, out).replace(/^(?=.)/gm, '    '));
+    console.log(`  open it in a browser: file://${out}`);
+  } finally {
+    server.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   console.log('leakguard demo\n');
   runPart('hunt.js');
   runPart('hunt.js', ['--fixed']);
   runPart('assertion.js');
   await signalDumps();
+  await diagnosis();
 }
 
 main().catch((err) => {

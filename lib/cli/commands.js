@@ -236,7 +236,7 @@ function collectionsText(list) {
   list.forEach((c, i) => {
     s += `\n${i + 1}. ${f.cleanText(collectionLine(c))}\n`;
     s += `   retained: ${collectionSizes(c)}\n`;
-    if (c.path) s += `   path:     ${f.cleanText(c.path.text)}\n`;
+    if (c.path) s += `   path:     ${f.cleanText(loc.displayPathText(c.path.text))}\n`;
     const where = collectionLocation(c);
     if (where) s += `   defined:  ${f.cleanText(where)}\n`;
     const newest = collectionSamples(c);
@@ -297,8 +297,12 @@ run it again, take <final> — all of one process. Objects that are new in <targ
 alive in <final> are leak candidates; internal noise is dropped, the rest is grouped by class
 and by the chain of references that keeps it alive (its retainer path), biggest first.
 
-Exit code 1 when there is at least one suspect, 0 when there is none: usable as a CI gate
-(an error, such as a corrupt or unreadable file, is 3, never 1).
+Growing collections are listed first: a Map, Set, array, typed array or dictionary object whose
+entries (or retained size) grew in both steps, with its variable, entries per snapshot and
+newest entries (the seed of most production leaks, even when its entries are plain strings).
+
+Exit code 1 when there is at least one suspect or growing collection, 0 when there is none:
+usable as a CI gate (an error, such as a corrupt or unreadable file, is 3, never 1).
 
 Options:
   --min-count N      ignore groups of fewer objects (default 5)
@@ -309,7 +313,9 @@ ${sizesHelp}
   --json             print findLeaks()' LeakReport as JSON:
                      { suspects: [{ className, count, retainedSize, shallowSize, shape,
                                     sampleIds, paths: [RetainerPath] }],
-                       newInTarget, stillAlive, nodes: { baseline, target, final } }
+                       newInTarget, stillAlive, nodes: { baseline, target, final },
+                       collections: [{ name, kind, className, entries, retainedSizes,
+                                       path, newest, location, … }] }
   -h, --help         show this help
 ${COMMON_HELP}`,
   async run({ values, positionals }, ctx) {
