@@ -109,7 +109,7 @@ function holderLocation(p, cwd) {
   const steps = p && Array.isArray(p.steps) ? p.steps : [];
   // The object's own edge counts too (`->cache → Array`), as in shortPath.
   for (let i = steps.length - 1; i >= 1; i--) {
-    if (!steps[i].edge || steps[i].edge.type !== 'context') continue;
+    if (steps[i].edge?.type !== 'context') continue;
     const ctx = steps[i - 1].location;
     const closure = i >= 2 ? steps[i - 2].location : undefined;
     const known = ctx || closure;
