@@ -21,7 +21,7 @@ const { takeSnapshot, findLeaks, findLeaksInWindow, diff, withTempSnapshotFile }
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
 const { startTracking, SNAPSHOT_META } = require('./boundaries');
-const { userStack } = require('./frames');
+const { userStack, withoutInlining } = require('./frames');
 const { displayLocation, displayPathText, displayUrl, holderLocation } = require('./locations');
 const { formatBytes, shortPath } = require('./format');
 const { getGc } = require('./gc');
@@ -423,16 +423,17 @@ function sharedSite(growing) {
  * statements. `within` says the first frame is not where the objects were made but the
  * nearest function whose call made them (lower down, in code V8 does not tell apart).
  *
- * Two sources, and the survivor rounds' growing sites (V8's sampling heap profiler, which sees
- * every allocation) have the last word:
+ * In this order, the survivor rounds' growing sites (V8's sampling heap profiler, which sees
+ * every allocation) having the last word:
+ * - The rounds' growing site whose allocating function is the class's constructor
+ *   (`new Session()` runs in `Session`).
  * - V8's allocation trace in the one-snapshot explanation's snapshot, per object. Its tracker
  *   does not see every allocation (closures and objects made by optimised code or builtins: a
  *   listener, a Timeout, a Buffer), and an address it did not see keeps the stack of whatever
  *   died there before (measured: Buffers put down to node:inspector's message handler). So a
  *   traced stack counts only when its first frame in the program's code is a growing site's.
- * - Otherwise the rounds' growing sites: the one whose allocating function is the class's
- *   constructor (`new Session()` runs in `Session`), else the frame they all share
- *   (sharedSite), else unknown rather than a guess.
+ * - The frame all the rounds' growing sites share (sharedSite), else unknown rather than a
+ *   guess.
  */
 function placeAllocations(result) {
   const rounds = result.rounds && Array.isArray(result.rounds.sites) ? result.rounds.sites : [];
@@ -440,19 +441,18 @@ function placeAllocations(result) {
   const grows = (frame) => growing.some((r) => sameFrame(r.allocation.frames[0], frame));
   const shared = sharedSite(growing);
   for (const s of result.suspects) {
-    let allocation = null;
-    for (const site of Array.isArray(s.allocations) ? s.allocations : []) {
+    // The constructor first: optimised code inlines it into its caller, and both V8's trace and
+    // some samples then start at the caller (`openSession` for a `new Session()` inside it).
+    const ctor = growing.find((r) => r.allocation.frames[0].functionName === s.className);
+    let allocation = ctor ? { ...ctor.allocation, within: false } : null;
+    for (const site of allocation || !Array.isArray(s.allocations) ? [] : s.allocations) {
       const frames = userStack(site.frames);
       if (frames.length > 0 && grows(frames[0])) {
         allocation = { frames, count: site.count, size: site.size, within: false };
         break;
       }
     }
-    if (!allocation) {
-      const ctor = growing.find((r) => r.allocation.frames[0].functionName === s.className);
-      allocation = ctor ? { ...ctor.allocation, within: false } : shared;
-    }
-    s.allocation = allocation;
+    s.allocation = allocation || shared;
   }
   // A leak of bytes (a string or array copied into a bigger one per call): no class of
   // surviving objects to place, but the rounds' growing sites, in objects or bytes, still tell
@@ -666,15 +666,18 @@ function checkLeak(fn, options) {
     else detach = opts.onAbort(o.signal, onAbort);
   });
   stopped.catch(() => {});
+  // Allocation stacks with every function in them (lib/frames.js), for as long as fn runs.
+  const restoreInlining = withoutInlining();
   const work = run(fn, o, state);
+  const done = () => {
+    restoreInlining();
+    dispose(state);
+  };
   return Promise.race([work, stopped]).finally(() => {
     if (timer) timers.clearTimeout(timer);
     detach();
     // Free the snapshots once nothing uses them (a timed-out run may still be parsing one).
-    work.then(
-      () => dispose(state),
-      () => dispose(state),
-    );
+    work.then(done, done);
     if (!state.stopped) state.stopped = new LeakguardError(codes.ABORTED, 'checkLeak finished');
   });
 }

@@ -58,6 +58,10 @@ const DEFAULT_MAJORS = [22, 24, 26];
 //   esm.test.js       ESM named imports of CommonJS entries (require(esm), 'module.exports' keys)
 //   jest.test.js      the matcher in Jest's workers and VM contexts
 //   vitest.test.js    the matcher in Vitest's forks and threads pools
+//   allocation.test.js  allocation sites in leak messages: this V8's allocation trace and
+//                     sampling profiler frames against its Debugger's function locations
+//   locations.test.js  the snapshot's locations table and allocation trace tables as this V8
+//                     writes them, against its Debugger's function locations
 //   hardening-dumps.test.js  dumps written through /proc/self/fd into a private directory,
 //                     the headroom check against this V8's heap figures (Node 24+ came near
 //                     the heap limit writing a dump), refused signals in the preload
@@ -76,6 +80,8 @@ const SUBSET = [
   'jest.test.js',
   'vitest.test.js',
   'hardening-dumps.test.js',
+  'allocation.test.js',
+  'locations.test.js',
 ];
 
 const FILE_TIMEOUT_MS = 15 * 60 * 1000;
