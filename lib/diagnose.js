@@ -88,6 +88,7 @@ async function diagnose(sampler, trend, d, { headroom, directory }) {
   const dir = d.report ? dumpDirectory(directory) : null;
   if (dir) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const taken = [];
+  let done = false;
   try {
     for (let i = 0; i < SNAPSHOTS; i++) {
       if (i > 0) await sleep(spacingMs);
@@ -109,7 +110,15 @@ async function diagnose(sampler, trend, d, { headroom, directory }) {
     for (const t of taken) t.snap.dispose();
     const files = taken.map((t) => t.file).filter(Boolean);
     let reportFile = null;
-    if (dir) reportFile = await writeReport(sampler, files, report, path.join(dir, siblingName(defaultName(), 'leakguard-diagnosis', '.html')));
+    if (dir) {
+      // The diagnosis stands without its page: a failed report is reported, not fatal.
+      try {
+        reportFile = await writeReport(sampler, files, report, path.join(dir, siblingName(defaultName(), 'leakguard-diagnosis', '.html')));
+      } catch (err) {
+        sampler._fail(err);
+      }
+    }
+    done = true;
     const pauses = taken.map((t) => Math.round(t.pauseMs));
     return {
       time: Date.now(),
@@ -130,6 +139,8 @@ async function diagnose(sampler, trend, d, { headroom, directory }) {
     };
   } finally {
     for (const t of taken) if (!t.snap.disposed) t.snap.dispose();
+    // A diagnosis that did not finish leaves no dump behind (they are only useful as a set).
+    if (!done) for (const t of taken) if (t.file) fs.rmSync(t.file, { force: true });
   }
 }
 
