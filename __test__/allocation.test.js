@@ -68,3 +68,45 @@ test('a function that does not leak passes', () => {
   assert.equal(r.leaked, false);
   assert.equal(r.message, '');
 });
+
+test("a frame's place is checked against the file: moved to the nearest definition, or dropped", () => {
+  const { checkedFrame } = require('../lib/frames');
+  const file = path.join(require('node:os').tmpdir(), `lg-frames-${process.pid}.js`);
+  const src = [
+    'class Plain {', // 1: no constructor of its own
+    '  get x() { return 1; }',
+    '}',
+    'class Session {', // 4
+    '  constructor(id) {', // 5
+    '    this.id = id;',
+    '  }',
+    '}',
+    'const make = async (id) => new Session(id);', // 9
+    'function open(id) {', // 10
+    '  return make(id);',
+    '}',
+  ];
+  require('node:fs').writeFileSync(file, src.join('\n'));
+  try {
+    const lines = () => src;
+    const at = (functionName, line, column) => {
+      const f = checkedFrame({ functionName, url: file, line, column }, lines);
+      return [f.line, f.column];
+    };
+    // right as V8 gave it: kept
+    assert.deepEqual(at('Session', 5, 14), [5, 14]);
+    assert.deepEqual(at('open', 10, 14), [10, 14]);
+    assert.deepEqual(at('make', 9, 20), [9, 20]);
+    // a transform moved the code: the nearest definition in the file
+    assert.deepEqual(at('Session', 4, 14), [5, 14]);
+    assert.deepEqual(at('open', 13, 14), [10, 14]);
+    // a class without a constructor of its own, a name the file does not define: file only
+    assert.deepEqual(at('Plain', 1, 1), [0, 0]);
+    assert.deepEqual(at('missing', 3, 1), [0, 0]);
+    // unreadable files and anonymous functions: as V8 gave them
+    assert.deepEqual(checkedFrame({ functionName: 'x', url: 'node:fs', line: 3, column: 4 }, () => null).line, 3);
+    assert.deepEqual(checkedFrame({ functionName: '', url: file, line: 3, column: 4 }, lines).line, 3);
+  } finally {
+    require('node:fs').unlinkSync(file);
+  }
+});

@@ -21,8 +21,8 @@ const { takeSnapshot, findLeaks, findLeaksInWindow, diff, withTempSnapshotFile }
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
 const { startTracking, SNAPSHOT_META } = require('./boundaries');
-const { userStack, withoutInlining } = require('./frames');
-const { displayLocation, displayPathText, displayUrl, holderLocation } = require('./locations');
+const { checkedFrame, userStack, withoutInlining } = require('./frames');
+const { displayLocation, displayPathText, displayUrl, holderLocation, sourceLines } = require('./locations');
 const { formatBytes, shortPath } = require('./format');
 const { getGc } = require('./gc');
 const { sampleRounds, slowSuspects, MIN_RATE } = require('./survivors');
@@ -452,14 +452,19 @@ function placeAllocations(result) {
         break;
       }
     }
-    s.allocation = allocation || shared;
+    s.allocation = checked(allocation || shared);
   }
   // A leak of bytes (a string or array copied into a bigger one per call): no class of
   // surviving objects to place, but the rounds' growing sites, in objects or bytes, still tell
   // where the growth comes from.
   if (result.suspects.length === 0 && result.growth.length > 0) {
-    result.allocation = sharedSite(rounds.filter((r) => r.allocation.frames.length > 0));
+    result.allocation = checked(sharedSite(rounds.filter((r) => r.allocation.frames.length > 0)));
   }
+}
+
+/** An allocation with its frames' places checked against the files on disk (checkedFrame). */
+function checked(a) {
+  return a && { ...a, frames: a.frames.map((f) => checkedFrame(f, sourceLines)) };
 }
 
 /**

@@ -31,6 +31,64 @@ function userStack(frames, max = 8) {
   return (user > 0 ? mine.slice(user) : mine).slice(0, max);
 }
 
+/** How far from V8's line a test runner's transform has been seen to move a function (lines). */
+const SHIFT = 40;
+
+const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Where function `name` may be defined on a line, with its parameter list's `(` (where V8
+ * places a function) right after group 1: `function name(`, `name(` (a method, quoted or not),
+ * `name = (`, `name: async (`, and `constructor(` for a class's own name.
+ */
+function definitionPattern(name, isClass) {
+  if (isClass) return /^(.*?\bconstructor\s*)\(/u;
+  const n = escapeRe(name);
+  return new RegExp(
+    `^(.*?(?:\\bfunction\\s*\\*?\\s*${n}\\s*|(?:^|[^\\w$.])['"]?${n}['"]?\\s*|\\b${n}\\s*[:=]\\s*(?:async\\s*)?(?:function\\s*\\*?\\s*)?))\\(`,
+    'u',
+  );
+}
+
+/**
+ * A frame whose line and column were checked against the source file on disk. V8 places a
+ * function at its code as V8 ran it, and a test runner runs code it has transformed (Jest's
+ * module wrapper and Babel, Vitest's module rewriting: measured one and three lines off): the
+ * line V8 gives must define the function there (its parameter list at that column), else the
+ * nearest line within SHIFT that does is taken, else the line and column are dropped (0: only
+ * the file is shown) rather than point at the wrong place. Frames of files that cannot be read
+ * (node: internals, gone files) and of anonymous functions are kept as V8 gives them.
+ * `sourceLines(url)`: the file's lines, or null.
+ */
+function checkedFrame(f, sourceLines) {
+  const name = f.functionName;
+  if (!name || name === '(anonymous)' || !(f.line > 0)) return f;
+  const lines = sourceLines(f.url);
+  if (!lines) return f;
+  // A class's objects are made in its constructor, which V8 names after the class.
+  const classRe = new RegExp(`\\bclass\\s+${escapeRe(name)}\\b`, 'u');
+  const classLine = lines.findIndex((l) => classRe.test(l));
+  // its body: up to the `}` at the class line's indentation
+  const indent = classLine >= 0 ? /^\s*/u.exec(lines[classLine])[0] : '';
+  const end = classLine >= 0 ? lines.findIndex((l, i) => i > classLine && l.startsWith(`${indent}}`)) : -1;
+  const body = classLine >= 0 ? lines.slice(classLine, end > classLine ? end : lines.length) : [];
+  const isClass = body.some((l) => /\bconstructor\s*\(/u.test(l));
+  const re = definitionPattern(name, isClass);
+  const at = (i) => {
+    const m = i >= 0 && i < lines.length ? re.exec(lines[i]) : null;
+    return m ? m[1].length + 1 : 0;
+  };
+  if (at(f.line - 1) === f.column) return f;
+  for (let d = 0; d <= SHIFT; d++) {
+    for (const i of d === 0 ? [f.line - 1] : [f.line - 1 - d, f.line - 1 + d]) {
+      if (isClass && (i < classLine || i >= classLine + body.length)) continue;
+      const column = at(i);
+      if (column > 0) return { ...f, line: i + 1, column };
+    }
+  }
+  return { ...f, line: 0, column: 0 };
+}
+
 const V8_MAJOR = Number.parseInt(process.versions.v8, 10);
 const STARTED_WITH = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)];
 /**
@@ -66,4 +124,4 @@ function withoutInlining() {
   };
 }
 
-module.exports = { OWN_DIR, RUNNER, isNode, userStack, withoutInlining };
+module.exports = { OWN_DIR, RUNNER, isNode, userStack, withoutInlining, checkedFrame };

@@ -185,4 +185,4 @@ function bottomUpTree(sites, depth = 8) {
   return sort(roots);
 }
 
-module.exports = { displayUrl, displayLocation, displayPathText, declarationLine, holderLocation, frameText, isInternalFrame, userFrame, bottomUpTree };
+module.exports = { displayUrl, displayLocation, displayPathText, declarationLine, holderLocation, frameText, isInternalFrame, userFrame, bottomUpTree, sourceLines };
