@@ -96,9 +96,14 @@ async function fullChild(file) {
   const lg = require('..');
   let last = performance.now();
   let maxGap = 0;
+  let step = 'start';
+  let gapStep = null; // the step the longest gap ended in
   const tick = setInterval(() => {
     const now = performance.now();
-    maxGap = Math.max(maxGap, now - last);
+    if (now - last > maxGap) {
+      maxGap = now - last;
+      gapStep = step;
+    }
     last = now;
   }, 5);
   const h = monitorEventLoopDelay({ resolution: 10 });
@@ -108,6 +113,7 @@ async function fullChild(file) {
   last = performance.now();
   const steps = {};
   const t = async (name, fn) => {
+    step = name;
     const t1 = process.hrtime.bigint();
     const v = await fn();
     steps[name] = Number(process.hrtime.bigint() - t1) / 1e6;
@@ -121,6 +127,7 @@ async function fullChild(file) {
   await t('retainerPath', () => s.retainerPath(target.id));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const memoryBytes = s.memoryBytes;
+  step = 'after';
   await new Promise((r) => setTimeout(r, 25)); // a block that never yielded is recorded too
   h.disable();
   clearInterval(tick);
@@ -130,6 +137,7 @@ async function fullChild(file) {
     memoryMB: Math.round(memoryBytes / 1048576),
     maxTickGapMs: maxGap,
     maxDelayMs: Math.max(0, maxGap - 5),
+    maxDelayStep: gapStep,
     histMaxMs: h.max / 1e6,
     histP99Ms: h.percentile(99) / 1e6,
   });
@@ -171,7 +179,7 @@ function bench(name, snap, runs, timeoutS) {
       console.log(
         `  leakguard 4 steps + event loop run ${i + 1}/${runs}: ` +
           (f.ok
-            ? `${fmtTime(f.ms)} (${STEPS.map((st) => `${st} ${fmtTime(f.steps[st])}`).join(', ')}), ${f.maxRssMB} MB, memoryBytes ${f.memoryMB} MB, max event-loop delay ${f.maxDelayMs.toFixed(1)} ms`
+            ? `${fmtTime(f.ms)} (${STEPS.map((st) => `${st} ${fmtTime(f.steps[st])}`).join(', ')}), ${f.maxRssMB} MB, memoryBytes ${f.memoryMB} MB, max event-loop delay ${f.maxDelayMs.toFixed(1)} ms (in ${f.maxDelayStep})`
             : f.error) +
           `  [load avg ${load1()}]`,
       );
