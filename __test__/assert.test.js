@@ -112,7 +112,9 @@ const HOLDERS = {
 // constructor of the leaked class, at the line and column where it is defined in
 // fixtures/leak-scenarios.js (V8 places a function at its parameter list).
 const CONSTRUCTED = { 'map-by-request-id': 'Request', 'growth-after-await': 'Record' };
-const SCENARIO_SOURCE = require('node:fs').readFileSync(path.join(__dirname, 'fixtures', 'leak-scenarios.js'), 'utf8').split('\n');
+const SCENARIO_SOURCE = require('node:fs')
+  .readFileSync(path.join(__dirname, 'fixtures', 'leak-scenarios.js'), 'utf8')
+  .split('\n');
 function definedAt(name) {
   const ctor = CONSTRUCTED[name];
   const cls = ctor ? SCENARIO_SOURCE.findIndex((l) => l.startsWith(`class ${ctor} {`)) : -1;
@@ -140,7 +142,8 @@ test("leak scenarios: the first held-by line names the holder in the scenario's 
       const { fn, at } = definedAt(name);
       const allocated = (r.message.split('\n').find((l) => l.startsWith('  allocated ')) || '').trim();
       const how = CONSTRUCTED[name] ? 'at' : '(?:at|within)';
-      if (!new RegExp(`^allocated ${how} `).test(allocated) || !allocated.endsWith(at)) wrong.push(`${name}: want allocated in ${fn} (${at}), got:\n${r.message}`);
+      if (!new RegExp(`^allocated ${how} `).test(allocated) || !allocated.endsWith(at))
+        wrong.push(`${name}: want allocated in ${fn} (${at}), got:\n${r.message}`);
     }
   }
   assert.deepEqual(wrong, []);

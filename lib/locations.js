@@ -185,4 +185,15 @@ function bottomUpTree(sites, depth = 8) {
   return sort(roots);
 }
 
-module.exports = { displayUrl, displayLocation, displayPathText, declarationLine, holderLocation, frameText, isInternalFrame, userFrame, bottomUpTree, sourceLines };
+module.exports = {
+  displayUrl,
+  displayLocation,
+  displayPathText,
+  declarationLine,
+  holderLocation,
+  frameText,
+  isInternalFrame,
+  userFrame,
+  bottomUpTree,
+  sourceLines,
+};
