@@ -74,7 +74,7 @@ test("a frame's place is checked against the file: moved to the nearest definiti
   const file = path.join(require('node:os').tmpdir(), `lg-frames-${process.pid}.js`);
   const src = [
     'class Plain {', // 1: no constructor of its own
-    '  get x() { return 1; }',
+    '  id = 1;',
     '}',
     'class Session {', // 4
     '  constructor(id) {', // 5
@@ -85,6 +85,9 @@ test("a frame's place is checked against the file: moved to the nearest definiti
     'function open(id) {', // 10
     '  return make(id);',
     '}',
+    'const onRequest = req => open(req);', // 13
+    'onRequest(1);',
+    'new Plain();',
   ];
   require('node:fs').writeFileSync(file, src.join('\n'));
   try {
@@ -100,8 +103,15 @@ test("a frame's place is checked against the file: moved to the nearest definiti
     // a transform moved the code: the nearest definition in the file
     assert.deepEqual(at('Session', 4, 14), [5, 14]);
     assert.deepEqual(at('open', 13, 14), [10, 14]);
-    // a class without a constructor of its own, a name the file does not define: file only
-    assert.deepEqual(at('Plain', 1, 1), [0, 0]);
+    // a class without a constructor of its own is placed at its `class` keyword; an arrow with
+    // one bare parameter at the parameter
+    assert.deepEqual(at('Plain', 1, 1), [1, 1]);
+    assert.deepEqual(at('onRequest', 13, 19), [13, 19]);
+    // calls are not definitions: a wrong line goes to the definition, never to a call
+    assert.deepEqual(at('Plain', 15, 5), [1, 1]);
+    assert.deepEqual(at('onRequest', 14, 1), [13, 19]);
+    assert.deepEqual(at('make', 11, 10), [9, 20]);
+    // a name the file does not define: file only
     assert.deepEqual(at('missing', 3, 1), [0, 0]);
     // unreadable files and anonymous functions: as V8 gave them
     assert.deepEqual(checkedFrame({ functionName: 'x', url: 'node:fs', line: 3, column: 4 }, () => null).line, 3);

@@ -458,7 +458,9 @@ function placeAllocations(result) {
   // surviving objects to place, but the rounds' growing sites, in objects or bytes, still tell
   // where the growth comes from.
   if (result.suspects.length === 0 && result.growth.length > 0) {
-    result.allocation = checked(sharedSite(rounds.filter((r) => r.allocation.frames.length > 0)));
+    // one series per site: its objects' if they grew, else its bytes' (each site has both)
+    const bytes = rounds.filter((r) => r.unit === 'bytes' && r.allocation.frames.length > 0);
+    result.allocation = checked(sharedSite(growing.length > 0 ? growing : bytes));
   }
 }
 
@@ -674,15 +676,16 @@ function checkLeak(fn, options) {
   // Allocation stacks with every function in them (lib/frames.js), for as long as fn runs.
   const restoreInlining = withoutInlining();
   const work = run(fn, o, state);
-  const done = () => {
-    restoreInlining();
-    dispose(state);
-  };
   return Promise.race([work, stopped]).finally(() => {
+    // now, not when `work` settles: a call that never settles would leave inlining off for good
+    restoreInlining();
     if (timer) timers.clearTimeout(timer);
     detach();
     // Free the snapshots once nothing uses them (a timed-out run may still be parsing one).
-    work.then(done, done);
+    work.then(
+      () => dispose(state),
+      () => dispose(state),
+    );
     if (!state.stopped) state.stopped = new LeakguardError(codes.ABORTED, 'checkLeak finished');
   });
 }

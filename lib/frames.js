@@ -6,6 +6,7 @@
 
 const path = require('node:path');
 const v8 = require('node:v8');
+const { isMainThread } = require('node:worker_threads');
 
 /** leakguard's lib/ directory: the check's own call loop and everything below it. */
 const OWN_DIR = __dirname + path.sep;
@@ -28,7 +29,8 @@ function userStack(frames, max = 8) {
   const cut = frames.findIndex((f) => f.url.startsWith(OWN_DIR));
   const mine = cut >= 0 ? frames.slice(0, cut) : frames;
   const user = mine.findIndex((f) => !isNode(f.url));
-  return (user > 0 ? mine.slice(user) : mine).slice(0, max);
+  // V8's trace names an anonymous function '', its sampling profiler '(anonymous)': one name
+  return (user > 0 ? mine.slice(user) : mine).slice(0, max).map((f) => (f.functionName ? f : { ...f, functionName: '(anonymous)' }));
 }
 
 /** How far from V8's line a test runner's transform has been seen to move a function (lines). */
@@ -37,16 +39,29 @@ const SHIFT = 40;
 const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Where function `name` may be defined on a line, with its parameter list's `(` (where V8
- * places a function) right after group 1: `function name(`, `name(` (a method, quoted or not),
- * `name = (`, `name: async (`, and `constructor(` for a class's own name.
+ * The column (1-based) where V8 places a definition of function `name` on `line`, or 0: the `(`
+ * of its parameter list for `function name(`, a method `name(…) {` at the start of a line, and
+ * `name = (` / `name: async function (`; the parameter of `name = x =>`; the `constructor(` of
+ * a class with one (`ctor`), the `class` keyword of one without. Calls (`name(1);`,
+ * `new Name(`, `obj.name(`) are not definitions.
  */
-function definitionPattern(name, isClass) {
-  if (isClass) return /^(.*?\bconstructor\s*)\(/u;
+function definitionColumn(line, name, ctor) {
   const n = escapeRe(name);
-  return new RegExp(
-    `^(.*?(?:\\bfunction\\s*\\*?\\s*${n}\\s*|(?:^|[^\\w$.])['"]?${n}['"]?\\s*|\\b${n}\\s*[:=]\\s*(?:async\\s*)?(?:function\\s*\\*?\\s*)?))\\(`,
-    'u',
+  // (every pattern has the `d` flag: group 1's start is the place)
+  const col = (re) => {
+    const m = re.exec(line);
+    return m ? m.indices[1][0] + 1 : 0;
+  };
+  if (ctor === 'explicit') return col(/\bconstructor\s*(\()/du);
+  if (ctor === 'implicit') return col(new RegExp(`(?:^|[^\\w$.])(class)\\s+${n}\\b`, 'du'));
+  return (
+    col(new RegExp(`(?:^|[^\\w$.])function\\s*\\*?\\s*${n}\\s*(\\()`, 'du')) ||
+    // a method: at the start of its line, its body opened there or its parameters running on
+    (/(?:\{|\(|,)\s*$/u.test(line) && !/;\s*$/u.test(line)
+      ? col(new RegExp(`^\\s*(?:(?:static|async|get|set|override|public|private|protected|readonly)\\s+)*\\*?\\s*(?:['"]${n}['"]|\\[?${n}\\]?)\\s*(\\()`, 'du'))
+      : 0) ||
+    col(new RegExp(`(?:^|[^\\w$.])['"]?${n}['"]?\\s*[:=](?![=>])\\s*(?:async\\s*)?(?:function\\s*\\*?\\s*[\\w$]*\\s*)?(\\()`, 'du')) ||
+    col(new RegExp(`(?:^|[^\\w$.])['"]?${n}['"]?\\s*[:=](?![=>])\\s*(?:async\\s+)?([\\w$]+)\\s*=>`, 'du'))
   );
 }
 
@@ -54,10 +69,10 @@ function definitionPattern(name, isClass) {
  * A frame whose line and column were checked against the source file on disk. V8 places a
  * function at its code as V8 ran it, and a test runner runs code it has transformed (Jest's
  * module wrapper and Babel, Vitest's module rewriting: measured one and three lines off): the
- * line V8 gives must define the function there (its parameter list at that column), else the
- * nearest line within SHIFT that does is taken, else the line and column are dropped (0: only
- * the file is shown) rather than point at the wrong place. Frames of files that cannot be read
- * (node: internals, gone files) and of anonymous functions are kept as V8 gives them.
+ * line V8 gives must define the function there (definitionColumn), else the nearest line
+ * within SHIFT that does is taken, else the line and column are dropped (0: only the file is
+ * shown) rather than point at the wrong place. Frames of files that cannot be read (node:
+ * internals, gone files) and of anonymous functions are kept as V8 gives them.
  * `sourceLines(url)`: the file's lines, or null.
  */
 function checkedFrame(f, sourceLines) {
@@ -66,22 +81,21 @@ function checkedFrame(f, sourceLines) {
   const lines = sourceLines(f.url);
   if (!lines) return f;
   // A class's objects are made in its constructor, which V8 names after the class.
-  const classRe = new RegExp(`\\bclass\\s+${escapeRe(name)}\\b`, 'u');
+  const classRe = new RegExp(`(?:^|[^\\w$.])class\\s+${escapeRe(name)}\\b`, 'u');
   const classLine = lines.findIndex((l) => classRe.test(l));
   // its body: up to the `}` at the class line's indentation
   const indent = classLine >= 0 ? /^\s*/u.exec(lines[classLine])[0] : '';
   const end = classLine >= 0 ? lines.findIndex((l, i) => i > classLine && l.startsWith(`${indent}}`)) : -1;
-  const body = classLine >= 0 ? lines.slice(classLine, end > classLine ? end : lines.length) : [];
-  const isClass = body.some((l) => /\bconstructor\s*\(/u.test(l));
-  const re = definitionPattern(name, isClass);
+  const body = classLine >= 0 ? lines.slice(classLine, end > classLine ? end + 1 : lines.length) : [];
+  const ctor = classLine < 0 ? null : body.some((l) => /\bconstructor\s*\(/u.test(l)) ? 'explicit' : 'implicit';
   const at = (i) => {
-    const m = i >= 0 && i < lines.length ? re.exec(lines[i]) : null;
-    return m ? m[1].length + 1 : 0;
+    if (i < 0 || i >= lines.length) return 0;
+    if (ctor && (i < classLine || i >= classLine + body.length)) return 0;
+    return definitionColumn(lines[i], name, ctor);
   };
   if (at(f.line - 1) === f.column) return f;
   for (let d = 0; d <= SHIFT; d++) {
     for (const i of d === 0 ? [f.line - 1] : [f.line - 1 - d, f.line - 1 + d]) {
-      if (isClass && (i < classLine || i >= classLine + body.length)) continue;
       const column = at(i);
       if (column > 0) return { ...f, line: i + 1, column };
     }
@@ -115,6 +129,10 @@ let inliningOff = 0;
  * so this holds for code optimised from now on; afterwards each flag is as it was.
  */
 function withoutInlining() {
+  // V8's flags are the process's: a worker thread's check would switch them under the main
+  // thread's and every other worker's (whose counts it cannot see), so only the main thread
+  // does; a check in a worker keeps what the JIT inlines.
+  if (!isMainThread) return () => {};
   if (inliningOff++ === 0) for (const f of INLINING) v8.setFlagsFromString(`--no-${f.name}`);
   let done = false;
   return () => {
