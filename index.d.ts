@@ -488,7 +488,9 @@ declare namespace leakguard {
   export function findLeaks(snapshots: { baseline: HeapSnapshot; target: HeapSnapshot; final: HeapSnapshot }, options?: FindLeaksOptions): Promise<LeakReport>;
   /**
    * Two or more snapshots of one heap, oldest first: the suspects of the first, second-to-last
-   * and last, and (unless `collections: false`) the collections that grew in every step.
+   * and last, and (unless `collections: false`) the collections that grew in every step. With
+   * two snapshots there is no third to tell survivors from new objects: `suspects` is empty and
+   * only `collections` speak.
    */
   export function findLeaks(snapshots: HeapSnapshot[], options?: FindLeaksOptions): Promise<LeakReport>;
 

@@ -20,6 +20,7 @@ const { spacingFor, parseDiagnoseOptions } = require('../lib/diagnose');
 const { startChild, tempDir } = require('./helpers');
 
 const SERVER = path.join(__dirname, 'fixtures', 'diagnose-server.js');
+const ROOT_REGISTER = path.join(__dirname, '..', 'lib', 'register.js');
 const WITHIN_MS = 120_000;
 
 function events(stdout) {
@@ -179,4 +180,23 @@ test('node -r leakguard/register with LEAKGUARD_DIAGNOSE=1: a leaking server get
   assert.deepEqual(fs.readdirSync(steady.dir), []);
   assert.equal(await get(quiet.find((e) => e.event === 'listening').port), 200);
   steady.c.child.kill();
+});
+
+test('LEAKGUARD_DIAGNOSE: 1/true/on turn diagnosis on; 0/false/off/no and a typo leave it off, a typo with a warning', () => {
+  const { spawnSync } = require('node:child_process');
+  const probe = (value) => {
+    const r = spawnSync(
+      process.execPath,
+      ['-r', ROOT_REGISTER, '-e', "const s = require(process.argv[1]).sampler; console.log(s ? 'on' : 'off'); if (s) s.stop();", ROOT_REGISTER],
+      {
+        env: { ...process.env, LEAKGUARD_DIAGNOSE: value },
+        encoding: 'utf8',
+        timeout: 30000,
+      },
+    );
+    return { state: r.stdout.trim(), warned: /LeakguardWarning.*LEAKGUARD_DIAGNOSE must be/s.test(r.stderr), code: r.status };
+  };
+  for (const v of ['1', 'true', 'ON']) assert.deepEqual(probe(v), { state: 'on', warned: false, code: 0 }, v);
+  for (const v of ['0', 'false', 'off', 'no', '']) assert.deepEqual(probe(v), { state: 'off', warned: false, code: 0 }, v);
+  assert.deepEqual(probe('flase'), { state: 'off', warned: true, code: 0 });
 });

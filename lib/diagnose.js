@@ -69,7 +69,14 @@ async function capture(dir, names) {
     const t0 = performance.now();
     const written = writeAtomic(file, dir ? { exclusive: names } : undefined);
     const pauseMs = performance.now() - t0;
-    const snap = await loadSnapshot(written);
+    let snap;
+    try {
+      snap = await loadSnapshot(written);
+    } catch (err) {
+      // the dump is ours and useless without its set: it goes with the failed load
+      if (dir) fs.rmSync(written, { force: true });
+      throw err;
+    }
     snap[kOrigin] = ORIGIN; // this thread's heap, as takeSnapshot's
     return { snap, pauseMs, file: dir ? written : null };
   };
@@ -89,6 +96,12 @@ async function diagnose(sampler, trend, d, { headroom, directory }) {
   if (dir) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const taken = [];
   let done = false;
+  // All three captures' headroom first (the last needs the most): a diagnosis that cannot finish
+  // must not pause the app twice before finding out.
+  if (headroom) {
+    const lack = checkHeadroom({ factor: headroom * SNAPSHOTS, what: `diagnosis (${SNAPSHOTS} snapshots)` });
+    if (lack) throw lack;
+  }
   try {
     for (let i = 0; i < SNAPSHOTS; i++) {
       if (i > 0) await sleep(spacingMs);
@@ -113,7 +126,8 @@ async function diagnose(sampler, trend, d, { headroom, directory }) {
     if (dir) {
       // The diagnosis stands without its page: a failed report is reported, not fatal.
       try {
-        reportFile = await writeReport(sampler, files, report, path.join(dir, siblingName(defaultName(), 'leakguard-diagnosis', '.html')));
+        const pageName = () => siblingName(defaultName(), 'leakguard-diagnosis', '.html');
+        reportFile = await writeReport(sampler, files, report, path.join(dir, pageName()), pageName);
       } catch (err) {
         sampler._fail(err);
       }
@@ -145,12 +159,13 @@ async function diagnose(sampler, trend, d, { headroom, directory }) {
 }
 
 /** The HTML report of the three dumps and the sampler's timeline, as `leakguard report` writes it. */
-async function writeReport(sampler, files, leaks, file) {
+async function writeReport(sampler, files, leaks, file, fresh) {
   const { buildReportModel } = require('./cli/report-model');
   const { renderReport } = require('./report');
   const model = await buildReportModel(files, { samples: sampler.toJSON(), title: 'leakguard diagnosis', leaks });
   const html = renderReport(model);
-  return commitAtomic(file, 'report', (tmp) => fs.writeFileSync(tmp, html));
+  // never over a file already there (another process's, the user's): a fresh name instead
+  return commitAtomic(file, 'report', { exclusive: fresh }, (tmp) => fs.writeFileSync(tmp, html));
 }
 
 module.exports = { diagnose, parseDiagnoseOptions, spacingFor };

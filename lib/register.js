@@ -58,7 +58,21 @@ function diagnosisText(d) {
 /** LEAKGUARD_DIAGNOSE=1: a sampler whose leak alerts are diagnosed; null when off or misconfigured. */
 function installDiagnosis() {
   const env = process.env;
-  if (!env.LEAKGUARD_DIAGNOSE || env.LEAKGUARD_DIAGNOSE === '0') return null;
+  const on = String(env.LEAKGUARD_DIAGNOSE ?? '')
+    .trim()
+    .toLowerCase();
+  if (['', '0', 'false', 'off', 'no'].includes(on)) return null;
+  if (!['1', 'true', 'on', 'yes'].includes(on)) {
+    // a typo must not switch on event-loop-blocking snapshots in production
+    process.emitWarning(
+      `leakguard/register: LEAKGUARD_DIAGNOSE must be 1 or 0 (true/false, on/off), got ${JSON.stringify(env.LEAKGUARD_DIAGNOSE)}; leak diagnosis is off`,
+      {
+        type: 'LeakguardWarning',
+        code: codes.INVALID_ARG,
+      },
+    );
+    return null;
+  }
   try {
     let extra = {};
     if (env.LEAKGUARD_DIAGNOSE_OPTIONS) {
