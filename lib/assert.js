@@ -21,7 +21,7 @@ const { takeSnapshot, findLeaks, findLeaksInWindow, diff, withTempSnapshotFile }
 const { loadSnapshot } = require('./snapshot');
 const { commitAtomic, isComplete } = require('./atomic-file');
 const { startTracking, SNAPSHOT_META } = require('./boundaries');
-const { checkedFrame, userStack, withoutInlining } = require('./frames');
+const { checkedFrame, isNode, userStack, withoutInlining } = require('./frames');
 const { displayLocation, displayPathText, displayUrl, holderLocation, sourceLines } = require('./locations');
 const { formatBytes, shortPath } = require('./format');
 const { getGc } = require('./gc');
@@ -358,6 +358,10 @@ async function boundaryReport(fn, o, state) {
     // snapshot count, and the snapshot collects first (V8 runs full GCs until no weak callback
     // frees more). What round 2 left pending runs in a turn of the loop before it.
     state.phase = 'collecting garbage before the id boundary';
+    // A's is the second update: the first runs the whole path of waiting for one (a timer set
+    // and cleared, an event), and what Node makes the first time that runs (timers' debuglog on
+    // Node 22+: a Function held from clearImmediate) must fall before A, not among round 1's.
+    await boundary(tracker, state);
     const after = await boundary(tracker, state);
     state.lap('settle');
     state.phase = 'round 1';
@@ -437,7 +441,10 @@ function sharedSite(growing) {
  */
 function placeAllocations(result) {
   const rounds = result.rounds && Array.isArray(result.rounds.sites) ? result.rounds.sites : [];
-  const growing = rounds.filter((r) => r.unit === 'objects' && r.allocation.frames.length > 0);
+  // Sites the rounds saw grow (not undecided ones) that reach the program's code: a stack of
+  // Node's internals alone (async hooks' bookkeeping) is not the program's allocation.
+  const ours = (r) => r.state === 'growing' && r.allocation.frames.some((f) => !isNode(f.url));
+  const growing = rounds.filter((r) => r.unit === 'objects' && ours(r));
   const grows = (frame) => growing.some((r) => sameFrame(r.allocation.frames[0], frame));
   const shared = sharedSite(growing);
   for (const s of result.suspects) {
@@ -459,7 +466,7 @@ function placeAllocations(result) {
   // where the growth comes from.
   if (result.suspects.length === 0 && result.growth.length > 0) {
     // one series per site: its objects' if they grew, else its bytes' (each site has both)
-    const bytes = rounds.filter((r) => r.unit === 'bytes' && r.allocation.frames.length > 0);
+    const bytes = rounds.filter((r) => r.unit === 'bytes' && ours(r));
     result.allocation = checked(sharedSite(growing.length > 0 ? growing : bytes));
   }
 }

@@ -6,7 +6,6 @@
 
 const path = require('node:path');
 const v8 = require('node:v8');
-const { isMainThread } = require('node:worker_threads');
 
 /** leakguard's lib/ directory: the check's own call loop and everything below it. */
 const OWN_DIR = __dirname + path.sep;
@@ -117,28 +116,27 @@ const INLINING = [
   const given = STARTED_WITH.filter((a) => [`--${name}`, `--no-${name}`, `--${under}`, `--no_${under}`].includes(a)).pop();
   return { name, on: given === undefined ? dflt : !given.startsWith('--no') };
 });
-let inliningOff = 0;
 
 /**
- * Turns V8's inlining off until the returned function is called (nested calls count). V8's heap
- * profilers walk physical frames only: a function inlined into its caller vanishes from every
- * allocation stack, and optimised code inlines small hot functions (`readChunk` into its caller,
- * the function under test into the check's own call loop, which is then cut with everything
- * above it), so a leak's allocation site would depend on what the JIT did (measured on Node 24:
+ * Turns V8's inlining off until the returned function is called. V8's heap profilers walk
+ * physical frames only: a function inlined into its caller vanishes from every allocation
+ * stack, and optimised code inlines small hot functions (`readChunk` into its caller, the
+ * function under test into the check's own call loop, which is then cut with everything above
+ * it), so a leak's allocation site would depend on what the JIT did (measured on Node 24:
  * `buffer` instead of `readChunk ← buffer`). The flags are read when a function is optimised,
- * so this holds for code optimised from now on; afterwards each flag is as it was.
+ * so this holds for code optimised from now on. The flags are the process's while each worker
+ * thread has its own copy of this file, so the checks running are counted in the addon, once
+ * per process (leakguard_core::holds): the first turns inlining off, the last puts each flag
+ * back as the process had it.
  */
 function withoutInlining() {
-  // V8's flags are the process's: a worker thread's check would switch them under the main
-  // thread's and every other worker's (whose counts it cannot see), so only the main thread
-  // does; a check in a worker keeps what the JIT inlines.
-  if (!isMainThread) return () => {};
-  if (inliningOff++ === 0) for (const f of INLINING) v8.setFlagsFromString(`--no-${f.name}`);
+  const { binding } = require('./native');
+  if (binding().inliningHolds(1) === 1) for (const f of INLINING) v8.setFlagsFromString(`--no-${f.name}`);
   let done = false;
   return () => {
     if (done) return;
     done = true;
-    if (--inliningOff === 0) for (const f of INLINING) if (f.on) v8.setFlagsFromString(`--${f.name}`);
+    if (binding().inliningHolds(-1) === 0) for (const f of INLINING) if (f.on) v8.setFlagsFromString(`--${f.name}`);
   };
 }
 

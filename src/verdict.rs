@@ -61,3 +61,10 @@ pub fn rounds_verdict_js(input: String) -> napi::Result<String> {
             .map_err(|e| CoreError::InvalidArg(format!("roundsVerdict output: {e}")))
     })
 }
+
+/// `inliningHolds(delta)`: the process-wide count of leak checks that want V8's inlining off
+/// (leakguard_core::holds), after adding `delta`; lib/frames.js switches the flags at 0 ↔ 1.
+#[napi]
+pub fn inlining_holds(delta: i32) -> napi::Result<i32> {
+    guard(|| Ok(leakguard_core::holds::inlining_holds(i64::from(delta)) as i32))
+}

@@ -13,6 +13,7 @@ pub mod graph;
 pub use graph::{EdgeName, EdgeType, HeapGraph, NodeType};
 
 pub mod alloc_trace;
+pub mod holds;
 mod io;
 pub mod locations;
 pub use alloc_trace::{AllocationFrame, AllocationSite};
