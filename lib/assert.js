@@ -443,7 +443,8 @@ function placeAllocations(result) {
   const rounds = result.rounds && Array.isArray(result.rounds.sites) ? result.rounds.sites : [];
   // Sites the rounds saw grow (not undecided ones) that reach the program's code: a stack of
   // Node's internals alone (async hooks' bookkeeping) is not the program's allocation.
-  const ours = (r) => r.state === 'growing' && r.allocation.frames.some((f) => !isNode(f.url));
+  const program = (r) => r.allocation.frames.some((f) => !isNode(f.url));
+  const ours = (r) => r.state === 'growing' && program(r);
   const growing = rounds.filter((r) => r.unit === 'objects' && ours(r));
   const grows = (frame) => growing.some((r) => sameFrame(r.allocation.frames[0], frame));
   const shared = sharedSite(growing);
@@ -467,7 +468,10 @@ function placeAllocations(result) {
   if (result.suspects.length === 0 && result.growth.length > 0) {
     // one series per site: its objects' if they grew, else its bytes' (each site has both)
     const bytes = rounds.filter((r) => r.unit === 'bytes' && ours(r));
-    result.allocation = checked(sharedSite(growing.length > 0 ? growing : bytes));
+    // the snapshots confirmed the growth, so a site the rounds left undecided may speak too (a
+    // string copied into a longer one grows in bytes by uneven steps)
+    const undecided = rounds.filter((r) => r.unit === 'bytes' && r.state === 'undecided' && program(r));
+    result.allocation = checked(sharedSite(growing.length > 0 ? growing : bytes.length > 0 ? bytes : undecided));
   }
 }
 
