@@ -68,15 +68,20 @@ function generateLeaksChild(units, files) {
   process.stdout.write(`\n@@RESULT ${JSON.stringify({ ok: true, units: per * PARTS })}\n`);
 }
 
-async function leaksChild(files) {
-  const lg = require('..');
-  const steps = {};
-  const t = async (step, fn) => {
+/** `t(step, fn)`: awaits fn and records its wall time in `steps[step]` (ms). */
+function stepTimer(steps) {
+  return async (step, fn) => {
     const t0 = process.hrtime.bigint();
     const v = await fn();
     steps[step] = Number(process.hrtime.bigint() - t0) / 1e6;
     return v;
   };
+}
+
+async function leaksChild(files) {
+  const lg = require('..');
+  const steps = {};
+  const t = stepTimer(steps);
   const t0 = process.hrtime.bigint();
   const baseline = await t('loadA', () => lg.loadSnapshot(files[0]));
   const target = await t('loadB', () => lg.loadSnapshot(files[1]));
@@ -206,12 +211,7 @@ async function child(name, A, B) {
   const c = CONTENDERS[name];
   const mod = await c.setup();
   const steps = {};
-  const t = async (step, fn) => {
-    const t0 = process.hrtime.bigint();
-    const v = await fn();
-    steps[step] = Number(process.hrtime.bigint() - t0) / 1e6;
-    return v;
-  };
+  const t = stepTimer(steps);
   const ctx = {};
   const t0 = process.hrtime.bigint();
   const rows = await c.run(mod, A, B, t, ctx);

@@ -54,6 +54,17 @@ function cli(args) {
   return r.status;
 }
 
+/** The port the demo server prints (`listening <port>`) once it is up; rejects if it exits first. */
+function listeningPort(server) {
+  return new Promise((resolve, reject) => {
+    server.stdout.on('data', (d) => {
+      const m = /listening (\d+)/.exec(String(d));
+      if (m) resolve(Number(m[1]));
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
 async function signalDumps() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-demo-'));
   const samples = path.join(dir, 'samples.json');
@@ -62,13 +73,7 @@ async function signalDumps() {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
-    const port = await new Promise((resolve, reject) => {
-      server.stdout.on('data', (d) => {
-        const m = /listening (\d+)/.exec(String(d));
-        if (m) resolve(Number(m[1]));
-      });
-      server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    });
+    const port = await listeningPort(server);
     const dumps = [];
     for (let i = 1; i <= 3; i++) {
       await drive(port, 1500);
@@ -118,13 +123,7 @@ async function diagnosis() {
     err += d;
   });
   try {
-    const port = await new Promise((resolve, reject) => {
-      server.stdout.on('data', (d) => {
-        const m = /listening (\d+)/.exec(String(d));
-        if (m) resolve(Number(m[1]));
-      });
-      server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    });
+    const port = await listeningPort(server);
     console.log('\nhands off: the same server under node -r leakguard/register with LEAKGUARD_DIAGNOSE=1, under steady traffic');
     const t0 = Date.now();
     while (!/ {2}report: /.test(err)) {
